@@ -1,0 +1,80 @@
+"""Buyer endpoints: feed, design detail and images, interest events, pre-orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import FileResponse
+
+from app.api.deps import SessionDep, WorkspaceDep
+from app.api.schemas import BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, PreOrderIn, PreOrderOut
+from app.errors import NotFound
+from app.models import utcnow
+from app.services import interest
+
+router = APIRouter(prefix="/api/v1", tags=["buyers"])
+Id = Annotated[int, Path(ge=1, le=2**53)]
+
+
+@router.post("/buyers", status_code=201)
+def create_buyer(body: BuyerIn, session: SessionDep) -> BuyerOut:
+    return BuyerOut.model_validate(interest.create_buyer(session, body.name, body.kind, body.region))
+
+
+@router.get("/buyers/{buyer_id}")
+def get_buyer(buyer_id: Id, session: SessionDep) -> BuyerOut:
+    return BuyerOut.model_validate(interest.get_buyer(session, buyer_id))
+
+
+@router.get("/buyers/{buyer_id}/feed")
+def feed(buyer_id: Id, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[DesignOut]:
+    """Virtual items under test, ordered to learn fast which ones buyers want."""
+    rows = interest.feed(session, buyer_id, limit=limit, rng=np.random.default_rng())
+    stats = interest.stats(session, [d.id for d in rows])
+    return [DesignOut.of(d, stats[d.id].quantity) for d in rows]
+
+
+@router.get("/designs/{design_id}")
+def design_detail(design_id: Id, session: SessionDep) -> DesignOut:
+    """A published design with its tier prices and how much is committed towards its threshold."""
+    d = interest.published_design(session, design_id)
+    return DesignOut.of(d, interest.committed_quantity(session, d.id))
+
+
+@router.get("/designs/{design_id}/images/{index}", response_class=FileResponse)
+def design_image(design_id: Id, index: Annotated[int, Path(ge=0, le=100)], session: SessionDep,
+                 ws: WorkspaceDep) -> FileResponse:
+    d = interest.published_design(session, design_id)
+    if index >= len(d.images):
+        raise NotFound(f"design {design_id} has no image {index}")
+    return FileResponse(ws.settings.images_dir / d.images[index], media_type="image/png")
+
+
+@router.post("/events", status_code=201)
+def record_event(body: EventIn, session: SessionDep) -> EventOut:
+    event = interest.record_event(session, body.buyer_id, body.design_id, body.kind, utcnow())
+    session.flush()
+    return EventOut.model_validate(event)
+
+
+@router.post("/preorders", status_code=201, responses={200: {"model": PreOrderOut, "description": "a retry: the first response"}})
+def place_preorder(body: PreOrderIn, session: SessionDep, ws: WorkspaceDep, response: Response) -> PreOrderOut:
+    """Commit pieces at the tier the group total reaches; a retried idempotency key creates nothing."""
+    order, created = interest.place_preorder(session, body.buyer_id, body.design_id, body.quantity, utcnow(),
+                                             idempotency_key=body.idempotency_key,
+                                             max_quantity=ws.settings.max_quantity)
+    if not created:
+        response.status_code = 200
+    return PreOrderOut.model_validate(order)
+
+
+@router.post("/buyers/{buyer_id}/preorders/{preorder_id}/cancel")
+def cancel_preorder(buyer_id: Id, preorder_id: Id, session: SessionDep) -> PreOrderOut:
+    return PreOrderOut.model_validate(interest.cancel_preorder(session, buyer_id, preorder_id))
+
+
+@router.get("/buyers/{buyer_id}/preorders")
+def buyer_preorders(buyer_id: Id, session: SessionDep) -> list[PreOrderOut]:
+    return [PreOrderOut.model_validate(p) for p in interest.buyer_preorders(session, buyer_id)]

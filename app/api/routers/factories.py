@@ -1,0 +1,53 @@
+"""Factory endpoints: the inbox of matched orders, accept, decline (re-matches) and production status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+
+from app.api.deps import SessionDep, WorkspaceDep
+from app.api.schemas import DeclineIn, DeclineOut, DesignOut, FactoryOrderOut, InboxItem, StatusIn
+from app.models import Design, utcnow
+from app.services import production
+
+router = APIRouter(prefix="/api/v1/factories", tags=["factories"])
+FactoryId = Annotated[str, Path(min_length=1, max_length=50)]
+OrderId = Annotated[int, Path(ge=1, le=2**53)]
+
+
+@router.get("/{factory_id}/inbox")
+def inbox(factory_id: FactoryId, session: SessionDep,
+          status: Literal["offered", "accepted", "declined", "in_production", "shipped"] | None = None) -> list[InboxItem]:
+    """This factory's orders with the design spec and its flat sketch."""
+    out = []
+    for order in production.inbox(session, factory_id, status):
+        design = session.get(Design, order.design_id)
+        assert design is not None
+        out.append(InboxItem(order=FactoryOrderOut.model_validate(order), design=DesignOut.of(design)))
+    return out
+
+
+@router.post("/{factory_id}/orders/{order_id}/accept")
+def accept(factory_id: FactoryId, order_id: OrderId, session: SessionDep) -> FactoryOrderOut:
+    return FactoryOrderOut.model_validate(production.accept(session, factory_id, order_id))
+
+
+@router.post("/{factory_id}/orders/{order_id}/decline")
+def decline(factory_id: FactoryId, order_id: OrderId, body: DeclineIn, session: SessionDep,
+            ws: WorkspaceDep) -> DeclineOut:
+    """Decline with a reason; the quantity is offered again to other capable factories."""
+    st = ws.settings
+    res = production.decline(session, ws.taxonomy, factory_id, order_id, body.reason, now=utcnow(),
+                             cost_share=st.cost_share, split_cost_cents=st.split_cost_cents)
+    declined = production.order_for_factory(session, factory_id, order_id)
+    return DeclineOut(declined=FactoryOrderOut.model_validate(declined),
+                      reoffered=[FactoryOrderOut.model_validate(o) for o in res.orders],
+                      unmatched_reason=res.unmatched_reason)
+
+
+@router.post("/{factory_id}/orders/{order_id}/status")
+def update_status(factory_id: FactoryId, order_id: OrderId, body: StatusIn, session: SessionDep) -> FactoryOrderOut:
+    """accepted -> in_production -> shipped (with the shipped quantity)."""
+    return FactoryOrderOut.model_validate(
+        production.update_status(session, factory_id, order_id, body.status, body.shipped_quantity))

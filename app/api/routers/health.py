@@ -1,0 +1,26 @@
+"""Liveness and stage counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from app.api.deps import SessionDep
+from app.services.status import stage_counts
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep) -> dict[str, str]:
+    """200 when the service and its database answer."""
+    session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@router.get("/api/v1/status")
+def status(session: SessionDep) -> dict[str, Any]:
+    """Counts per stage of the loop (the same as `trendloom status --json`)."""
+    return stage_counts(session)

@@ -1,0 +1,78 @@
+"""Merchandiser endpoints: trend data and signals, design generation, review and publishing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, UploadFile
+
+from generation.concepts.composer import Pins
+from generation.trends.io import parse_wide_csv
+
+from app.api.deps import SessionDep, WorkspaceDep
+from app.api.schemas import DesignOut, GenerateIn, IngestOut, SignalOut
+from app.errors import Invalid
+from app.models import DESIGN_STATUSES, utcnow
+from app.services import designs, interest, trends
+
+router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"])
+DesignId = Annotated[int, Path(ge=1, le=2**53)]
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@router.get("/trends/signals")
+def trend_signals(session: SessionDep, ws: WorkspaceDep, category: str | None = None,
+                  direction: Literal["rising", "fading", "flat"] | None = None,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 50) -> list[SignalOut]:
+    """Attributes ranked from the surest riser to the surest fader, with 95% intervals."""
+    if category is not None:
+        ws.taxonomy.category(category)
+    return [SignalOut(series=s.name, category=s.category, kind=s.kind, attribute=s.attribute, direction=g.direction,
+                      growth=g.growth, lo=g.lo, hi=g.hi, change_pct=g.change_pct, method=g.method)
+            for s, g in trends.signals(session, category=category, direction=direction, limit=limit)]
+
+
+@router.post("/trends", status_code=201)
+def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep) -> IngestOut:
+    """Import a wide weekly CSV; a bad line rejects the whole file (422 with the line and reason)."""
+    raw = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise Invalid(f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("file is not UTF-8 text", field="file") from None
+    name = file.filename or "upload.csv"
+    res = trends.ingest_frame(session, parse_wide_csv(text, file=name), ws.taxonomy, source=name)
+    return IngestOut(series=res.series, points=res.points, replaced=res.replaced)
+
+
+@router.get("/designs")
+def list_designs(session: SessionDep, status: Literal[DESIGN_STATUSES] | None = None,  # type: ignore[valid-type]
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                 offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[DesignOut]:
+    rows = designs.list_designs(session, status=status, limit=limit, offset=offset)
+    stats = interest.stats(session, [d.id for d in rows])
+    return [DesignOut.of(d, stats[d.id].quantity) for d in rows]
+
+
+@router.get("/designs/{design_id}")
+def get_design(design_id: DesignId, session: SessionDep) -> DesignOut:
+    d = designs.get(session, design_id)
+    return DesignOut.of(d, interest.committed_quantity(session, d.id))
+
+
+@router.post("/designs/generate", status_code=201)
+def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[DesignOut]:
+    """Compose drafts from the rising trends and render their images (blocking work: a plain def)."""
+    pins = Pins(body.category, tuple(body.attributes.items()), body.max_price_cents)
+    made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins, seed=body.seed)
+    return [DesignOut.of(d, 0) for d in made]
+
+
+@router.post("/designs/{design_id}/publish")
+def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
+    st = ws.settings
+    d = designs.publish(session, ws.taxonomy, design_id, now=utcnow(), window_days=st.test_window_days,
+                        fallback_threshold=st.fallback_threshold, cost_share=st.cost_share)
+    return DesignOut.of(d, 0)

@@ -1,0 +1,144 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.models import Design
+
+
+class DesignOut(BaseModel):
+    id: int
+    name: str
+    category: str
+    status: str
+    spec: dict[str, Any]
+    image_urls: list[str]
+    production_threshold: int | None
+    committed_quantity: int | None = None
+    window_end: datetime | None
+    note: str
+
+    @classmethod
+    def of(cls, d: Design, committed: int | None = None) -> DesignOut:
+        return cls(id=d.id, name=d.name, category=d.category, status=d.status, spec=d.spec,
+                   image_urls=[f"/api/v1/designs/{d.id}/images/{i}" for i in range(len(d.images))],
+                   production_threshold=d.production_threshold, committed_quantity=committed,
+                   window_end=d.window_end, note=d.note)
+
+
+class GenerateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n: int = Field(12, ge=1, le=100)
+    category: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict, description='pinned attributes, e.g. {"color": "navy"}')
+    max_price_cents: int | None = Field(None, ge=1)
+    seed: int = 0
+
+
+class SignalOut(BaseModel):
+    series: str
+    category: str
+    kind: str
+    attribute: str
+    direction: str
+    growth: float
+    lo: float
+    hi: float
+    change_pct: float
+    method: str
+
+
+class IngestOut(BaseModel):
+    series: int
+    points: int
+    replaced: int
+
+
+class BuyerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["shop", "live_streamer", "consumer_group"]
+    region: str = Field("cn", min_length=1, max_length=20)
+
+
+class BuyerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    kind: str
+    region: str
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    buyer_id: int
+    design_id: int
+    kind: Literal["view", "click", "favourite", "inquiry"]
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    buyer_id: int
+    design_id: int
+    kind: str
+    occurred_at: datetime
+
+
+class PreOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    buyer_id: int
+    design_id: int
+    quantity: int = Field(gt=0, description="pieces")
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+class PreOrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    buyer_id: int
+    design_id: int
+    quantity: int
+    unit_price_cents: int
+    status: str
+    created_at: datetime
+
+
+class FactoryOrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    design_id: int
+    factory_id: str
+    round: int
+    quantity: int
+    unit_price_cents: int
+    due_date: date
+    status: str
+    decline_reason: str
+    shipped_quantity: int
+
+
+class InboxItem(BaseModel):
+    order: FactoryOrderOut
+    design: DesignOut
+
+
+class DeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["in_production", "shipped"]
+    shipped_quantity: int | None = Field(None, gt=0)
+
+
+class DeclineOut(BaseModel):
+    declined: FactoryOrderOut
+    reoffered: list[FactoryOrderOut]
+    unmatched_reason: str

@@ -1,0 +1,250 @@
+"""`trendloom` command line: every stage of the loop, and `demo` to run them all."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from generation.concepts.composer import Pins
+from generation.errors import GenerationError
+from generation.trends.io import read_wide_csv
+from matching.errors import MatchingError
+from matching.factories.registry import read_factories_csv
+
+from app.db import transaction
+from app.errors import AppError
+from app.models import utcnow
+from app.sample import write_sample
+from app.services import designs as design_svc
+from app.services import production, trends
+from app.services.status import stage_counts
+from app.settings import Settings
+from app.simulator import BuyerSimulator
+from app.workspace import Workspace
+
+cli = typer.Typer(help="trendloom: design products from trends, test them with buyers, make the winners.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+trends_cli = typer.Typer(help="Import trend data and see what is rising.", no_args_is_help=True)
+designs_cli = typer.Typer(help="Generate, list and publish designs.", no_args_is_help=True)
+factories_cli = typer.Typer(help="Import and list the factory registry.", no_args_is_help=True)
+cli.add_typer(trends_cli, name="trends")
+cli.add_typer(designs_cli, name="designs")
+cli.add_typer(factories_cli, name="factories")
+console = Console()
+
+
+@contextmanager
+def workspace() -> Iterator[Workspace]:
+    """Open the workspace from the environment; turn expected errors into a message and exit code 1."""
+    try:
+        ws = Workspace.open(Settings())
+    except (GenerationError, MatchingError, AppError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    try:
+        yield ws
+    except (GenerationError, MatchingError, AppError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        ws.close()
+
+
+def progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+@cli.command()
+def sample(out: Annotated[Path, typer.Option(help="folder for the sample files")] = Path("var/sample"),
+           seed: int = 0, weeks: Annotated[int, typer.Option(min=104)] = 156,
+           factories: Annotated[int, typer.Option(min=50)] = 240) -> None:
+    """Write sample trend series (with ground truth), social posts and a factory registry."""
+    with workspace() as ws:
+        files = write_sample(ws.taxonomy, out, weeks=weeks, n_factories=factories, seed=seed)
+    for name, path in files.__dict__.items():
+        console.print(f"{name:>13}: {path}")
+
+
+@trends_cli.command("ingest")
+def trends_ingest(path: Path) -> None:
+    """Import a wide weekly CSV (date,<series>...). All or nothing: a bad line rejects the file."""
+    with workspace() as ws:
+        frame = read_wide_csv(path)
+        with transaction(ws.sessions) as s:
+            res = trends.ingest_frame(s, frame, ws.taxonomy, source=str(path))
+    console.print(f"imported {res.series} series ({res.points} weekly values, {res.replaced} replaced) from {path}")
+
+
+@trends_cli.command("show")
+def trends_show(category: Optional[str] = None, limit: int = 20, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The surest rising and fading attributes (year on year, 95% interval)."""
+    with workspace() as ws, ws.sessions() as s:
+        if category is not None:
+            ws.taxonomy.category(category)
+        rows = trends.signals(s, category=category)
+    picked = [r for r in rows if r[1].direction == "rising"][:limit] + [r for r in rows if r[1].direction == "fading"][-limit:]
+    if as_json:
+        print(json.dumps([{"series": s.name, "category": s.category, "kind": s.kind, "attribute": s.attribute,
+                           "direction": g.direction, "growth": g.growth, "lo": g.lo, "hi": g.hi} for s, g in picked]))
+        return
+    table = Table("category", "kind", "attribute", "direction", "change y/y", "95% interval", title="Trend movers")
+    for series, g in picked:
+        lo, hi = (100 * math.expm1(x) for x in (g.lo, g.hi))
+        colour = "green" if g.direction == "rising" else "red"
+        table.add_row(series.category, series.kind, series.attribute, f"[{colour}]{g.direction}[/{colour}]",
+                      f"{g.change_pct:+.0f}%", f"{lo:+.0f}% .. {hi:+.0f}%")
+    console.print(table)
+
+
+@designs_cli.command("generate")
+def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, category: Optional[str] = None,
+                     attribute: Annotated[Optional[list[str]], typer.Option(help="pin KIND=NAME, e.g. color=navy")] = None,
+                     max_price_cents: Optional[int] = None, seed: int = 0) -> None:
+    """Compose N draft designs from the rising trends and render their images."""
+    pinned = []
+    for item in attribute or []:
+        kind, _, name = item.partition("=")
+        if not name:
+            raise typer.BadParameter(f"{item!r} is not KIND=NAME", param_hint="--attribute")
+        pinned.append((kind, name))
+    with workspace() as ws, progress() as bar, transaction(ws.sessions) as s:
+        task = bar.add_task("designing", total=n)
+        made = design_svc.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=n, seed=seed,
+                                   pins=Pins(category, tuple(pinned), max_price_cents),
+                                   on_progress=lambda i: bar.update(task, completed=i))
+        ids = [d.id for d in made]
+    console.print(f"generated {len(ids)} draft designs: {ids}")
+
+
+@designs_cli.command("publish")
+def designs_publish(ids: Annotated[Optional[list[int]], typer.Argument(help="design ids; all drafts if none")] = None) -> None:
+    """Publish drafts as virtual items: set each one's production threshold and open its test window."""
+    with workspace() as ws, transaction(ws.sessions) as s:
+        targets = ids or [d.id for d in design_svc.list_designs(s, status="draft", limit=100_000)]
+        st = ws.settings
+        for i in targets:
+            d = design_svc.publish(s, ws.taxonomy, i, now=utcnow(), window_days=st.test_window_days,
+                                   fallback_threshold=st.fallback_threshold, cost_share=st.cost_share)
+            console.print(f"published {d.id} {d.name}: {d.production_threshold} pcs to win ({d.note})")
+    if not targets:
+        console.print("no drafts to publish")
+
+
+@designs_cli.command("list")
+def designs_list(status: Optional[str] = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List designs (optionally of one status)."""
+    with workspace() as ws, ws.sessions() as s:
+        rows = design_svc.list_designs(s, status=status, limit=100_000)
+    if as_json:
+        print(json.dumps([{"id": d.id, "name": d.name, "status": d.status, "images": d.images} for d in rows]))
+        return
+    table = Table("id", "name", "status", "threshold", "note", title="Designs")
+    for d in rows:
+        table.add_row(str(d.id), d.name, d.status, str(d.production_threshold or ""), d.note)
+    console.print(table)
+
+
+@factories_cli.command("import")
+def factories_import(path: Path) -> None:
+    """Import a factory registry CSV. All or nothing: a bad line rejects the file."""
+    with workspace() as ws:
+        rows = read_factories_csv(path, known_categories=ws.taxonomy.categories, known_materials=ws.taxonomy.materials)
+        with transaction(ws.sessions) as s:
+            n = production.import_factories(s, rows)
+    console.print(f"imported {n} factories from {path}")
+
+
+@cli.command()
+def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[int, typer.Option(min=1)] = 14,
+             feed_size: Annotated[int, typer.Option(min=1)] = 8, seed: int = 0,
+             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Simulated buyers browse the published designs and pre-order through the real services."""
+    with workspace() as ws:
+        sim = BuyerSimulator(ws.sessions, ws.taxonomy, seed=seed)
+        with progress() as bar:
+            task = bar.add_task("simulating days", total=days)
+            report = sim.run(buyers=buyers, days=days, feed_size=feed_size, start=utcnow(),
+                             on_day=lambda d: bar.update(task, completed=d))
+        with ws.sessions() as s:
+            quality = report.winner_quality(s)
+    out = {"buyers": report.buyers, "days": report.days, "impressions": report.impressions, "events": report.events,
+           "pre_orders": report.pre_orders, "pieces": report.pieces, "decided": report.decided, **quality}
+    print(json.dumps(out)) if as_json else console.print_json(data=out)
+
+
+@cli.command()
+def match() -> None:
+    """Offer every winning design's pre-ordered quantity to capable factories at least cost."""
+    with workspace() as ws, transaction(ws.sessions) as s:
+        st = ws.settings
+        results = production.match_winners(s, ws.taxonomy, now=utcnow(),
+                                           cost_share=st.cost_share, split_cost_cents=st.split_cost_cents)
+        for r in results:
+            if r.orders:
+                parts = ", ".join(f"{o.factory_id} x{o.quantity} @ {o.unit_price_cents / 100:.2f}" for o in r.orders)
+                console.print(f"design {r.design_id}: {parts}")
+            else:
+                console.print(f"design {r.design_id}: [yellow]unmatched[/yellow] - {r.unmatched_reason}")
+    if not results:
+        console.print("no winning designs waiting for a factory")
+
+
+@cli.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts per stage of the loop."""
+    with workspace() as ws, ws.sessions() as s:
+        counts = stage_counts(s)
+    print(json.dumps(counts)) if as_json else console.print_json(data=counts)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API (OpenAPI at /docs)."""
+    import uvicorn
+
+    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port)
+
+
+@cli.command()
+def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the loop")] = False,
+         designs: int = 12, buyers: int = 150, days: int = 14, seed: int = 0,
+         host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the whole loop on a fresh workspace: sample data, trends, designs, buyers, factories."""
+    settings = Settings()
+    if settings.database_url is None and (settings.home / "trendloom.db").exists():
+        console.print(f"[yellow]starting over:[/yellow] removing the old demo workspace {settings.home}")
+        shutil.rmtree(settings.home)
+    sample_dir = settings.home / "sample"
+    console.rule("1. sample data")
+    sample(out=sample_dir, seed=seed, weeks=156, factories=240)
+    console.rule("2. trends")
+    trends_ingest(sample_dir / "trends.csv")
+    factories_import(sample_dir / "factories.csv")
+    trends_show(category=None, limit=8, as_json=False)
+    console.rule("3. designs")
+    designs_generate(n=designs, category=None, attribute=None, max_price_cents=None, seed=seed)
+    designs_publish(ids=None)
+    console.rule("4. buyers")
+    simulate(buyers=buyers, days=days, feed_size=8, seed=seed, as_json=False)
+    console.rule("5. factories")
+    match()
+    console.rule("status")
+    status(as_json=False)
+    if not no_serve:
+        console.rule(f"serving on http://{host}:{port}/docs")
+        serve(host=host, port=port)
+
+
+def main() -> None:
+    cli()

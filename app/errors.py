@@ -1,0 +1,53 @@
+"""Application errors and the one place where every error becomes an HTTP status code."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from generation.errors import GenerationError
+from matching.errors import MatchingError
+
+
+class AppError(Exception):
+    """Base for errors the service raises on purpose; `status_code` is what the API answers."""
+
+    status_code = 400
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class Conflict(AppError):
+    """The request is valid but the object's state does not allow it (e.g. accept a declined order)."""
+
+    status_code = 409
+
+
+class Invalid(AppError):
+    """A value is well-formed but not acceptable (e.g. a quantity below the MOQ)."""
+
+    status_code = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map domain and application errors to JSON responses with a clear `detail`."""
+
+    async def app_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        body: dict[str, object] = {"detail": str(exc)}
+        if isinstance(exc, Invalid) and exc.field:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=exc.status_code)
+
+    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(GenerationError, domain_error)
+    app.add_exception_handler(MatchingError, domain_error)

@@ -1,0 +1,169 @@
+"""SQLAlchemy ORM models. Quantities are pieces and prices cents, both integers.
+
+Status lifecycles (enforced by the services, recorded here as CHECK constraints):
+- design:        draft -> published -> won | dropped;  won -> matched -> in_production -> shipped
+- factory order: offered -> accepted | declined;  accepted -> in_production -> shipped
+- pre-order:     active -> cancelled (before the design wins) | confirmed (when it wins)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+DESIGN_STATUSES = ("draft", "published", "won", "dropped", "matched", "in_production", "shipped")
+ORDER_STATUSES = ("offered", "accepted", "declined", "in_production", "shipped")
+PREORDER_STATUSES = ("active", "cancelled", "confirmed")
+BUYER_KINDS = ("shop", "live_streamer", "consumer_group")
+EVENT_KINDS = ("view", "click", "favourite", "inquiry", "pre_order")
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every timestamp in the database is naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _in(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"ck_{table}_{column}")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class TrendSeries(Base):
+    __tablename__ = "trend_series"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    region: Mapped[str] = mapped_column(String(20))
+    segment: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(50), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    attribute: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(String(500))
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TrendPoint(Base):
+    __tablename__ = "trend_points"
+    series_id: Mapped[int] = mapped_column(ForeignKey("trend_series.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class TrendSignalRow(Base):
+    """The latest analysis of one series: year-on-year growth with its 95% interval."""
+
+    __tablename__ = "trend_signals"
+    __table_args__ = (_in("trend_signals", "direction", ("rising", "fading", "flat")),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("trend_series.id", ondelete="CASCADE"), unique=True)
+    growth: Mapped[float] = mapped_column(Float)
+    lo: Mapped[float] = mapped_column(Float)
+    hi: Mapped[float] = mapped_column(Float)
+    recent_mean: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(20))
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Design(Base):
+    __tablename__ = "designs"
+    __table_args__ = (_in("designs", "status", DESIGN_STATUSES), Index("ix_designs_status", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    images: Mapped[list[Any]] = mapped_column(JSON, default=list)  # paths relative to the workspace
+    production_threshold: Mapped[int | None] = mapped_column(Integer)  # pieces to win
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    window_end: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Buyer(Base):
+    __tablename__ = "buyers"
+    __table_args__ = (_in("buyers", "kind", BUYER_KINDS),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(20), default="cn")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InterestEvent(Base):
+    __tablename__ = "interest_events"
+    __table_args__ = (_in("interest_events", "kind", EVENT_KINDS), Index("ix_events_design_kind", "design_id", "kind"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PreOrder(Base):
+    __tablename__ = "pre_orders"
+    __table_args__ = (
+        _in("pre_orders", "status", PREORDER_STATUSES),
+        CheckConstraint("quantity > 0", name="ck_preorder_quantity_positive"),
+        Index("ix_preorders_design_status", "design_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class FactoryRow(Base):
+    __tablename__ = "factories"
+    id: Mapped[str] = mapped_column(String(50), primary_key=True)  # the registry's factory_id
+    name: Mapped[str] = mapped_column(String(300))
+    country: Mapped[str] = mapped_column(String(50))
+    region: Mapped[str] = mapped_column(String(100))
+    city: Mapped[str] = mapped_column(String(100), default="")
+    categories: Mapped[list[Any]] = mapped_column(JSON)
+    materials: Mapped[list[Any]] = mapped_column(JSON)
+    processes: Mapped[list[Any]] = mapped_column(JSON)
+    moq: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)  # pieces per month
+    lead_time_days: Mapped[int] = mapped_column(Integer)
+    quality: Mapped[float] = mapped_column(Float)
+    price_index: Mapped[float] = mapped_column(Float)
+    small_batch: Mapped[bool] = mapped_column(default=False)
+    workers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FactoryOrder(Base):
+    __tablename__ = "factory_orders"
+    __table_args__ = (
+        _in("factory_orders", "status", ORDER_STATUSES),
+        CheckConstraint("quantity > 0", name="ck_factory_order_quantity_positive"),
+        Index("ix_factory_orders_factory_status", "factory_id", "status"),
+        UniqueConstraint("design_id", "factory_id", "round", name="uq_factory_order_round"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"), index=True)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)  # 1 = first match, +1 per re-match
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="offered")
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

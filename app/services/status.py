@@ -1,0 +1,27 @@
+"""Counts per stage of the loop, for `trendloom status --json` and `GET /api/v1/status`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Buyer, FactoryRow, PreOrder
+from app.services import designs, interest, production, trends
+
+
+def stage_counts(session: Session) -> dict[str, Any]:
+    return {
+        "trends": trends.counts(session),
+        "designs": designs.counts(session),
+        "buyers": session.scalar(select(func.count()).select_from(Buyer)) or 0,
+        "events": interest.event_counts(session),
+        "pre_orders": {
+            **interest.preorder_counts(session),
+            "committed_pieces": session.scalar(select(func.coalesce(func.sum(PreOrder.quantity), 0))
+                                               .where(PreOrder.status.in_(("active", "confirmed")))) or 0,
+        },
+        "factories": session.scalar(select(func.count()).select_from(FactoryRow)) or 0,
+        "factory_orders": production.counts(session),
+    }

@@ -1,0 +1,36 @@
+"""The one place configuration is read. Everything else receives values from a `Settings`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from the environment (prefix `TRENDLOOM_`; `DATABASE_URL` also works unprefixed)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRENDLOOM_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="workspace folder: database, images, indexes")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "TRENDLOOM_DATABASE_URL"),
+        description="SQLAlchemy URL; default SQLite (WAL) at HOME/trendloom.db",
+    )
+    taxonomy_path: Path | None = Field(default=None, description="taxonomy JSON; default the shipped one")
+    image_size: int = Field(default=256, ge=32, le=1024)
+    test_window_days: int = Field(default=14, ge=1, description="days a published design is tested")
+    fallback_threshold: int = Field(default=300, ge=1, description="production threshold when no factory matches")
+    split_cost_cents: int = Field(default=5_000, ge=0, description="fixed cost per extra factory in an allocation")
+    max_quantity: int = Field(default=100_000, ge=1, description="largest pre-order quantity accepted")
+    cost_share: float = Field(default=0.55, gt=0, lt=1, description="ex-factory cost as a share of the 50+ tier price")
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'trendloom.db').resolve()}"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.home / "images"

@@ -1,0 +1,142 @@
+"""The attribute taxonomy: product categories and the attributes (colour, material, pattern,
+silhouette, detail) that can describe them, with synonyms in English and Chinese.
+
+The data lives in `taxonomy.json` beside this file so a merchandiser can extend it without code;
+`load_taxonomy(path)` reads another file when given one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from generation.errors import TaxonomyError
+
+DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
+ATTRIBUTE_KINDS: tuple[str, ...] = ("color", "material", "pattern", "silhouette", "detail")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    sector: str
+    zh: str
+    synonyms: tuple[str, ...]
+    buyer_moq: int  # pieces: the smallest pre-order one buyer may place
+    base_price_cents: int  # wholesale unit price of the smallest tier
+    processes: tuple[str, ...]  # what any factory making this category must be able to do
+    due_days: int  # usual days from order to shipment
+
+
+@dataclass(frozen=True)
+class Attribute:
+    kind: str
+    name: str
+    zh: str
+    synonyms: tuple[str, ...]
+    categories: tuple[str, ...] | None  # None = applies to every category
+    processes: tuple[str, ...] = ()
+    rgb: str | None = None  # colours only, "#rrggbb"
+
+    def applies_to(self, category: str) -> bool:
+        return self.categories is None or category in self.categories
+
+    @property
+    def rgb_tuple(self) -> tuple[int, int, int]:
+        if self.rgb is None:
+            raise TaxonomyError(f"attribute {self.kind}:{self.name} has no colour value")
+        h = self.rgb.lstrip("#")
+        return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    categories: dict[str, Category]
+    attributes: dict[str, dict[str, Attribute]]  # kind -> name -> attribute
+    regions: dict[str, str] = field(default_factory=dict)
+    segments: dict[str, str] = field(default_factory=dict)
+
+    def category(self, name: str) -> Category:
+        """The category called `name`; TaxonomyError naming the allowed ones otherwise."""
+        try:
+            return self.categories[name]
+        except KeyError:
+            raise TaxonomyError(
+                f"unknown category {name!r}; allowed: {', '.join(sorted(self.categories))}"
+            ) from None
+
+    def attribute(self, kind: str, name: str, category: str | None = None) -> Attribute:
+        """The attribute `kind:name`, checked to apply to `category` when one is given."""
+        if kind not in self.attributes:
+            raise TaxonomyError(f"unknown attribute kind {kind!r}; allowed: {', '.join(ATTRIBUTE_KINDS)}")
+        by_name = self.attributes[kind]
+        if name not in by_name:
+            allowed = self.allowed(kind, category) if category else sorted(by_name)
+            raise TaxonomyError(f"unknown {kind} {name!r}; allowed: {', '.join(allowed)}")
+        attr = by_name[name]
+        if category is not None and not attr.applies_to(category):
+            raise TaxonomyError(
+                f"{kind} {name!r} does not apply to category {category!r}; "
+                f"allowed: {', '.join(self.allowed(kind, category))}"
+            )
+        return attr
+
+    def allowed(self, kind: str, category: str) -> list[str]:
+        """Names of the `kind` attributes that apply to `category`, sorted."""
+        return sorted(a.name for a in self.attributes[kind].values() if a.applies_to(category))
+
+    @cached_property
+    def materials(self) -> frozenset[str]:
+        return frozenset(self.attributes["material"])
+
+    @cached_property
+    def processes(self) -> frozenset[str]:
+        """Every process named anywhere in the taxonomy."""
+        found = {p for c in self.categories.values() for p in c.processes}
+        found |= {p for kind in self.attributes.values() for a in kind.values() for p in a.processes}
+        return frozenset(found)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read a taxonomy JSON file (the shipped one by default) and check it is consistent."""
+    p = Path(path) if path is not None else DEFAULT_TAXONOMY_PATH
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TaxonomyError(f"cannot read taxonomy {p}: {exc}") from exc
+    categories = {
+        c["name"]: Category(
+            name=c["name"],
+            sector=c["sector"],
+            zh=c["zh"],
+            synonyms=tuple(c.get("synonyms", ())),
+            buyer_moq=int(c["buyer_moq"]),
+            base_price_cents=int(c["base_price_cents"]),
+            processes=tuple(c.get("processes", ())),
+            due_days=int(c["due_days"]),
+        )
+        for c in raw["categories"]
+    }
+    attributes: dict[str, dict[str, Attribute]] = {}
+    for kind in ATTRIBUTE_KINDS:
+        attributes[kind] = {}
+        for a in raw["attributes"].get(kind, []):
+            cats = a.get("categories", "*")
+            cats_t = None if cats == "*" else tuple(cats)
+            for c in cats_t or ():
+                if c not in categories:
+                    raise TaxonomyError(f"{p}: {kind} {a['name']!r} names unknown category {c!r}")
+            if "_" in a["name"]:
+                raise TaxonomyError(f"{p}: {kind} name {a['name']!r} contains '_' (use '-')")
+            attributes[kind][a["name"]] = Attribute(
+                kind=kind,
+                name=a["name"],
+                zh=a.get("zh", ""),
+                synonyms=tuple(a.get("synonyms", ())),
+                categories=cats_t,
+                processes=tuple(a.get("processes", ())),
+                rgb=a.get("rgb"),
+            )
+    return Taxonomy(categories, attributes, dict(raw.get("regions", {})), dict(raw.get("segments", {})))

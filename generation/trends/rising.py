@@ -1,0 +1,85 @@
+"""Which attributes are rising or fading: year-on-year growth of each series, with an interval.
+
+For every series we compare the last `recent_weeks` weeks with the same weeks one year (52 weeks)
+earlier, so yearly seasonality cancels out. Growth is the mean weekly log ratio
+`log((y_t + eps) / (y_{t-52} + eps))`; its interval is a normal interval on that mean with the
+sample size shrunk by `autocorr_factor` because neighbouring weeks are correlated. A series is
+*rising* when the whole interval is above `log(1 + min_change)`, *fading* when it is below
+`-log(1 + min_change)`, and *flat* otherwise.
+
+Fallback (documented, never silent): a series with fewer than 52 + recent_weeks weeks compares its
+last half-window with the half-window before it (no seasonal adjustment); an all-zero series is flat
+with growth 0. The `method` field of each signal says which rule produced it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from generation.trends.frame import TrendFrame
+
+SEASON = 52
+
+
+@dataclass(frozen=True)
+class TrendSignal:
+    series: str
+    growth: float  # mean weekly log ratio, recent vs a year earlier
+    lo: float  # 95% interval on growth
+    hi: float
+    recent_mean: float  # level over the recent window
+    direction: str  # "rising" | "fading" | "flat"
+    method: str  # "yoy" | "short-history" | "all-zero"
+
+    @property
+    def confidence(self) -> float:
+        """The interval bound nearest zero, signed (0 when the interval straddles zero).
+
+        Sorting by it puts the surest risers first and the surest faders last."""
+        return self.lo if self.lo > 0 else self.hi if self.hi < 0 else 0.0
+
+    @property
+    def change_pct(self) -> float:
+        """Growth as a percentage change (e.g. +84.0)."""
+        return 100.0 * (math.exp(self.growth) - 1.0)
+
+
+def _signal(name: str, ratios: np.ndarray, recent: np.ndarray, method: str,
+            min_change: float, autocorr_factor: float) -> TrendSignal:
+    growth = float(ratios.mean())
+    n_eff = max(1.0, len(ratios) / autocorr_factor)
+    half = 1.96 * float(ratios.std(ddof=1) if len(ratios) > 1 else 0.0) / math.sqrt(n_eff)
+    lo, hi = growth - half, growth + half
+    bar = math.log1p(min_change)
+    direction = "rising" if lo > bar else "fading" if hi < -bar else "flat"
+    return TrendSignal(name, growth, lo, hi, float(recent.mean()), direction, method)
+
+
+def rank_rising(frame: TrendFrame, *, recent_weeks: int = 26, min_change: float = 0.10,
+                autocorr_factor: float = 4.0) -> list[TrendSignal]:
+    """One signal per series, sorted from most confidently rising to most confidently fading."""
+    if recent_weeks < 4:
+        raise ValueError(f"recent_weeks must be at least 4, got {recent_weeks}")
+    values = frame.values
+    n_weeks = values.shape[0]
+    signals: list[TrendSignal] = []
+    for s, name in enumerate(frame.names):
+        y = values[:, s]
+        if not np.any(y > 0):
+            signals.append(TrendSignal(name, 0.0, 0.0, 0.0, 0.0, "flat", "all-zero"))
+            continue
+        eps = 0.05 * float(y[y > 0].mean())  # keeps a 0 -> small change from looking infinite
+        if n_weeks >= SEASON + recent_weeks:
+            recent = y[-recent_weeks:]
+            before = y[-recent_weeks - SEASON:-SEASON]
+            method = "yoy"
+        else:
+            half = max(2, min(recent_weeks, n_weeks // 2))
+            recent, before = y[-half:], y[-2 * half:-half]
+            method = "short-history"
+        ratios = np.log((recent + eps) / (before + eps))
+        signals.append(_signal(name, ratios, recent, method, min_change, autocorr_factor))
+    return sorted(signals, key=lambda g: (g.confidence, g.growth), reverse=True)

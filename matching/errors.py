@@ -1,0 +1,20 @@
+"""Errors raised by the matching package. `app` maps them to HTTP status codes in one place."""
+
+from __future__ import annotations
+
+
+class MatchingError(Exception):
+    """Base class for every error the matching package raises on purpose."""
+
+
+class FactoryDataError(MatchingError):
+    """A factory registry file is malformed. Carries the file, the 1-based line and the reason."""
+
+    def __init__(self, file: str, line: int | None, reason: str) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        where = f"{file}, line {line}" if line is not None else file
+        super().__init__(f"{where}: {reason}")
+
+
+class AllocationError(MatchingError):
+    """An allocation problem is malformed (e.g. a non-positive quantity)."""

@@ -1,0 +1,170 @@
+"""The factory registry: a capability profile per factory, read from CSV with strict validation.
+
+CSV columns (more are allowed and ignored): factory_id, name, country, region, city, categories,
+materials, processes, moq, capacity, lead_time_days, quality, price_index, small_batch. List fields
+are ';'-separated. `moq` and `capacity` are pieces per month, `quality` is in [0, 1], `price_index` is
+a cost multiplier (1.0 = the market's usual cost for the category).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from matching.errors import FactoryDataError
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "factory_id", "name", "country", "region", "categories", "materials", "processes",
+    "moq", "capacity", "lead_time_days", "quality", "price_index",
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("city", "small_batch", "workers")
+CSV_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+
+@dataclass(frozen=True)
+class Factory:
+    factory_id: str
+    name: str
+    country: str
+    region: str
+    categories: tuple[str, ...]
+    materials: tuple[str, ...]
+    processes: tuple[str, ...]
+    moq: int  # pieces per design
+    capacity: int  # pieces per month
+    lead_time_days: int
+    quality: float  # 0..1
+    price_index: float  # cost multiplier
+    city: str = ""
+    small_batch: bool = False
+    workers: int = 0
+
+    def capability_text(self) -> str:
+        """Plain-text capability profile (for embeddings and for people reading a match)."""
+        return (
+            f"{self.name} in {self.city or self.region}: makes {', '.join(self.categories)}; "
+            f"materials {', '.join(self.materials)}; processes {', '.join(self.processes)}"
+        )
+
+    def to_row(self) -> dict[str, str]:
+        row = {k: str(v) for k, v in asdict(self).items()}
+        for k in ("categories", "materials", "processes"):
+            row[k] = ";".join(getattr(self, k))
+        row["small_batch"] = "yes" if self.small_batch else "no"
+        return row
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(";") if v.strip())
+
+
+def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
+               known_materials: frozenset[str] | None) -> Factory:
+    def integer(col: str, minimum: int) -> int:
+        raw = (row.get(col) or "").strip()
+        try:
+            v = int(raw)
+        except ValueError:
+            raise ValueError(f"column {col!r}: {raw!r} is not a whole number") from None
+        if v < minimum:
+            raise ValueError(f"column {col!r}: {v} is below {minimum}")
+        return v
+
+    def number(col: str, lo: float, hi: float) -> float:
+        raw = (row.get(col) or "").strip()
+        try:
+            v = float(raw)
+        except ValueError:
+            raise ValueError(f"column {col!r}: {raw!r} is not a number") from None
+        if not lo <= v <= hi:
+            raise ValueError(f"column {col!r}: {v} is outside [{lo}, {hi}]")
+        return v
+
+    for col in ("factory_id", "name", "country", "region", "categories", "materials", "processes"):
+        if not (row.get(col) or "").strip():
+            raise ValueError(f"column {col!r} is empty")
+    categories, materials = _split(row["categories"]), _split(row["materials"])
+    if known_categories is not None:
+        unknown = sorted(set(categories) - known_categories)
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; known: {', '.join(sorted(known_categories))}")
+    if known_materials is not None:
+        unknown = sorted(set(materials) - known_materials)
+        if unknown:
+            raise ValueError(f"unknown materials {unknown}; known: {', '.join(sorted(known_materials))}")
+    moq, capacity = integer("moq", 1), integer("capacity", 1)
+    if capacity < moq:
+        raise ValueError(f"capacity {capacity} is below the MOQ {moq}")
+    small = (row.get("small_batch") or "no").strip().lower()
+    if small not in ("yes", "no", "true", "false", "1", "0"):
+        raise ValueError(f"column 'small_batch': {small!r} is not yes/no")
+    workers = (row.get("workers") or "0").strip() or "0"
+    return Factory(
+        factory_id=row["factory_id"].strip(),
+        name=row["name"].strip(),
+        country=row["country"].strip(),
+        region=row["region"].strip(),
+        city=(row.get("city") or "").strip(),
+        categories=categories,
+        materials=materials,
+        processes=_split(row["processes"]),
+        moq=moq,
+        capacity=capacity,
+        lead_time_days=integer("lead_time_days", 1),
+        quality=number("quality", 0.0, 1.0),
+        price_index=number("price_index", 0.1, 10.0),
+        small_batch=small in ("yes", "true", "1"),
+        workers=int(workers) if workers.isdigit() else 0,
+    )
+
+
+def parse_factories_csv(text: str, *, file: str = "<factories>",
+                        known_categories: Iterable[str] | None = None,
+                        known_materials: Iterable[str] | None = None) -> list[Factory]:
+    """Parse a factory registry. Any bad row rejects the whole file with its line and the reason."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise FactoryDataError(file, 1, "the file is empty (expected a header row)")
+    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
+    if missing:
+        raise FactoryDataError(file, 1, f"missing columns {missing}; required: {', '.join(REQUIRED_COLUMNS)}")
+    cats = frozenset(known_categories) if known_categories is not None else None
+    mats = frozenset(known_materials) if known_materials is not None else None
+    out: list[Factory] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise FactoryDataError(file, line, f"more fields than the {len(reader.fieldnames)} columns of the header")
+        try:
+            f = _parse_row(row, cats, mats)
+        except ValueError as exc:
+            raise FactoryDataError(file, line, str(exc)) from None
+        if f.factory_id in seen:
+            raise FactoryDataError(file, line, f"factory_id {f.factory_id!r} repeats line {seen[f.factory_id]}")
+        seen[f.factory_id] = line
+        out.append(f)
+    if not out:
+        raise FactoryDataError(file, None, "no factories in the file")
+    return out
+
+
+def read_factories_csv(path: str | Path, **kwargs: Iterable[str] | None) -> list[Factory]:
+    """`parse_factories_csv` on a file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FactoryDataError(str(p), None, f"cannot read: {exc}") from exc
+    return parse_factories_csv(text, file=str(p), **kwargs)  # type: ignore[arg-type]
+
+
+def write_factories_csv(factories: Iterable[Factory], path: str | Path) -> None:
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
+        w.writeheader()
+        for f in factories:
+            w.writerow(f.to_row())
