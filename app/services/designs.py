@@ -95,4 +95,4 @@ def publish(session: Session, taxonomy: Taxonomy, design_id: int, *, now: dateti
 
 
 def counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Design.status, func.count()).group_by(Design.status)).tuples().all())
+    return dict(session.execute(select(Design.status, func.count()).group_by(Design.status)).all())

@@ -156,12 +156,12 @@ def stats(session: Session, design_ids: Sequence[int]) -> dict[int, InterestStat
     counts: dict[int, dict[str, int]] = {i: {} for i in design_ids}
     q = (select(InterestEvent.design_id, InterestEvent.kind, func.count())
          .where(InterestEvent.design_id.in_(design_ids)).group_by(InterestEvent.design_id, InterestEvent.kind))
-    for did, kind, n in session.execute(q).tuples():
+    for did, kind, n in session.execute(q):
         counts[did][kind] = n
     qty_q = (select(PreOrder.design_id, func.sum(PreOrder.quantity))
              .where(PreOrder.design_id.in_(design_ids), PreOrder.status.in_(("active", "confirmed")))
              .group_by(PreOrder.design_id))
-    qty = {did: int(q_) for did, q_ in session.execute(qty_q).tuples()}
+    qty = {did: int(q_) for did, q_ in session.execute(qty_q)}
     return {i: InterestStats.from_counts(counts[i], qty.get(i, 0)) for i in design_ids}
 
 
@@ -174,8 +174,8 @@ def feed(session: Session, buyer_id: int, *, limit: int, rng: np.random.Generato
 
 
 def event_counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(InterestEvent.kind, func.count()).group_by(InterestEvent.kind)).tuples().all())
+    return dict(session.execute(select(InterestEvent.kind, func.count()).group_by(InterestEvent.kind)).all())
 
 
 def preorder_counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(PreOrder.status, func.count()).group_by(PreOrder.status)).tuples().all())
+    return dict(session.execute(select(PreOrder.status, func.count()).group_by(PreOrder.status)).all())

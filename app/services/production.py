@@ -70,7 +70,7 @@ def used_capacity(session: Session, statuses: tuple[str, ...] = OPEN_ORDER) -> d
     """Pieces per factory held by orders in `statuses`."""
     q = (select(FactoryOrder.factory_id, func.sum(FactoryOrder.quantity))
          .where(FactoryOrder.status.in_(statuses)).group_by(FactoryOrder.factory_id))
-    return {fid: int(q_) for fid, q_ in session.execute(q).tuples()}
+    return {fid: int(q_) for fid, q_ in session.execute(q)}
 
 
 @dataclass
@@ -222,7 +222,7 @@ def update_status(session: Session, factory_id: str, order_id: int, status: str,
 
 
 def counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(FactoryOrder.status, func.count()).group_by(FactoryOrder.status)).tuples().all())
+    return dict(session.execute(select(FactoryOrder.status, func.count()).group_by(FactoryOrder.status)).all())
 
 
 def due_date_from(now: datetime, days: int) -> date:

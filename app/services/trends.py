@@ -79,7 +79,7 @@ def refresh_signals(session: Session) -> int:
     session.execute(delete(TrendSignalRow))
     if frame is None:
         return 0
-    ids = dict(session.execute(select(TrendSeries.name, TrendSeries.id)).tuples().all())
+    ids = dict(session.execute(select(TrendSeries.name, TrendSeries.id)).all())
     rows = [
         {"series_id": ids[g.series], "growth": g.growth, "lo": g.lo, "hi": g.hi, "recent_mean": g.recent_mean,
          "direction": g.direction, "method": g.method, "computed_at": utcnow()}
@@ -99,7 +99,7 @@ def signals(session: Session, *, category: str | None = None, direction: str | N
         q = q.where(TrendSignalRow.direction == direction)
     out = [
         (s, TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method))
-        for s, g in session.execute(q).tuples()
+        for s, g in session.execute(q)
     ]
     out.sort(key=lambda p: (p[1].confidence, p[1].growth), reverse=True)
     return out[:limit] if limit is not None else out
@@ -109,5 +109,5 @@ def counts(session: Session) -> dict[str, int]:
     return {
         "series": session.scalar(select(func.count()).select_from(TrendSeries)) or 0,
         "points": session.scalar(select(func.count()).select_from(TrendPoint)) or 0,
-        **dict(session.execute(select(TrendSignalRow.direction, func.count()).group_by(TrendSignalRow.direction)).tuples().all()),
+        **dict(session.execute(select(TrendSignalRow.direction, func.count()).group_by(TrendSignalRow.direction)).all()),
     }

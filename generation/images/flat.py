@@ -32,7 +32,7 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 MIN_SIZE, MAX_SIZE = 32, 1024
 SUPERSAMPLE = 4
 FILL = 0.8  # the product's longer side as a fraction of the canvas side
-MIN_PERIOD = 9  # final pixels: small images get fewer, larger pattern motifs rather than mush
+MIN_PERIOD = 12  # final pixels: small images get fewer, larger pattern motifs rather than mush
 FULL_LINES = 128  # below this size construction lines fade toward the base colour and dashes go
 OUTLINE: RGB = (38, 38, 42)
 WHITE: RGB = (255, 255, 255)
@@ -58,6 +58,7 @@ class Line:
 
     points: tuple[Pt, ...]
     dashed: bool = False
+    minor: bool = False  # ribs, eyelets, stitching: left out of small images, where they turn to mush
 
 
 @dataclass
@@ -113,8 +114,8 @@ def P(pts: list[Pt], **kw: object) -> Part:
     return Part(tuple(pts), **kw)  # type: ignore[arg-type]
 
 
-def L(pts: list[Pt], dashed: bool = False) -> Line:
-    return Line(tuple(pts), dashed)
+def L(pts: list[Pt], dashed: bool = False, minor: bool = False) -> Line:
+    return Line(tuple(pts), dashed, minor or dashed)
 
 
 def fringe(x0: float, x1: float, y0: float, y1: float, vertical: bool = False) -> list[Part]:
@@ -155,9 +156,9 @@ def _hoodie(spec: DesignSpec) -> Sketch:
     flip = lambda pts: [(100 - x, y) for x, y in pts]  # noqa: E731
     pocket = [(39, hem - 31), (61, hem - 31), (68, hem - 20), (68, hem - 9), (32, hem - 9), (32, hem - 20)]
     parts = [P(ellipse(50, 17, 15.5, 15)), P(sleeve), P(flip(sleeve)), P(cuff), P(flip(cuff)), P(body),
-             P(rrect(51 - w, hem - 7, 49 + w, hem, 1)), P(pocket), P(ellipse(50, 17, 8.5, 11), tone=-0.35)]
+             P(rrect(51 - w, hem - 7, 49 + w, hem, 1)), P(pocket), P(ellipse(50, 17, 8.5, 11), tone=-0.2)]
     lines = [L(arc(50, 17, 11, 13.5, 200, 340)), L([(47, 27), (46, 42)]), L([(53, 27), (54, 43)])]
-    lines += [L([(51 - w + k, hem - 6), (51 - w + k, hem - 1)]) for k in range(3, 2 * w - 3, 4)]
+    lines += [L([(51 - w + k, hem - 6), (51 - w + k, hem - 1)], minor=True) for k in range(3, 2 * w - 3, 4)]
     return Sketch(parts, lines, (50 - w, 30, 50 + w, hem - 8), (50 + w * 0.45, 36), frozenset({"drawstring", "pocket"}))
 
 
@@ -219,7 +220,7 @@ def _cap(spec: DesignSpec) -> Sketch:
     brim = bezier((52, 65), (82, 54), tip) + bezier(tip, (84, 78), (54, 72))[1:]
     lines = [L(arc(44, 66, 16, 46, 272, 358)), L(arc(44, 66, 12, 46, 182, 268)), L([(44, 20), (44, 66)]),
              L(bezier((58, 65), (82, 58), (tip[0] - 4, tip[1] + 1)), dashed=True)]
-    lines += [L(ellipse(x, y, 1.3, 1.3, 12)) for x, y in ((26, 38), (62, 37))]
+    lines += [L(ellipse(x, y, 1.3, 1.3, 12), minor=True) for x, y in ((26, 38), (62, 37))]
     return Sketch([P(crown), P(brim), P(ellipse(44, 20.5, 3.5, 2.2))], lines, (46, 30, 60, 60), (52, 46))
 
 
@@ -231,7 +232,7 @@ def _tote(spec: DesignSpec) -> Sketch:
     parts = [P(arch(50, 39, 17, 33, 3.6)), P(body), P(arch(50, 47, 19, 34, 3.6))]
     lines = [L([(20, 42), (80, 42)], dashed=True)]
     for x in (31, 65.4):
-        lines += [L([(x, 43), (x + 3.6, 43), (x + 3.6, 47), (x, 47), (x, 43), (x + 3.6, 47)])]
+        lines += [L([(x, 43), (x + 3.6, 43), (x + 3.6, 47), (x, 47), (x, 43), (x + 3.6, 47)], minor=True)]
     return Sketch(parts, lines, (22, 48, 78, 92), (50, 66))
 
 
@@ -249,7 +250,7 @@ def _socks(spec: DesignSpec) -> Sketch:
     top = {"ankle": 36, "knee-high": -30}.get(spec.silhouette or "", 6)
     body = ([(30, top), (54, top), (54, 50), (64, 56), (80, 58)] + arc(84, 70, 11, 12, 270, 450)
             + [(42, 82)] + arc(40, 68, 13, 14, 90, 180) + [(29, 50)])
-    lines = [L([(x, top + 1), (x, top + 8)]) for x in range(33, 53, 3)]
+    lines = [L([(x, top + 1), (x, top + 8)], minor=True) for x in range(33, 53, 3)]
     lines += [L(arc(43, 68, 9, 12, 100, 200)), L(arc(81, 70, 6, 12, 285, 435))]
     return Sketch([P(body), P([(30, top), (54, top), (54, top + 9), (30, top + 9)])], lines,
                   (31, top + 11, 53, 56), (42, (top + 50) / 2 + 4))
@@ -418,7 +419,7 @@ def _leopard(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.r
 
 
 def _camo(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.random.Generator) -> None:
-    shades = (pal.mid, pal.alt, shade(pal.base, -0.3 if pal.alt[0] < pal.base[0] else 0.2))
+    shades = (pal.mid, pal.alt, shade(pal.base, 0.25 if sum(pal.alt) < sum(pal.base) else -0.3))
     count = int(0.35 * (box[2] - box[0]) * (box[3] - box[1]) / (math.pi * (0.5 * p) ** 2)) + 1
     for i in range(count):
         c = (rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3]))
@@ -738,7 +739,7 @@ def render_flat(spec: DesignSpec, taxonomy: Taxonomy, size: int = 256) -> Image.
     seam = mix(pal.base, pal.seam, min(1.0, size / FULL_LINES))
     for line in sketch.lines:
         pts = [tf(p) for p in line.points]
-        if line.dashed and size < FULL_LINES / 2:
+        if line.minor and size < FULL_LINES:
             continue
         for seg in _dashes(pts, 3 * u, 2 * u) if line.dashed else [pts]:
             cd.line(seg, fill=seam, width=lw, joint="curve")

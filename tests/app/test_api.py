@@ -1,0 +1,231 @@
+"""The HTTP API on a real SQLite workspace: every role's flow, and bad input at every door."""
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.api.main import create_app
+from app.db import transaction
+from app.models import Design, FactoryOrder, utcnow
+from app.sample import write_sample
+from app.services import interest, production
+from app.settings import Settings
+from generation.concepts.pricing import price_tiers
+from generation.concepts.spec import DesignSpec
+from matching.factories.registry import read_factories_csv
+
+V1 = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    home = tmp_path_factory.mktemp("api")
+    app = create_app(Settings(home=home))
+    with TestClient(app) as c:
+        ws = app.state.workspace
+        files = write_sample(ws.taxonomy, home / "sample", n_factories=240, n_posts=10)
+        with files.trends.open("rb") as fh:
+            r = c.post(f"{V1}/merchandiser/trends", files={"file": ("trends.csv", fh, "text/csv")})
+        assert r.status_code == 201, r.text
+        factories = read_factories_csv(files.factories, known_categories=ws.taxonomy.categories)
+        with transaction(ws.sessions) as s:
+            production.import_factories(s, factories)
+        c.ws = ws
+        yield c
+
+
+def _new_design(client, category="socks"):
+    r = client.post(f"{V1}/merchandiser/designs/generate", json={"n": 1, "category": category, "seed": 7})
+    assert r.status_code == 201, r.text
+    did = r.json()[0]["id"]
+    r = client.post(f"{V1}/merchandiser/designs/{did}/publish")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _plain_design(client, category="socks", material="cotton"):
+    """A published design with a hand-written spec that several sample factories can make."""
+    ws = client.ws
+    tiers = price_tiers(ws.taxonomy, category, material, 0)
+    spec = DesignSpec(category=category, color="navy", material=material, price_tiers=tiers,
+                      moq=ws.taxonomy.category(category).buyer_moq, name="Plain navy")
+    with transaction(ws.sessions) as s:
+        d = Design(name=spec.name, category=category, spec=spec.to_dict(), status="draft", images=[])
+        s.add(d)
+        s.flush()
+        path = ws.settings.images_dir / f"design-{d.id}-0.png"
+        ws.images.generate(spec)[0].save(path)
+        d.images = [path.name]
+        did = d.id
+    r = client.post(f"{V1}/merchandiser/designs/{did}/publish")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _buyer(client, kind="shop"):
+    r = client.post(f"{V1}/buyers", json={"name": "Shop", "kind": kind})
+    assert r.status_code == 201
+    return r.json()["id"]
+
+
+def test_health_and_signals(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    rising = client.get(f"{V1}/merchandiser/trends/signals", params={"direction": "rising", "limit": 5}).json()
+    assert len(rising) == 5 and all(s["direction"] == "rising" and s["lo"] > 0 for s in rising)
+    assert client.get(f"{V1}/merchandiser/trends/signals", params={"category": "rockets"}).status_code == 422
+
+
+def test_bad_trend_upload_is_rejected_whole(client):
+    before = client.get(f"{V1}/status").json()["trends"]
+    bad = "date,cn_all_socks_color_navy,cn_all_socks_color_red\n2025-01-06,0.1,0.2\n2025-01-13,0.1,-3\n"
+    r = client.post(f"{V1}/merchandiser/trends", files={"file": ("bad.csv", bad, "text/csv")})
+    assert r.status_code == 422 and "bad.csv, line 3" in r.json()["detail"]
+    unknown = "date,cn_all_socks_color_navy,cn_all_socks_color_plaid-ish\n2025-01-06,0.1,0.2\n"
+    r = client.post(f"{V1}/merchandiser/trends", files={"file": ("u.csv", unknown, "text/csv")})
+    assert r.status_code == 422 and "column 3" in r.json()["detail"]
+    assert client.get(f"{V1}/status").json()["trends"] == before
+
+
+def test_generate_publish_and_images(client):
+    r = client.post(f"{V1}/merchandiser/designs/generate", json={"n": 2, "seed": 1})
+    assert r.status_code == 201
+    draft = r.json()[0]
+    assert (client.ws.settings.images_dir / f"design-{draft['id']}-0.png").is_file()
+    assert client.get(f"{V1}/designs/{draft['id']}").status_code == 404  # drafts are not for buyers
+    pub = client.post(f"{V1}/merchandiser/designs/{draft['id']}/publish").json()
+    assert pub["status"] == "published" and pub["production_threshold"] > 0
+    img = client.get(pub["image_urls"][0])
+    assert img.status_code == 200 and img.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.post(f"{V1}/merchandiser/designs/{draft['id']}/publish").status_code == 409
+
+
+@pytest.mark.parametrize("method, url, body", [
+    ("get", "/designs/999999", None),
+    ("get", "/merchandiser/designs/999999", None),
+    ("post", "/merchandiser/designs/999999/publish", None),
+    ("get", "/buyers/999999/feed", None),
+    ("get", "/factories/NOPE/inbox", None),
+    ("post", "/factories/NOPE/orders/1/accept", None),
+])
+def test_unknown_ids_are_404(client, method, url, body):
+    assert getattr(client, method)(f"{V1}{url}").status_code == 404
+
+
+@pytest.mark.parametrize("url, body, field", [
+    ("/buyers", {"name": "x", "kind": "wholesaler"}, "kind"),
+    ("/buyers", {"name": "", "kind": "shop"}, "name"),
+    ("/events", {"buyer_id": 1, "design_id": 1, "kind": "stare"}, "kind"),
+    ("/preorders", {"buyer_id": 1, "design_id": 1, "quantity": 0}, "quantity"),
+    ("/preorders", {"buyer_id": 1, "design_id": 1, "quantity": 2.5}, "quantity"),
+    ("/merchandiser/designs/generate", {"n": 0}, "n"),
+])
+def test_invalid_bodies_are_422_naming_the_field(client, url, body, field):
+    r = client.post(f"{V1}{url}", json=body)
+    assert r.status_code == 422
+    assert any(field in err["loc"] for err in r.json()["detail"])
+
+
+def test_huge_ids_are_422_not_500(client):
+    assert client.get(f"{V1}/designs/{10**30}").status_code == 422
+
+
+def test_events_and_preorder_rules(client):
+    design = _new_design(client)
+    buyer = _buyer(client)
+    moq = design["spec"]["moq"]
+    assert client.post(f"{V1}/events", json={"buyer_id": buyer, "design_id": design["id"], "kind": "favourite"}).status_code == 201
+    assert client.post(f"{V1}/events", json={"buyer_id": buyer, "design_id": 999999, "kind": "view"}).status_code == 404
+    assert client.post(f"{V1}/events", json={"buyer_id": 999999, "design_id": design["id"], "kind": "view"}).status_code == 404
+    r = client.post(f"{V1}/preorders", json={"buyer_id": buyer, "design_id": design["id"], "quantity": moq - 1})
+    assert r.status_code == 422 and f"minimum order of {moq} pcs" in r.json()["detail"]
+    r = client.post(f"{V1}/preorders", json={"buyer_id": buyer, "design_id": design["id"], "quantity": 10**9})
+    assert r.status_code == 422 and "limit" in r.json()["detail"]
+
+
+def test_retried_preorder_creates_nothing_new(client):
+    design = _new_design(client, "cap")
+    buyer = _buyer(client)
+    body = {"buyer_id": buyer, "design_id": design["id"], "quantity": design["spec"]["moq"], "idempotency_key": "k-1"}
+    first = client.post(f"{V1}/preorders", json=body)
+    again = client.post(f"{V1}/preorders", json=body)
+    assert first.status_code == 201 and again.status_code == 200 and again.json() == first.json()
+    assert len(client.get(f"{V1}/buyers/{buyer}/preorders").json()) == 1
+    assert client.post(f"{V1}/preorders", json={**body, "quantity": body["quantity"] + 1}).status_code == 422
+
+
+def test_group_order_reaches_a_tier_and_wins_then_factory_flow(client):
+    design = _plain_design(client, "socks")
+    did, threshold, tiers = design["id"], design["production_threshold"], design["spec"]["price_tiers"]
+    a, b = _buyer(client), _buyer(client, "live_streamer")
+    first = client.post(f"{V1}/preorders", json={"buyer_id": a, "design_id": did, "quantity": 24}).json()
+    assert first["unit_price_cents"] == tiers[1]["unit_price_cents"]  # 24 pcs: the 10-49 tier
+    assert client.post(f"{V1}/buyers/{b}/preorders/{first['id']}/cancel").status_code == 404  # not b's
+    rest = threshold - 24
+    second = client.post(f"{V1}/preorders", json={"buyer_id": b, "design_id": did, "quantity": max(rest, 24)}).json()
+    assert second["status"] == "confirmed"
+    detail = client.get(f"{V1}/designs/{did}").json()
+    assert detail["status"] == "won" and detail["committed_quantity"] >= threshold
+    mine = client.get(f"{V1}/buyers/{a}/preorders").json()[0]
+    assert mine["status"] == "confirmed" and mine["unit_price_cents"] == tiers[2]["unit_price_cents"]  # 50+ tier
+    assert client.post(f"{V1}/buyers/{a}/preorders/{first['id']}/cancel").status_code == 409  # won: too late
+
+    ws = client.ws
+    with transaction(ws.sessions) as s:
+        results = production.match_winners(s, ws.taxonomy, now=utcnow(), cost_share=0.55, split_cost_cents=5000)
+    (res,) = [r for r in results if r.design_id == did]
+    order = res.orders[0]
+    inbox = client.get(f"{V1}/factories/{order.factory_id}/inbox").json()
+    assert any(i["order"]["id"] == order.id and i["design"]["image_urls"] for i in inbox)
+
+    other = next(c.factory.factory_id for c in res.candidates if c.factory.factory_id != order.factory_id)
+    assert client.post(f"{V1}/factories/{other}/orders/{order.id}/accept").status_code == 404
+    assert client.post(f"{V1}/factories/{order.factory_id}/orders/{order.id}/decline", json={"reason": ""}).status_code == 422
+    r = client.post(f"{V1}/factories/{order.factory_id}/orders/{order.id}/decline", json={"reason": "line is full"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["declined"]["status"] == "declined"
+    assert out["reoffered"], out["unmatched_reason"]
+    assert all(o["factory_id"] != order.factory_id for o in out["reoffered"])
+    assert sum(o["quantity"] for o in out["reoffered"]) == order.quantity
+
+    new = out["reoffered"][0]
+    url = f"{V1}/factories/{new['factory_id']}/orders/{new['id']}"
+    assert client.post(f"{url}/status", json={"status": "in_production"}).status_code == 409  # not accepted yet
+    assert client.post(f"{url}/accept").json()["status"] == "accepted"
+    assert client.post(f"{url}/accept").status_code == 409
+    assert client.post(f"{url}/status", json={"status": "in_production"}).json()["status"] == "in_production"
+    assert client.get(f"{V1}/designs/{did}").json()["status"] == "in_production"
+    r = client.post(f"{url}/status", json={"status": "shipped", "shipped_quantity": new["quantity"] + 1})
+    assert r.status_code == 422
+    assert client.post(f"{url}/status", json={"status": "shipped", "shipped_quantity": new["quantity"]}).status_code == 200
+    with ws.sessions() as s:
+        live = s.scalars(select(FactoryOrder).where(FactoryOrder.design_id == did, FactoryOrder.status != "declined")).all()
+        expected = "shipped" if all(o.status == "shipped" for o in live) else "in_production"
+        assert s.get(Design, did).status == expected
+
+
+def test_capacity_is_never_exceeded_on_accept(client):
+    ws = client.ws
+    design = _plain_design(client, "tote-bag", "canvas")
+    with transaction(ws.sessions) as s:
+        buyer = interest.create_buyer(s, "big", "live_streamer")
+        interest.place_preorder(s, buyer.id, design["id"], design["production_threshold"], utcnow())
+        (res,) = [r for r in production.match_winners(s, ws.taxonomy, now=utcnow(), cost_share=0.55,
+                                                      split_cost_cents=5000) if r.design_id == design["id"]]
+        order = res.orders[0]
+        factory = production.get_factory(s, order.factory_id)
+        factory.capacity = order.quantity - 1  # someone lowered the capacity after the offer
+        fid, oid = order.factory_id, order.id
+    r = client.post(f"{V1}/factories/{fid}/orders/{oid}/accept")
+    assert r.status_code == 409 and "capacity" in r.json()["detail"]
+
+
+def test_window_close_drops_undersold_designs(client):
+    ws = client.ws
+    design = _new_design(client, "scarf")
+    with transaction(ws.sessions) as s:
+        decided = interest.close_windows(s, utcnow() + timedelta(days=ws.settings.test_window_days + 1))
+        assert decided.get("dropped", 0) >= 1
+    assert client.get(f"{V1}/designs/{design['id']}").json()["status"] == "dropped"

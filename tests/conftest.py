@@ -1,0 +1,14 @@
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh workspace folder, selected through the environment as a user would."""
+    path = tmp_path / "ws"
+    monkeypatch.setenv("TRENDLOOM_HOME", str(path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return path
