@@ -8,6 +8,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import Design
+from matching.interest import InterestStats
+
+
+class InterestOut(BaseModel):
+    views: int
+    clicks: int
+    favourites: int
+    inquiries: int
+    pre_orders: int
+    quantity: int
+    score: float  # weighted signals per impression
+
+    @classmethod
+    def of(cls, s: InterestStats) -> InterestOut:
+        return cls(views=s.views, clicks=s.clicks, favourites=s.favourites, inquiries=s.inquiries,
+                   pre_orders=s.pre_orders, quantity=s.quantity, score=s.score)
 
 
 class DesignOut(BaseModel):
@@ -21,13 +37,14 @@ class DesignOut(BaseModel):
     committed_quantity: int | None = None
     window_end: datetime | None
     note: str
+    interest: InterestOut | None = None  # merchandiser views only
 
     @classmethod
-    def of(cls, d: Design, committed: int | None = None) -> DesignOut:
+    def of(cls, d: Design, committed: int | None = None, stats: InterestStats | None = None) -> DesignOut:
         return cls(id=d.id, name=d.name, category=d.category, status=d.status, spec=d.spec,
                    image_urls=[f"/api/v1/designs/{d.id}/images/{i}" for i in range(len(d.images))],
                    production_threshold=d.production_threshold, committed_quantity=committed,
-                   window_end=d.window_end, note=d.note)
+                   window_end=d.window_end, note=d.note, interest=InterestOut.of(stats) if stats else None)
 
 
 class GenerateIn(BaseModel):

@@ -382,7 +382,7 @@ def _stripe(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.ra
 
 
 def _check(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.random.Generator) -> None:
-    b, xs, ys = 0.16 * p, np.arange(box[0] + 0.4 * p, box[2], p), np.arange(box[1] + 0.4 * p, box[3], p)
+    b, xs, ys = 0.13 * p, np.arange(box[0] + 0.4 * p, box[2], p), np.arange(box[1] + 0.4 * p, box[3], p)
     for x in xs:
         d.rectangle([x, box[1], x + b, box[3]], fill=pal.mid)
     for y in ys:
@@ -420,10 +420,8 @@ def _leopard(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.r
 
 def _camo(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.random.Generator) -> None:
     shades = (pal.mid, pal.alt, shade(pal.base, 0.25 if sum(pal.alt) < sum(pal.base) else -0.3))
-    count = int(0.35 * (box[2] - box[0]) * (box[3] - box[1]) / (math.pi * (0.5 * p) ** 2)) + 1
-    for i in range(count):
-        c = (rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3]))
-        d.polygon(_blob(c, rng.uniform(0.35, 0.6) * p, rng), fill=shades[i % 3])
+    for i, c in enumerate(_grid(box, 1.5 * p, rng, jitter=0.3)):
+        d.polygon(_blob(c, rng.uniform(0.38, 0.5) * p, rng), fill=shades[i % 3])
 
 
 def _tie_dye(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.random.Generator) -> None:
@@ -443,7 +441,7 @@ def _geometric(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np
 
 
 def _colour_block(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.random.Generator) -> None:
-    d.rectangle([box[0], box[1] + 0.75 * (box[3] - box[1]), box[2], box[3]], fill=pal.alt)
+    d.rectangle([box[0], box[1] + 0.78 * (box[3] - box[1]), box[2], box[3]], fill=pal.alt)
 
 
 PATTERNS: dict[str, PatternFn] = {
@@ -747,5 +745,5 @@ def render_flat(spec: DesignSpec, taxonomy: Taxonomy, size: int = 256) -> Image.
     image = canvas.resize((size, size), Image.Resampling.LANCZOS)
     soft = np.asarray(_mask_hi(sketch, tf, hi).resize((size, size), Image.Resampling.LANCZOS), np.float32) / 255
     tex = _texture(TEXTURES[spec.material], size, rng, tuple(v / SUPERSAMPLE for v in box))  # type: ignore[arg-type]
-    out = np.asarray(image, np.float32) + (tex * soft)[:, :, None]
+    out = np.asarray(image, np.float32) + (tex * soft * min(1.0, size / FULL_LINES))[:, :, None]
     return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "RGB")

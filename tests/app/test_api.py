@@ -136,6 +136,8 @@ def test_events_and_preorder_rules(client):
     buyer = _buyer(client)
     moq = design["spec"]["moq"]
     assert client.post(f"{V1}/events", json={"buyer_id": buyer, "design_id": design["id"], "kind": "favourite"}).status_code == 201
+    seen = client.get(f"{V1}/merchandiser/designs/{design['id']}").json()["interest"]
+    assert seen["favourites"] == 1 and seen["views"] == 0 and seen["score"] == pytest.approx(3 / 10)
     assert client.post(f"{V1}/events", json={"buyer_id": buyer, "design_id": 999999, "kind": "view"}).status_code == 404
     assert client.post(f"{V1}/events", json={"buyer_id": 999999, "design_id": design["id"], "kind": "view"}).status_code == 404
     r = client.post(f"{V1}/preorders", json={"buyer_id": buyer, "design_id": design["id"], "quantity": moq - 1})

@@ -53,13 +53,15 @@ def list_designs(session: SessionDep, status: Literal[DESIGN_STATUSES] | None = 
                  offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[DesignOut]:
     rows = designs.list_designs(session, status=status, limit=limit, offset=offset)
     stats = interest.stats(session, [d.id for d in rows])
-    return [DesignOut.of(d, stats[d.id].quantity) for d in rows]
+    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id]) for d in rows]
 
 
 @router.get("/designs/{design_id}")
 def get_design(design_id: DesignId, session: SessionDep) -> DesignOut:
+    """A design in any status, with its interest so far (events, committed pieces, score)."""
     d = designs.get(session, design_id)
-    return DesignOut.of(d, interest.committed_quantity(session, d.id))
+    stats = interest.stats(session, [d.id])[d.id]
+    return DesignOut.of(d, stats.quantity, stats)
 
 
 @router.post("/designs/generate", status_code=201)
