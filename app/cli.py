@@ -121,6 +121,7 @@ def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, categ
     with workspace() as ws, progress() as bar, transaction(ws.sessions) as s:
         task = bar.add_task("designing", total=n)
         made = design_svc.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=n, seed=seed,
+                                   cost_share=ws.settings.cost_share,
                                    pins=Pins(category, tuple(pinned), max_price_cents),
                                    on_progress=lambda i: bar.update(task, completed=i))
         ids = [d.id for d in made]
@@ -134,8 +135,7 @@ def designs_publish(ids: Annotated[Optional[list[int]], typer.Argument(help="des
         targets = ids or [d.id for d in design_svc.list_designs(s, status="draft", limit=100_000)]
         st = ws.settings
         for i in targets:
-            d = design_svc.publish(s, ws.taxonomy, i, now=utcnow(), window_days=st.test_window_days,
-                                   fallback_threshold=st.fallback_threshold, cost_share=st.cost_share)
+            d = design_svc.publish(s, ws.taxonomy, i, now=utcnow(), window_days=st.test_window_days, cost_share=st.cost_share)
             console.print(f"published {d.id} {d.name}: {d.production_threshold} pcs to win ({d.note})")
     if not targets:
         console.print("no drafts to publish")
@@ -220,7 +220,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the loop")] = False,
          designs: int = 12, buyers: int = 150, days: int = 14, seed: int = 0,
          host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the whole loop on a fresh workspace: sample data, trends, designs, buyers, factories."""
+    """Run the whole loop on a fresh workspace: sample data, trends, designs, buyers, factories.
+
+    A second, smaller batch of designs is published at the end so the served feed has items under test."""
     settings = Settings()
     if settings.database_url is None and (settings.home / "trendloom.db").exists():
         console.print(f"[yellow]starting over:[/yellow] removing the old demo workspace {settings.home}")
@@ -239,6 +241,9 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     simulate(buyers=buyers, days=days, feed_size=8, seed=seed, as_json=False)
     console.rule("5. factories")
     match()
+    console.rule("6. the next drop, now under test")
+    designs_generate(n=max(1, designs // 2), category=None, attribute=None, max_price_cents=None, seed=seed + 1)
+    designs_publish(ids=None)
     console.rule("status")
     status(as_json=False)
     if not no_serve:

@@ -22,7 +22,6 @@ class Settings(BaseSettings):
     taxonomy_path: Path | None = Field(default=None, description="taxonomy JSON; default the shipped one")
     image_size: int = Field(default=256, ge=32, le=1024)
     test_window_days: int = Field(default=14, ge=1, description="days a published design is tested")
-    fallback_threshold: int = Field(default=300, ge=1, description="production threshold when no factory matches")
     split_cost_cents: int = Field(default=5_000, ge=0, description="fixed cost per extra factory in an allocation")
     max_quantity: int = Field(default=100_000, ge=1, description="largest pre-order quantity accepted")
     cost_share: float = Field(default=0.55, gt=0, lt=1, description="ex-factory cost as a share of the 50+ tier price")

@@ -31,7 +31,7 @@ from app.services import interest, trends
 # Offsets on the utility scale: each deeper action is rarer.
 CLICK, FAVOURITE, INQUIRY, PRE_ORDER = 0.0, 1.2, 1.8, 2.6
 ORDER_SCALE = {"shop": 2.0, "live_streamer": 6.0, "consumer_group": 1.2}  # x the design's MOQ
-HIDDEN_APPEAL_SD = 1.0
+HIDDEN_APPEAL_SD = 1.5
 BUYER_MIX = (("shop", 0.6), ("live_streamer", 0.15), ("consumer_group", 0.25))
 
 
@@ -97,7 +97,7 @@ class BuyerSimulator:
             if key not in personal:
                 personal[key] = float(self.rng.normal(0.0, 0.5))
             u += self.market.get(key, 0.0) + personal[key]
-        return u - 1.5
+        return u - 3.0
 
     def true_appeal(self, designs: list[Design], buyers: list[Buyer]) -> dict[int, float]:
         """Expected pieces pre-ordered per impression, averaged over the buyers (the ground truth)."""

@@ -50,10 +50,10 @@ def main() -> None:
             timed("factory import", lambda: production.import_factories(s, facts))
         with transaction(ws.sessions) as s:
             made = timed("generate designs + images",
-                         lambda: designs.generate(s, ws.taxonomy, ws.images, settings.images_dir, n=args.designs))
+                         lambda: designs.generate(s, ws.taxonomy, ws.images, settings.images_dir, n=args.designs,
+                                                  cost_share=settings.cost_share))
             for d in made:
-                designs.publish(s, ws.taxonomy, d.id, now=utcnow(), window_days=settings.test_window_days,
-                                fallback_threshold=settings.fallback_threshold, cost_share=settings.cost_share)
+                designs.publish(s, ws.taxonomy, d.id, now=utcnow(), window_days=settings.test_window_days, cost_share=settings.cost_share)
         sim = BuyerSimulator(ws.sessions, ws.taxonomy, seed=0)
         report = timed("simulate buyers", lambda: sim.run(buyers=args.buyers, days=args.days, start=utcnow()))
         with transaction(ws.sessions) as s:

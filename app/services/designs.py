@@ -39,14 +39,22 @@ def list_designs(session: Session, *, status: str | None = None, limit: int = 20
 
 
 def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, images_dir: Path, *, n: int,
-             pins: Pins = Pins(), seed: int = 0, on_progress: Callable[[int], None] | None = None) -> list[Design]:
-    """Compose `n` draft designs from the current signals and render an image for each."""
+             cost_share: float, pins: Pins = Pins(), seed: int = 0,
+             on_progress: Callable[[int], None] | None = None) -> list[Design]:
+    """Compose `n` draft designs that some factory can make, and render an image for each."""
     signals = [sig for _, sig in trends.signals(session)]
     if not signals:
         raise Conflict("no trend signals yet: import trend data first (trendloom trends ingest FILE)")
     taken = {tuple(d.spec[k] for k in ("category", "color", "material", "pattern"))
              for d in session.scalars(select(Design))}
-    specs = ConceptComposer(taxonomy, signals).compose(n, pins=pins, seed=seed, exclude=taken)
+    registry = production.factories(session)
+    if not registry:
+        raise Conflict("no factories yet: import a factory registry first (trendloom factories import FILE)")
+
+    def makeable(spec: DesignSpec) -> bool:
+        return bool(production.capable(registry, taxonomy, spec, cost_share=cost_share))
+
+    specs = ConceptComposer(taxonomy, signals).compose(n, pins=pins, seed=seed, exclude=taken, accept=makeable)
     images_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for i, spec in enumerate(specs):
@@ -65,32 +73,32 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     return out
 
 
-def production_threshold(session: Session, taxonomy: Taxonomy, spec: DesignSpec, *, fallback: int,
-                         cost_share: float) -> tuple[int, str]:
-    """Pieces a design must sell to be made: the smallest MOQ among factories that could make it."""
-    req = production.requirement_for(spec, taxonomy, quantity=10**9, cost_share=cost_share)
-    feasible = [c.factory for c in candidates(production.factories(session), req, {}) if c.feasible]
-    if not feasible:
-        return fallback, f"no factory can make this yet; threshold set to the default {fallback} pcs"
-    best = min(feasible, key=lambda f: f.moq)
-    return best.moq, f"threshold = MOQ of {best.name} ({best.factory_id}), lowest of {len(feasible)} capable factories"
-
-
 def publish(session: Session, taxonomy: Taxonomy, design_id: int, *, now: datetime, window_days: int,
-            fallback_threshold: int, cost_share: float) -> Design:
-    """draft -> published: set the production threshold and open the test window."""
+            cost_share: float) -> Design:
+    """draft -> published: set the production threshold and open the test window.
+
+    The threshold is the smallest MOQ among the factories that can make the design. A design that no
+    factory can make is not published: selling it would promise buyers something nobody can produce.
+    """
     design = get(session, design_id)
     if design.status != "draft":
         raise Conflict(f"design {design_id} is {design.status}; only drafts can be published")
     if not design.images:
         raise Invalid(f"design {design_id} has no image; generate one before publishing", field="images")
-    threshold, why = production_threshold(session, taxonomy, spec_of(design), fallback=fallback_threshold,
-                                          cost_share=cost_share)
+    spec = spec_of(design)
+    makers = production.capable(production.factories(session), taxonomy, spec, cost_share=cost_share)
+    if not makers:
+        registry = production.factories(session)
+        req = production.requirement_for(spec, taxonomy, quantity=10**9, cost_share=cost_share)
+        raise Conflict(f"design {design_id} cannot be published: "
+                       f"{production.why_none(candidates(registry, req, {}), spec.category)}")
+    best = min(makers, key=lambda f: f.moq)
     design.status = "published"
-    design.production_threshold = threshold
+    design.production_threshold = best.moq
     design.published_at = now
     design.window_end = now + timedelta(days=window_days)
-    design.note = why
+    design.note = (f"threshold = MOQ of {best.name} ({best.factory_id}), "
+                   f"lowest of {len(makers)} capable factories")
     return design
 
 

@@ -66,6 +66,12 @@ def requirement_for(spec: DesignSpec, taxonomy: Taxonomy, *, quantity: int, cost
     )
 
 
+def capable(registry: list[Factory], taxonomy: Taxonomy, spec: DesignSpec, *, cost_share: float) -> list[Factory]:
+    """Factories that could make `spec` at all (any quantity above their MOQ, free capacity ignored)."""
+    req = requirement_for(spec, taxonomy, quantity=10**9, cost_share=cost_share)
+    return [c.factory for c in candidates(registry, req, {}) if c.feasible]
+
+
 def used_capacity(session: Session, statuses: tuple[str, ...] = OPEN_ORDER) -> dict[str, int]:
     """Pieces per factory held by orders in `statuses`."""
     q = (select(FactoryOrder.factory_id, func.sum(FactoryOrder.quantity))
@@ -96,7 +102,7 @@ def _offer(session: Session, taxonomy: Taxonomy, design: Design, quantity: int, 
     if not plan:
         result.unmatched_reason = (
             f"no combination of the {len(feasible)} capable factories can take {quantity} pcs" if feasible
-            else _why_none(cands, req.category))
+            else why_none(cands, req.category))
         return result
     due = (now + timedelta(days=req.due_in_days)).date()
     for a in plan:
@@ -108,7 +114,7 @@ def _offer(session: Session, taxonomy: Taxonomy, design: Design, quantity: int, 
     return result
 
 
-def _why_none(cands: list[Candidate], category: str) -> str:
+def why_none(cands: list[Candidate], category: str) -> str:
     """The commonest reasons the factories that make the category were rejected."""
     makers = [c for c in cands if f"ok: makes {category}" in c.reasons]
     if not makers:

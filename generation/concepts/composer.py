@@ -10,7 +10,7 @@ from the attributes, prices from category norms, and the evidence lists the seri
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,10 +108,12 @@ class ConceptComposer:
         return options[int(rng.integers(0, len(options)))], None
 
     def compose(self, n: int, *, pins: Pins = Pins(), seed: int = 0, max_tries: int = 50,
-                exclude: Collection[tuple[str, str, str, str]] = ()) -> list[DesignSpec]:
+                exclude: Collection[tuple[str, str, str, str]] = (),
+                accept: Callable[[DesignSpec], bool] | None = None) -> list[DesignSpec]:
         """`n` distinct specs, none repeating a (category, colour, material, pattern) in `exclude`.
 
-        TaxonomyError if a pin is unknown or not enough distinct designs fit the pins."""
+        `accept`, when given, must approve each spec (the service passes "some factory can make it").
+        TaxonomyError if a pin is unknown or not enough distinct acceptable designs fit the pins."""
         if n < 1:
             raise TaxonomyError(f"n must be at least 1, got {n}")
         rng = np.random.default_rng(seed)
@@ -158,17 +160,20 @@ class ConceptComposer:
             tiers = price_tiers(self.taxonomy, category, chosen["material"], len(details))
             if pins.max_price_cents is not None and tiers[0].unit_price_cents > pins.max_price_cents:
                 continue
-            seen.add(key)
             spec = DesignSpec(
                 category=category, color=chosen["color"], material=chosen["material"],
                 pattern=chosen["pattern"], silhouette=chosen["silhouette"], details=tuple(details),
                 price_tiers=tiers, moq=buyer_moq(self.taxonomy, category), evidence=tuple(evidence),
             )
+            if accept is not None and not accept(spec):
+                continue
+            seen.add(key)
             name, description = describe(spec, self.taxonomy)
             specs.append(DesignSpec(**{**spec.__dict__, "name": name, "description": description}).validate(self.taxonomy))
         if len(specs) < n:
             raise TaxonomyError(
-                f"could only compose {len(specs)} distinct designs out of {n} with pins {pins}; "
-                "loosen the pins or raise the price ceiling"
+                f"could only compose {len(specs)} distinct designs out of {n} with pins {pins}"
+                + (" that a factory can make" if accept is not None else "")
+                + "; loosen the pins or raise the price ceiling"
             )
         return specs

@@ -338,13 +338,14 @@ class Palette:
     base: RGB
     alt: RGB  # the contrasting shade used by patterns
     mid: RGB  # halfway between base and alt
+    counter: RGB  # a milder shade the other way from alt (darker if alt is lighter)
     seam: RGB  # construction lines and detail marks
 
     @classmethod
     def of(cls, base: RGB) -> Palette:
-        dark = 0.299 * base[0] + 0.587 * base[1] + 0.114 * base[2] < 140
-        alt = shade(base, 0.5) if dark else shade(base, -0.38)
-        return cls(base, alt, mix(base, alt, 0.5), shade(base, 0.55) if dark else shade(base, -0.55))
+        s = 1 if 0.299 * base[0] + 0.587 * base[1] + 0.114 * base[2] < 140 else -1  # dark: go lighter
+        alt = shade(base, 0.5 if s > 0 else -0.38)
+        return cls(base, alt, mix(base, alt, 0.5), shade(base, -0.3 * s), shade(base, 0.55 * s))
 
 
 def _grid(box: Box, step: float, rng: np.random.Generator, jitter: float = 0.0) -> list[Pt]:
@@ -386,7 +387,7 @@ def _check(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.ran
     for x in xs:
         d.rectangle([x, box[1], x + b, box[3]], fill=pal.mid)
     for y in ys:
-        d.rectangle([box[0], y, box[2], y + b], fill=pal.mid)
+        d.rectangle([box[0], y, box[2], y + b], fill=pal.counter)
         for x in xs:
             d.rectangle([x, y, x + b, y + b], fill=pal.alt)
 
@@ -419,7 +420,7 @@ def _leopard(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.r
 
 
 def _camo(d: ImageDraw.ImageDraw, box: Box, p: float, pal: Palette, rng: np.random.Generator) -> None:
-    shades = (pal.mid, pal.alt, shade(pal.base, 0.25 if sum(pal.alt) < sum(pal.base) else -0.3))
+    shades = (pal.mid, pal.alt, pal.counter)
     for i, c in enumerate(_grid(box, 1.5 * p, rng, jitter=0.3)):
         d.polygon(_blob(c, rng.uniform(0.38, 0.5) * p, rng), fill=shades[i % 3])
 

@@ -14,7 +14,9 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
-from app.db import make_engine, migrate
+from app.db import make_engine, migrate, transaction
+from app.services import production
+from matching.factories.synthetic import make_factory_registry
 from app.models import Base
 from app.settings import Settings
 from generation.taxonomy import load_taxonomy
@@ -69,6 +71,8 @@ def test_api_loop_on_postgres(pg_url, tmp_path):
     with TestClient(app) as c:
         with (tmp_path / "t.csv").open("rb") as fh:
             assert c.post("/api/v1/merchandiser/trends", files={"file": ("t.csv", fh, "text/csv")}).status_code == 201
+        with transaction(app.state.workspace.sessions) as s:
+            production.import_factories(s, make_factory_registry(240))
         bad = "date,cn_all_socks_color_navy\n2025-01-06,-1\n"
         assert c.post("/api/v1/merchandiser/trends", files={"file": ("b.csv", bad, "text/csv")}).status_code == 422
         (draft,) = c.post("/api/v1/merchandiser/designs/generate", json={"n": 1}).json()

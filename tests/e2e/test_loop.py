@@ -33,7 +33,8 @@ def loop(tmp_path_factory):
 def test_status_shows_every_stage_populated(loop):
     _, status, _ = loop
     assert status["trends"]["series"] >= 500 and status["trends"]["rising"] > 0
-    assert sum(status["designs"].values()) == 12
+    assert sum(status["designs"].values()) == 12 + 6  # the tested batch and the next drop
+    assert status["designs"]["published"] == 6 and status["designs"].get("dropped", 0) >= 1
     assert status["buyers"] > 0 and status["events"]["view"] > 0 and status["events"]["pre_order"] > 0
     assert status["pre_orders"]["committed_pieces"] > 0
     assert status["factories"] >= 200 and sum(status["factory_orders"].values()) > 0

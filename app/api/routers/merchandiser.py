@@ -68,13 +68,13 @@ def get_design(design_id: DesignId, session: SessionDep) -> DesignOut:
 def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[DesignOut]:
     """Compose drafts from the rising trends and render their images (blocking work: a plain def)."""
     pins = Pins(body.category, tuple(body.attributes.items()), body.max_price_cents)
-    made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins, seed=body.seed)
+    made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins,
+                            seed=body.seed, cost_share=ws.settings.cost_share)
     return [DesignOut.of(d, 0) for d in made]
 
 
 @router.post("/designs/{design_id}/publish")
 def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     st = ws.settings
-    d = designs.publish(session, ws.taxonomy, design_id, now=utcnow(), window_days=st.test_window_days,
-                        fallback_threshold=st.fallback_threshold, cost_share=st.cost_share)
+    d = designs.publish(session, ws.taxonomy, design_id, now=utcnow(), window_days=st.test_window_days, cost_share=st.cost_share)
     return DesignOut.of(d, 0)
