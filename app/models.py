@@ -15,11 +15,12 @@ from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Float, ForeignKey
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from matching.interest import EVENT_KINDS
+
 DESIGN_STATUSES = ("draft", "published", "won", "dropped", "matched", "in_production", "shipped")
 ORDER_STATUSES = ("offered", "accepted", "declined", "in_production", "shipped")
 PREORDER_STATUSES = ("active", "cancelled", "confirmed")
 BUYER_KINDS = ("shop", "live_streamer", "consumer_group")
-EVENT_KINDS = ("view", "click", "favourite", "inquiry", "pre_order")
 
 
 def utcnow() -> datetime:
