@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import Design
+
+Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-safe bound
 from matching.interest import InterestStats
 
 
@@ -52,8 +54,8 @@ class GenerateIn(BaseModel):
     n: int = Field(12, ge=1, le=100)
     category: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict, description='pinned attributes, e.g. {"color": "navy"}')
-    max_price_cents: int | None = Field(None, ge=1)
-    seed: int = 0
+    max_price_cents: int | None = Field(None, ge=1, le=10**9)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
 
 
 class SignalOut(BaseModel):
@@ -92,8 +94,8 @@ class BuyerOut(BaseModel):
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    buyer_id: int
-    design_id: int
+    buyer_id: Id
+    design_id: Id
     kind: Literal["view", "click", "favourite", "inquiry"]
 
 
@@ -108,9 +110,9 @@ class EventOut(BaseModel):
 
 class PreOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    buyer_id: int
-    design_id: int
-    quantity: int = Field(gt=0, description="pieces")
+    buyer_id: Id
+    design_id: Id
+    quantity: int = Field(gt=0, le=10**9, description="pieces")
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
 
 
@@ -152,7 +154,7 @@ class DeclineIn(BaseModel):
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["in_production", "shipped"]
-    shipped_quantity: int | None = Field(None, gt=0)
+    shipped_quantity: int | None = Field(None, gt=0, le=10**9)
 
 
 class DeclineOut(BaseModel):

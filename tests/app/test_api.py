@@ -127,8 +127,24 @@ def test_invalid_bodies_are_422_naming_the_field(client, url, body, field):
     assert any(field in err["loc"] for err in r.json()["detail"])
 
 
-def test_huge_ids_are_422_not_500(client):
-    assert client.get(f"{V1}/designs/{10**30}").status_code == 422
+@pytest.mark.parametrize("method, url, body", [
+    ("get", f"/designs/{10**30}", None),
+    ("post", "/events", {"buyer_id": 10**30, "design_id": 1, "kind": "view"}),
+    ("post", "/preorders", {"buyer_id": 1, "design_id": 10**30, "quantity": 5}),
+    ("post", "/preorders", {"buyer_id": 1, "design_id": 1, "quantity": 10**30}),
+    ("post", "/merchandiser/designs/generate", {"n": 1, "seed": -1}),
+    ("post", "/merchandiser/designs/generate", {"n": 1, "attributes": {"mood": "happy"}}),
+    ("post", "/merchandiser/designs/generate", {"n": 1, "category": "rockets"}),
+    ("post", "/factories/F0001/orders/1/status", {"status": "shipped", "shipped_quantity": 10**30}),
+])
+def test_absurd_values_are_422_not_500(client, method, url, body):
+    r = client.request(method.upper(), f"{V1}{url}", json=body)
+    assert r.status_code == 422, r.text
+
+
+def test_binary_upload_is_422(client):
+    r = client.post(f"{V1}/merchandiser/trends", files={"file": ("x.csv", bytes(range(256)), "text/csv")})
+    assert r.status_code == 422 and "UTF-8" in r.json()["detail"]
 
 
 def test_events_and_preorder_rules(client):
