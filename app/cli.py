@@ -19,6 +19,7 @@ from generation.concepts.composer import Pins
 from generation.errors import GenerationError
 from generation.trends.io import read_wide_csv
 from matching.errors import MatchingError
+from matching.exposure import POLICIES
 from matching.factories.registry import read_factories_csv
 
 from app.db import transaction
@@ -130,12 +131,10 @@ def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, categ
 
 @designs_cli.command("publish")
 def designs_publish(ids: Annotated[Optional[list[int]], typer.Argument(help="design ids; all drafts if none")] = None) -> None:
-    """Publish drafts as virtual items: set each one's production threshold and open its test window."""
+    """Publish drafts as virtual items: threshold, demand prior, index entry, test window."""
     with workspace() as ws, transaction(ws.sessions) as s:
         targets = ids or [d.id for d in design_svc.list_designs(s, status="draft", limit=100_000)]
-        st = ws.settings
-        for i in targets:
-            d = design_svc.publish(s, ws.taxonomy, i, now=utcnow(), window_days=st.test_window_days, cost_share=st.cost_share)
+        for d in design_svc.publish(s, ws, targets, now=utcnow()):
             console.print(f"published {d.id} {d.name}: {d.production_threshold} pcs to win ({d.note})")
     if not targets:
         console.print("no drafts to publish")
@@ -167,20 +166,29 @@ def factories_import(path: Path) -> None:
 
 @cli.command()
 def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[int, typer.Option(min=1)] = 14,
-             feed_size: Annotated[int, typer.Option(min=1)] = 8, seed: int = 0,
-             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Simulated buyers browse the published designs and pre-order through the real services."""
+             designs: Annotated[int, typer.Option(min=0, help="synthetic designs to create first (specs only)")] = 0,
+             policy: Annotated[Optional[str], typer.Option(help="thompson | uniform (default: the setting)")] = None,
+             feed_size: Annotated[int, typer.Option(min=1)] = 8,
+             visit_rate: Annotated[float, typer.Option(min=0.01, max=1.0, help="share of buyers opening the feed each day")] = 1.0,
+             seed: int = 0, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Simulated buyers browse the designs under test and pre-order through the real services."""
+    if policy is not None and policy not in POLICIES:
+        raise typer.BadParameter(f"{policy!r} is not one of {', '.join(POLICIES)}", param_hint="--policy")
     with workspace() as ws:
-        sim = BuyerSimulator(ws.sessions, ws.taxonomy, seed=seed)
+        sim = BuyerSimulator(ws, seed=seed)
+        start = utcnow()
+        if designs:
+            sim.create_designs(designs, start)
         with progress() as bar:
             task = bar.add_task("simulating days", total=days)
-            report = sim.run(buyers=buyers, days=days, feed_size=feed_size, start=utcnow(),
-                             on_day=lambda d: bar.update(task, completed=d))
-        with ws.sessions() as s:
-            quality = report.winner_quality(s)
-    out = {"buyers": report.buyers, "days": report.days, "impressions": report.impressions, "events": report.events,
-           "pre_orders": report.pre_orders, "pieces": report.pieces, "decided": report.decided, **quality}
-    print(json.dumps(out)) if as_json else console.print_json(data=out)
+            report = sim.run(buyers=buyers, days=days, start=start, feed_size=feed_size, visit_rate=visit_rate,
+                             policy=policy, on_day=lambda d: bar.update(task, completed=d))
+    out = report.summary()
+    if as_json:
+        print(json.dumps(out))
+    else:
+        out.pop("timeline")
+        console.print_json(data=out)
 
 
 @cli.command()
@@ -238,7 +246,7 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     designs_generate(n=designs, category=None, attribute=None, max_price_cents=None, seed=seed)
     designs_publish(ids=None)
     console.rule("4. buyers")
-    simulate(buyers=buyers, days=days, feed_size=8, seed=seed, as_json=False)
+    simulate(buyers=buyers, days=days, designs=0, policy=None, feed_size=8, visit_rate=1.0, seed=seed, as_json=False)
     console.rule("5. factories")
     match()
     console.rule("6. the next drop, now under test")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint)
+                        LargeBinary, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from matching.interest import EVENT_KINDS
@@ -88,6 +88,18 @@ class Design(Base):
     window_end: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Demand counters, kept in the same transaction as the events and pre-orders that move them.
+    impressions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pre_order_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ever placed
+    pieces_ordered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ever placed
+    committed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # active + confirmed now
+    # The demand prior set at publish (from similar decided designs), and the last P(reach threshold).
+    prior: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    p_reach: Mapped[float | None] = mapped_column(Float)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 text embedding of the spec
+    book_closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # pre-orders closed at threshold
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, index=True,
+                                                 server_default="1970-01-01 00:00:00")
 
 
 class Buyer(Base):

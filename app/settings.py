@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,15 @@ class Settings(BaseSettings):
     image_size: int = Field(default=256, ge=32, le=1024)
     test_window_days: int = Field(default=14, ge=1, description="days a published design is tested")
     split_cost_cents: int = Field(default=5_000, ge=0, description="fixed cost per extra factory in an allocation")
+    embedder_path: Path | None = Field(default=None, description="sentence-transformers folder; default the shipped MiniLM")
+    exposure_policy: Literal["thompson", "uniform"] = "thompson"
+    relevance_weight: float = Field(default=0.3, ge=0, le=10, description="weight of buyer relevance in the feed")
+    win_probability: float = Field(default=0.9, gt=0, le=1, description="P(reach threshold) that declares a winner")
+    drop_probability: float = Field(default=0.05, ge=0, lt=1, description="P(reach threshold) below which a design is dropped")
+    min_impressions: int = Field(default=50, ge=0, description="impressions before probabilities may decide")
+    prior_neighbours: int = Field(default=10, ge=1, le=100, description="decided designs behind a new design's prior")
+    prior_strength: float = Field(default=100.0, gt=0, description="pseudo-impressions of the prior")
+    decide_every_s: float = Field(default=60.0, ge=0, description="seconds between automatic decisions in the server; 0 = off")
     max_quantity: int = Field(default=100_000, ge=1, description="largest pre-order quantity accepted")
     cost_share: float = Field(default=0.55, gt=0, lt=1, description="ex-factory cost as a share of the 50+ tier price")
 
@@ -33,3 +43,7 @@ class Settings(BaseSettings):
     @property
     def images_dir(self) -> Path:
         return self.home / "images"
+
+    @property
+    def design_index_dir(self) -> Path:
+        return self.home / "index" / "designs"

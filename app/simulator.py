@@ -3,10 +3,14 @@
 Each simulated buyer has a preference for every attribute of every category: a market-wide taste that
 follows the trend signals (rising attributes are liked more) plus personal noise, and a few favourite
 categories; and every design has a hidden appeal of its own (how well the combination works, which
-no trend predicts): that is what testing with buyers is for. Each simulated day every buyer opens the feed, views what it shows, and may click,
-favourite, inquire and pre-order with probabilities that rise with their utility for the design.
-Everything goes through `app.services` exactly as the API does, so the loop runs without people and
-the true appeal of every design is known for later measurement.
+no trend predicts): that is what testing with buyers is for. Each simulated day some buyers open
+the feed (the real feed service and exposure policy), view what it shows, and may click, favourite,
+inquire and pre-order with probabilities that rise with their utility. Events, pre-orders and the
+daily decisions all go through `app.services`, as the API does.
+
+Ground truth: a design's true speed is the pieces one impression brings on average over the buyers,
+divided by its production threshold; the true top-k designs are the k fastest. The report says how
+well the declared winners, and the system's ranking of all designs, match that truth over time.
 """
 
 from __future__ import annotations
@@ -18,21 +22,28 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from generation.concepts.composer import ConceptComposer
 from generation.concepts.spec import DesignSpec
-from generation.taxonomy import Taxonomy
 
 from app.db import transaction
 from app.errors import Conflict
 from app.models import Buyer, Design
-from app.services import interest, trends
+from app.services import designs as design_svc
+from app.services import interest, production, trends
+from app.services.feed import feed_ids, prior_of
+from app.workspace import Workspace
+from matching.demand import posterior
 
 # Offsets on the utility scale: each deeper action is rarer.
 CLICK, FAVOURITE, INQUIRY, PRE_ORDER = 0.0, 1.2, 1.8, 2.6
-ORDER_SCALE = {"shop": 2.0, "live_streamer": 6.0, "consumer_group": 1.2}  # x the design's MOQ
+BASE_UTILITY = -3.0
 HIDDEN_APPEAL_SD = 1.5
+ORDER_SCALE = {"shop": 2.0, "live_streamer": 6.0, "consumer_group": 1.2}  # x the design's MOQ
 BUYER_MIX = (("shop", 0.6), ("live_streamer", 0.15), ("consumer_group", 0.25))
+DECIDED = ("won", "dropped", "matched", "in_production", "shipped")
+WON = ("won", "matched", "in_production", "shipped")
 
 
 def _sigmoid(x: float) -> float:
@@ -40,43 +51,63 @@ def _sigmoid(x: float) -> float:
 
 
 @dataclass
+class Checkpoint:
+    day: int
+    impressions: int
+    ranking_precision_at_k: float  # top-k of the system's ranking vs the true top-k
+    declared: int
+    declared_precision: float
+    declared_recall: float
+
+
+@dataclass
 class SimReport:
     buyers: int
     days: int
+    policy: str
+    k: int = 0
     impressions: int = 0
     events: dict[str, int] = field(default_factory=dict)
     pre_orders: int = 0
     pieces: int = 0
     decided: dict[str, int] = field(default_factory=dict)
-    true_appeal: dict[int, float] = field(default_factory=dict)  # expected pieces per impression
+    true_speed: dict[int, float] = field(default_factory=dict)  # design id -> pieces per impression / threshold
+    timeline: list[Checkpoint] = field(default_factory=list)
 
-    def winner_quality(self, session: Session) -> dict[str, float]:
-        """Precision and recall of the declared winners against the truly most appealing designs."""
-        won = {d.id for d in session.scalars(select(Design).where(
-            Design.status.in_(("won", "matched", "in_production", "shipped"))))}
-        k = max(1, len(won))
-        top = set(sorted(self.true_appeal, key=self.true_appeal.__getitem__, reverse=True)[:k])
-        hit = len(won & top)
-        return {"k": k, "precision_at_k": hit / k if won else 0.0, "recall_at_k": hit / len(top) if top else 0.0}
+    def impressions_to(self, precision: float) -> int | None:
+        """Impressions when the system's top-k first reached `precision` against the true top-k."""
+        return next((c.impressions for c in self.timeline if c.ranking_precision_at_k >= precision), None)
+
+    def summary(self) -> dict[str, object]:
+        last = self.timeline[-1] if self.timeline else None
+        return {
+            "policy": self.policy, "buyers": self.buyers, "days": self.days, "designs": len(self.true_speed),
+            "k": self.k, "impressions": self.impressions, "events": self.events, "pre_orders": self.pre_orders,
+            "pieces": self.pieces, "decided": self.decided,
+            "precision_at_k": last.declared_precision if last else 0.0,
+            "recall_at_k": last.declared_recall if last else 0.0,
+            "ranking_precision_at_k": last.ranking_precision_at_k if last else 0.0,
+            "impressions_to_90pct_precision": self.impressions_to(0.9),
+            "timeline": [c.__dict__ for c in self.timeline],
+        }
 
 
 class BuyerSimulator:
-    def __init__(self, sessions: sessionmaker[Session], taxonomy: Taxonomy, *, seed: int = 0) -> None:
-        self.sessions = sessions
-        self.taxonomy = taxonomy
+    def __init__(self, ws: Workspace, *, seed: int = 0) -> None:
+        self.ws = ws
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.market: dict[tuple[str, str, str], float] = {}  # (category, kind, attribute) -> taste
-        with sessions() as s:
+        with ws.sessions() as s:
             for series, sig in trends.signals(s):
                 self.market[(series.category, series.kind, series.attribute)] = 0.8 * sig.growth
         self.personal: dict[int, dict[tuple[str, str, str], float]] = {}
-        self.hidden_appeal: dict[int, float] = {}  # design id -> appeal no trend predicts
         self.favourite_categories: dict[int, set[str]] = {}
+        self.hidden_appeal: dict[int, float] = {}  # design id -> appeal no trend predicts
 
     def ensure_buyers(self, n: int) -> list[Buyer]:
         """At least `n` buyers in the database (creates the missing ones); returns the first `n`."""
-        with transaction(self.sessions) as s:
+        with transaction(self.ws.sessions) as s:
             have = list(s.scalars(select(Buyer).order_by(Buyer.id).limit(n)))
             kinds, probs = zip(*BUYER_MIX)
             for i in range(len(have), n):
@@ -84,12 +115,32 @@ class BuyerSimulator:
                 have.append(interest.create_buyer(s, f"Simulated {kind.replace('_', ' ')} {i + 1}", kind))
             return have
 
+    def create_designs(self, n: int, now: datetime) -> list[int]:
+        """Compose and publish `n` synthetic designs (specs only, no images) from the trend signals."""
+        ws = self.ws
+        with transaction(ws.sessions) as s:
+            signals = [sig for _, sig in trends.signals(s)]
+            if not signals:
+                raise Conflict("no trend signals yet: import trend data first (trendloom trends ingest FILE)")
+            registry = production.factories(s)
+            if not registry:
+                raise Conflict("no factories yet: import a factory registry first (trendloom factories import FILE)")
+            taken = {tuple(d.spec[k] for k in ("category", "color", "material", "pattern")) for d in s.scalars(select(Design))}
+            specs = ConceptComposer(ws.taxonomy, signals).compose(
+                n, seed=self.seed, exclude=taken,
+                accept=lambda sp: bool(production.capable(registry, ws.taxonomy, sp, cost_share=ws.settings.cost_share)))
+            rows = [Design(name=sp.name, category=sp.category, spec=sp.to_dict(), status="draft", images=[]) for sp in specs]
+            s.add_all(rows)
+            s.flush()
+            design_svc.publish(s, ws, [d.id for d in rows], now=now, require_image=False)
+            return [d.id for d in rows]
+
     def _utility(self, buyer_id: int, design_id: int, spec: DesignSpec) -> float:
         if design_id not in self.hidden_appeal:
             self.hidden_appeal[design_id] = float(self.rng.normal(0.0, HIDDEN_APPEAL_SD))
         personal = self.personal.setdefault(buyer_id, {})
         if buyer_id not in self.favourite_categories:
-            cats = list(self.taxonomy.categories)
+            cats = list(self.ws.taxonomy.categories)
             self.favourite_categories[buyer_id] = set(self.rng.choice(cats, size=4, replace=False).tolist())
         u = self.hidden_appeal[design_id] + (0.6 if spec.category in self.favourite_categories[buyer_id] else -0.6)
         for kind, name in spec.attributes():
@@ -97,63 +148,97 @@ class BuyerSimulator:
             if key not in personal:
                 personal[key] = float(self.rng.normal(0.0, 0.5))
             u += self.market.get(key, 0.0) + personal[key]
-        return u - 3.0
+        return u + BASE_UTILITY
 
-    def true_appeal(self, designs: list[Design], buyers: list[Buyer]) -> dict[int, float]:
-        """Expected pieces pre-ordered per impression, averaged over the buyers (the ground truth)."""
+    def true_speed(self, designs: list[Design], buyers: list[Buyer]) -> dict[int, float]:
+        """Expected pieces per impression over the buyers, divided by the design's threshold."""
         out = {}
         for d in designs:
             spec = DesignSpec.from_dict(d.spec)
             total = 0.0
             for b in buyers:
                 u = self._utility(b.id, d.id, spec)
-                p = _sigmoid(u - CLICK) * _sigmoid(u - PRE_ORDER)
-                total += p * spec.moq * ORDER_SCALE[b.kind]
-            out[d.id] = total / max(1, len(buyers))
+                total += _sigmoid(u - CLICK) * _sigmoid(u - PRE_ORDER) * spec.moq * ORDER_SCALE[b.kind]
+            out[d.id] = total / max(1, len(buyers)) / max(1, d.production_threshold or 1)
         return out
 
-    def run(self, *, buyers: int, days: int, feed_size: int = 8, start: datetime,
+    def run(self, *, buyers: int, days: int, start: datetime, feed_size: int = 8, visit_rate: float = 1.0,
+            policy: str | None = None, k: int | None = None, chunk: int = 50,
             on_day: Callable[[int], None] | None = None) -> SimReport:
-        """Simulate `days` days of `buyers` buyers browsing; decisions are made as the clock moves."""
+        """Simulate `days` days; each day each buyer opens the feed with probability `visit_rate`."""
+        ws = self.ws
+        policy = policy or ws.settings.exposure_policy
         people = self.ensure_buyers(buyers)
-        report = SimReport(buyers=len(people), days=days)
-        with self.sessions() as s:
-            report.true_appeal = self.true_appeal(
-                list(s.scalars(select(Design).where(Design.status == "published"))), people)
+        with ws.sessions() as s:
+            under_test = list(s.scalars(select(Design).where(Design.status == "published")))
+        report = SimReport(buyers=len(people), days=days, policy=policy)
+        report.true_speed = self.true_speed(under_test, people)
+        report.k = k or max(1, len(under_test) // 10)
+        truth = set(sorted(report.true_speed, key=report.true_speed.__getitem__, reverse=True)[:report.k])
+        rules = interest.rules_of(ws.settings)
         for day in range(days):
             now = start + timedelta(days=day)
-            for idx in self.rng.permutation(len(people)):
-                self._browse(people[int(idx)], now + timedelta(minutes=int(idx)), feed_size, day, report)
-            with transaction(self.sessions) as s:
-                for outcome, n in interest.close_windows(s, now + timedelta(days=1)).items():
+            visitors = [people[int(i)] for i in self.rng.permutation(len(people)) if self.rng.random() < visit_rate]
+            for c in range(0, len(visitors), chunk):
+                self._browse(visitors[c:c + chunk], now + timedelta(minutes=c), feed_size, policy, day, report)
+            with transaction(ws.sessions) as s:
+                for outcome, n in interest.evaluate(s, ws.demand_cache, now + timedelta(days=1), self.rng, rules).items():
                     report.decided[outcome] = report.decided.get(outcome, 0) + n
+            report.timeline.append(self._checkpoint(day + 1, report, truth))
             if on_day is not None:
                 on_day(day + 1)
         return report
 
-    def _browse(self, buyer: Buyer, now: datetime, feed_size: int, day: int, report: SimReport) -> None:
-        rng = self.rng
-        with transaction(self.sessions) as s:
-            shown = interest.feed(s, buyer.id, limit=feed_size, rng=rng)
-            for design in shown:
-                spec = DesignSpec.from_dict(design.spec)
-                u = self._utility(buyer.id, design.id, spec)
-                actions = ["view"]
-                if rng.random() < _sigmoid(u - CLICK):
-                    actions.append("click")
-                    actions += [k for k, off in (("favourite", FAVOURITE), ("inquiry", INQUIRY))
-                                if rng.random() < _sigmoid(u - off)]
-                for kind in actions:
-                    interest.record_event(s, buyer.id, design.id, kind, now)
-                    report.events[kind] = report.events.get(kind, 0) + 1
-                report.impressions += 1
-                if "click" in actions and rng.random() < _sigmoid(u - PRE_ORDER):
-                    qty = max(spec.moq, int(round(spec.moq * ORDER_SCALE[buyer.kind] * rng.lognormal(0.0, 0.5))))
-                    try:
-                        with s.begin_nested():
-                            interest.place_preorder(s, buyer.id, design.id, qty, now,
-                                                    idempotency_key=f"sim-{self.seed}-{day}-{buyer.id}-{design.id}")
-                    except Conflict:
-                        continue  # the design won a moment ago, within this same feed
-                    report.pre_orders += 1
-                    report.pieces += qty
+    def _browse(self, visitors: list[Buyer], now: datetime, feed_size: int, policy: str, day: int,
+                report: SimReport) -> None:
+        """One chunk of buyers: each gets its feed, then their events are stored in one batch."""
+        ws, rng = self.ws, self.rng
+        events: list[interest.EventIn] = []
+        orders: list[tuple[int, int, int]] = []
+        with ws.sessions() as s:
+            for buyer in visitors:
+                shown = feed_ids(s, ws.demand_cache, buyer.id, k=feed_size, policy=policy,
+                                 relevance_weight=ws.settings.relevance_weight, rng=rng, now=now)
+                for design in (s.get(Design, i) for i in shown):
+                    assert design is not None
+                    spec = DesignSpec.from_dict(design.spec)
+                    u = self._utility(buyer.id, design.id, spec)
+                    events.append(interest.EventIn(buyer.id, design.id, "view"))
+                    if rng.random() < _sigmoid(u - CLICK):
+                        events.append(interest.EventIn(buyer.id, design.id, "click"))
+                        events += [interest.EventIn(buyer.id, design.id, kind) for kind, off in
+                                   (("favourite", FAVOURITE), ("inquiry", INQUIRY)) if rng.random() < _sigmoid(u - off)]
+                        if rng.random() < _sigmoid(u - PRE_ORDER):
+                            qty = max(spec.moq, int(round(spec.moq * ORDER_SCALE[buyer.kind] * rng.lognormal(0.0, 0.5))))
+                            orders.append((buyer.id, design.id, qty))
+        with transaction(ws.sessions) as s:
+            interest.record_events(s, events, now)
+        for e in events:
+            report.events[e.kind] = report.events.get(e.kind, 0) + 1
+        report.impressions += sum(e.kind == "view" for e in events)
+        for buyer_id, design_id, qty in orders:
+            try:
+                with transaction(ws.sessions) as s:
+                    interest.place_preorder(s, buyer_id, design_id, qty, now,
+                                            idempotency_key=f"sim-{self.seed}-{day}-{buyer_id}-{design_id}")
+            except Conflict:
+                continue  # the book closed a moment ago, within this same chunk
+            report.pre_orders += 1
+            report.pieces += qty
+
+    def _checkpoint(self, day: int, report: SimReport, truth: set[int]) -> Checkpoint:
+        """Compare the system's view with the truth: declared winners, and its ranking of every design."""
+        with self.ws.sessions() as s:
+            rows = s.scalars(select(Design).where(Design.id.in_(list(report.true_speed)))).all()
+        won = [d for d in rows if d.status in WON]
+        rest = [d for d in rows if d.status not in WON]
+        post = posterior([prior_of(d) for d in rest], np.array([d.impressions for d in rest]),
+                         np.array([d.pre_order_count for d in rest]), np.array([d.pieces_ordered for d in rest]))
+        speed = post.pieces_per_impression / np.array([max(1, d.production_threshold or 1) for d in rest])
+        dropped = np.array([d.status == "dropped" for d in rest])
+        order = np.lexsort((-speed, dropped))  # undecided before dropped, each by estimated speed
+        ranking = [d.id for d in sorted(won, key=lambda d: d.decided_at or d.published_at)] + [rest[i].id for i in order]
+        hit = len(set(ranking[:report.k]) & truth)
+        declared_hit = len({d.id for d in won} & truth)
+        return Checkpoint(day, report.impressions, hit / report.k, len(won),
+                          declared_hit / len(won) if won else 0.0, declared_hit / report.k)

@@ -1,20 +1,40 @@
-"""A workspace: the database, the taxonomy and the image backend, opened once from `Settings`.
+"""A workspace: the database, the taxonomy, the image backend, the embedder and the design index.
 
-The CLI opens one per command; the API opens one in its lifespan and keeps it on `app.state`.
+The CLI opens one per command; the API opens one in its lifespan and keeps it on `app.state`. The
+embedder and the design index load on first use (a CLI `status` never pays for them); the API touches
+both at start-up so requests never do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+import numpy as np
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from generation.images.base import FlatSketchGenerator, ImageGenerator
 from generation.taxonomy import Taxonomy, load_taxonomy
+from matching.embeddings import TextEmbedder
+from matching.errors import MatchingError
+from matching.index import VectorIndex
 
 from app.db import make_engine, migrate, session_factory
+from app.models import Design
+from app.services.feed import DemandCache
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_embedder(path: str) -> TextEmbedder:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return TextEmbedder.from_pretrained(path or None)
 
 
 @dataclass
@@ -24,6 +44,10 @@ class Workspace:
     sessions: sessionmaker[Session]
     taxonomy: Taxonomy
     images: ImageGenerator
+    index_lock: threading.RLock = field(default_factory=threading.RLock)
+    _embedder: TextEmbedder | None = None
+    _design_index: VectorIndex | None = None
+    _cache: DemandCache | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Workspace:
@@ -36,5 +60,53 @@ class Workspace:
         return cls(settings, engine, session_factory(engine), taxonomy,
                    FlatSketchGenerator(taxonomy, size=settings.image_size))
 
+    @property
+    def embedder(self) -> TextEmbedder:
+        """The text embedder (loaded once per process and path, offline)."""
+        if self._embedder is None:
+            self._embedder = _load_embedder(str(self.settings.embedder_path or ""))
+        return self._embedder
+
+    @property
+    def design_index(self) -> VectorIndex:
+        """Every published design's embedding. Loaded from disk, or rebuilt from the database's stored
+        embeddings when the saved index is missing or out of step (e.g. after a crash)."""
+        with self.index_lock:
+            if self._design_index is None:
+                self._design_index = self._load_or_rebuild_index()
+            return self._design_index
+
+    def _load_or_rebuild_index(self) -> VectorIndex:
+        emb = self.embedder
+        with self.sessions() as s:
+            rows = s.execute(select(Design.id, Design.embedding).where(Design.embedding.is_not(None))).all()
+        folder = self.settings.design_index_dir
+        if (folder / "manifest.json").exists():
+            try:
+                index = VectorIndex.load(folder, embedder=emb.name, dim=emb.dim)
+                if set(index.ids.tolist()) == {r[0] for r in rows}:
+                    return index
+                log.warning("design index at %s is out of step with the database; rebuilding it", folder)
+            except MatchingError as exc:
+                log.warning("design index at %s not used (%s); rebuilding it from the database", folder, exc)
+        index = VectorIndex(emb.dim, embedder=emb.name)
+        if rows:
+            index.add(np.array([r[0] for r in rows], dtype=np.int64),
+                      np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+        return index
+
+    @property
+    def demand_cache(self) -> DemandCache:
+        """Open designs as arrays for the feed, search and decisions (one per process)."""
+        if self._cache is None:
+            self._cache = DemandCache(self.sessions)
+        return self._cache
+
+    def save_index(self) -> None:
+        with self.index_lock:
+            if self._design_index is not None:
+                self._design_index.save(self.settings.design_index_dir)
+
     def close(self) -> None:
+        self.save_index()
         self.engine.dispose()

@@ -18,3 +18,18 @@ class FactoryDataError(MatchingError):
 
 class AllocationError(MatchingError):
     """An allocation problem is malformed (e.g. a non-positive quantity)."""
+
+
+class IndexInputError(MatchingError, ValueError):
+    """Vectors, ids or a search request given to `VectorIndex` are malformed (shape, values, k)."""
+
+
+class UnknownIdError(MatchingError, KeyError):
+    """An id asked of `VectorIndex` (to update or read back) is not in the index."""
+
+    def __str__(self) -> str:  # KeyError would quote the message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class IndexManifestError(MatchingError):
+    """A saved index cannot be loaded: a file is missing or its manifest disagrees with the embedder or itself."""

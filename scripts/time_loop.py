@@ -52,9 +52,8 @@ def main() -> None:
             made = timed("generate designs + images",
                          lambda: designs.generate(s, ws.taxonomy, ws.images, settings.images_dir, n=args.designs,
                                                   cost_share=settings.cost_share))
-            for d in made:
-                designs.publish(s, ws.taxonomy, d.id, now=utcnow(), window_days=settings.test_window_days, cost_share=settings.cost_share)
-        sim = BuyerSimulator(ws.sessions, ws.taxonomy, seed=0)
+            timed("publish (embed + index + priors)", lambda: designs.publish(s, ws, [d.id for d in made], now=utcnow()))
+        sim = BuyerSimulator(ws, seed=0)
         report = timed("simulate buyers", lambda: sim.run(buyers=args.buyers, days=args.days, start=utcnow()))
         with transaction(ws.sessions) as s:
             timed("match winners", lambda: production.match_winners(

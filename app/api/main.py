@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
+import numpy as np
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from app.api.routers import buyers, factories, health, merchandiser
+from app.db import transaction
 from app.errors import install_error_handlers
+from app.models import utcnow
+from app.services import interest
 from app.settings import Settings
 from app.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def _decide_once(ws: Workspace) -> dict[str, int]:
+    with transaction(ws.sessions) as s:
+        return interest.evaluate(s, ws.demand_cache, utcnow(), np.random.default_rng(), interest.rules_of(ws.settings))
+
+
+async def _decide_forever(ws: Workspace, every_s: float) -> None:
+    """Decide designs under test on a timer, so windows close and clear winners/losers are called."""
+    while True:
+        await asyncio.sleep(every_s)
+        decided = await run_in_threadpool(_decide_once, ws)
+        if decided:
+            log.info("decided designs under test: %s", decided)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,10 +42,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ws = Workspace.open(settings or Settings())
+        # Heavy objects load once, here, never inside a request.
+        _ = ws.embedder, ws.design_index
+        ws.demand_cache.sync(full=True)
         app.state.workspace = ws
+        task = asyncio.create_task(_decide_forever(ws, ws.settings.decide_every_s)) if ws.settings.decide_every_s > 0 else None
         try:
             yield
         finally:
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             ws.close()
 
     app = FastAPI(title="trendloom", version="0.1.0", lifespan=lifespan,

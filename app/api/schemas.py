@@ -99,6 +99,21 @@ class EventIn(BaseModel):
     kind: Literal["view", "click", "favourite", "inquiry"]
 
 
+class EventsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: list[EventIn] = Field(min_length=1, max_length=1000)
+
+
+class EventsOut(BaseModel):
+    stored: int
+    first_id: int | None
+
+
+class SearchHit(BaseModel):
+    score: float  # cosine similarity of the query and the design
+    design: DesignOut
+
+
 class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

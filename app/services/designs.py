@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,11 +15,13 @@ from generation.concepts.composer import ConceptComposer, Pins
 from generation.concepts.spec import DesignSpec
 from generation.images.base import ImageGenerator
 from generation.taxonomy import Taxonomy
+from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design
 from app.services import production, trends
+from app.workspace import Workspace
 
 
 def spec_of(design: Design) -> DesignSpec:
@@ -73,33 +77,68 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     return out
 
 
-def publish(session: Session, taxonomy: Taxonomy, design_id: int, *, now: datetime, window_days: int,
-            cost_share: float) -> Design:
-    """draft -> published: set the production threshold and open the test window.
+def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: datetime,
+            require_image: bool = True) -> list[Design]:
+    """draft -> published: set each design's production threshold and demand prior, index its
+    embedding and open its test window.
 
-    The threshold is the smallest MOQ among the factories that can make the design. A design that no
-    factory can make is not published: selling it would promise buyers something nobody can produce.
+    The threshold is the smallest MOQ among the factories that can make the design; a design that no
+    factory can make is not published (selling it would promise something nobody can produce). The
+    prior comes from the most similar designs whose test has ended (`matching.demand`). All designs
+    are checked before any is changed; their specs are embedded in one batch.
     """
-    design = get(session, design_id)
-    if design.status != "draft":
-        raise Conflict(f"design {design_id} is {design.status}; only drafts can be published")
-    if not design.images:
-        raise Invalid(f"design {design_id} has no image; generate one before publishing", field="images")
-    spec = spec_of(design)
-    makers = production.capable(production.factories(session), taxonomy, spec, cost_share=cost_share)
-    if not makers:
-        registry = production.factories(session)
-        req = production.requirement_for(spec, taxonomy, quantity=10**9, cost_share=cost_share)
-        raise Conflict(f"design {design_id} cannot be published: "
-                       f"{production.why_none(candidates(registry, req, {}), spec.category)}")
-    best = min(makers, key=lambda f: f.moq)
-    design.status = "published"
-    design.production_threshold = best.moq
-    design.published_at = now
-    design.window_end = now + timedelta(days=window_days)
-    design.note = (f"threshold = MOQ of {best.name} ({best.factory_id}), "
-                   f"lowest of {len(makers)} capable factories")
-    return design
+    st = ws.settings
+    registry = production.factories(session)
+    todo: list[tuple[Design, int, str]] = []
+    for design_id in design_ids:
+        design = get(session, design_id)
+        if design.status != "draft":
+            raise Conflict(f"design {design_id} is {design.status}; only drafts can be published")
+        if require_image and not design.images:
+            raise Invalid(f"design {design_id} has no image; generate one before publishing", field="images")
+        spec = spec_of(design)
+        makers = production.capable(registry, ws.taxonomy, spec, cost_share=st.cost_share)
+        if not makers:
+            req = production.requirement_for(spec, ws.taxonomy, quantity=10**9, cost_share=st.cost_share)
+            raise Conflict(f"design {design_id} cannot be published: "
+                           f"{production.why_none(candidates(registry, req, {}), spec.category)}")
+        best = min(makers, key=lambda f: f.moq)
+        todo.append((design, best.moq, f"threshold = MOQ of {best.name} ({best.factory_id}), "
+                                       f"lowest of {len(makers)} capable factories"))
+    if not todo:
+        return []
+    vectors = ws.embedder.encode([spec_of(d).text() for d, _, _ in todo])
+    priors = demand_priors(session, ws, vectors)
+    for (design, threshold, why), vec, prior in zip(todo, vectors, priors):
+        design.status = "published"
+        design.production_threshold = threshold
+        design.published_at = now
+        design.window_end = now + timedelta(days=st.test_window_days)
+        design.embedding = vec.tobytes()
+        design.prior = asdict(prior)
+        design.note = f"{why}; demand prior from {prior.source}"
+    with ws.index_lock:
+        ws.design_index.add(np.array([d.id for d, _, _ in todo], dtype=np.int64), vectors)
+    return [d for d, _, _ in todo]
+
+
+def demand_priors(session: Session, ws: Workspace, vectors: np.ndarray) -> list[Prior]:
+    """For each embedding, a demand prior from its nearest designs whose test has ended."""
+    decided = session.execute(select(Design.id, Design.impressions, Design.pre_order_count, Design.pieces_ordered)
+                              .where(Design.status.not_in(("draft", "published")), Design.embedding.is_not(None))).all()
+    outcomes = {i: Outcome(n, o, p) for i, n, o, p in decided}
+    base = global_prior(list(outcomes.values()), strength=ws.settings.prior_strength)
+    if not outcomes:
+        return [base] * len(vectors)
+    with ws.index_lock:
+        sims, ids = ws.design_index.search(vectors, ws.settings.prior_neighbours,
+                                           allowed_ids=np.array(sorted(outcomes), dtype=np.int64))
+    out = []
+    for row_s, row_i in zip(sims, ids):
+        keep = row_i >= 0
+        out.append(neighbour_prior(row_s[keep], [outcomes[int(i)] for i in row_i[keep]], base,
+                                   strength=ws.settings.prior_strength))
+    return out
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -1,22 +1,31 @@
-"""Buyers, interest events, pre-orders that add up, the feed, and the winner/dropped decision."""
+"""Buyers, interest events, pre-orders that add up, and the winner/dropped decisions.
+
+Counters on each design (impressions, pre-orders, pieces, committed) move in the same transaction as
+the events and pre-orders behind them, with atomic `SET x = x + n` updates, so concurrent requests
+never lose a count. A design's pre-order *book* closes when the committed quantity reaches its
+production threshold: every pre-order is then confirmed at the tier that the group total reached.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from generation.concepts.spec import DesignSpec
-from matching.interest import InterestStats, decide, thompson_order
+from matching.demand import decide_many, prob_reach
+from matching.interest import InterestStats
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import BUYER_KINDS, Buyer, Design, InterestEvent, PreOrder
+from app.services.feed import DemandCache
+from app.settings import Settings
 
 BROWSE_EVENTS = ("view", "click", "favourite", "inquiry")  # pre_order events come from place_preorder
 
@@ -45,27 +54,52 @@ def published_design(session: Session, design_id: int) -> Design:
     return design
 
 
+@dataclass(frozen=True)
+class EventIn:
+    buyer_id: int
+    design_id: int
+    kind: str
+
+
+def record_events(session: Session, events: Sequence[EventIn], now: datetime) -> list[int]:
+    """Store browse events (view, click, favourite, inquiry) in one go; returns their ids.
+
+    Every event is checked first (kind, buyer, visible design), so a batch is stored whole or not at all.
+    """
+    for e in events:
+        if e.kind not in BROWSE_EVENTS:
+            raise Invalid(f"unknown event kind {e.kind!r}; allowed: {', '.join(BROWSE_EVENTS)} "
+                          "(pre-orders go through the pre-order endpoint)", field="kind")
+    buyers = {e.buyer_id for e in events}
+    designs = {e.design_id for e in events}
+    known_b = set(session.scalars(select(Buyer.id).where(Buyer.id.in_(buyers))))
+    if buyers - known_b:
+        raise NotFound(f"buyer {min(buyers - known_b)} not found")
+    known_d = set(session.scalars(select(Design.id).where(Design.id.in_(designs), Design.status != "draft")))
+    if designs - known_d:
+        raise NotFound(f"design {min(designs - known_d)} not found")
+    if not events:
+        return []
+    ids = session.scalars(insert(InterestEvent).returning(InterestEvent.id),
+                          [{"design_id": e.design_id, "buyer_id": e.buyer_id, "kind": e.kind, "occurred_at": now}
+                           for e in events]).all()
+    views = Counter(e.design_id for e in events if e.kind == "view")
+    for design_id, n in sorted(views.items()):  # a fixed order avoids deadlocks between concurrent batches
+        session.execute(update(Design).where(Design.id == design_id).values(impressions=Design.impressions + n))
+    return list(ids)
+
+
 def record_event(session: Session, buyer_id: int, design_id: int, kind: str, now: datetime) -> InterestEvent:
-    """Store one browse event (view, click, favourite, inquiry) of a buyer on a published design."""
-    if kind not in BROWSE_EVENTS:
-        raise Invalid(f"unknown event kind {kind!r}; allowed: {', '.join(BROWSE_EVENTS)} "
-                      "(pre-orders go through the pre-order endpoint)", field="kind")
-    get_buyer(session, buyer_id)
-    published_design(session, design_id)
-    event = InterestEvent(design_id=design_id, buyer_id=buyer_id, kind=kind, occurred_at=now)
-    session.add(event)
+    """Store one browse event of a buyer on a published design."""
+    (event_id,) = record_events(session, [EventIn(buyer_id, design_id, kind)], now)
+    event = session.get(InterestEvent, event_id)
+    assert event is not None
     return event
 
 
 def committed_quantity(session: Session, design_id: int) -> int:
     """Pieces committed to a design by active and confirmed pre-orders, across all buyers."""
-    return session.scalar(select(func.coalesce(func.sum(PreOrder.quantity), 0)).where(
-        PreOrder.design_id == design_id, PreOrder.status.in_(("active", "confirmed")))) or 0
-
-
-def _request_hash(buyer_id: int, design_id: int, quantity: int) -> str:
-    body = json.dumps({"buyer_id": buyer_id, "design_id": design_id, "quantity": quantity}, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    return session.scalar(select(Design.committed).where(Design.id == design_id)) or 0
 
 
 def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: int, now: datetime, *,
@@ -73,8 +107,8 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
     """Commit `quantity` pieces at the tier reached by everyone's total; returns (pre-order, created).
 
     A retry with the same idempotency key returns the first pre-order and creates nothing; the same
-    key with a different body is rejected. When the total reaches the production threshold the design
-    wins at once and every pre-order is confirmed at the final tier price.
+    key with a different body is rejected. When the total reaches the production threshold the book
+    closes: the design has won and every pre-order is confirmed at the final tier price.
     """
     if idempotency_key is not None:
         earlier = session.scalar(select(PreOrder).where(PreOrder.idempotency_key == idempotency_key))
@@ -84,16 +118,19 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
             return earlier, False
     get_buyer(session, buyer_id)
     design = published_design(session, design_id)
-    if design.status != "published":
-        raise Conflict(f"design {design_id} is {design.status}; pre-orders are open only while it is tested")
+    if design.status not in ("published", "won") or design.book_closed_at is not None:
+        raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
     spec = DesignSpec.from_dict(design.spec)
     if quantity < spec.moq:
         raise Invalid(f"quantity {quantity} is below this design's minimum order of {spec.moq} pcs", field="quantity")
     if quantity > max_quantity:
         raise Invalid(f"quantity {quantity} is above the {max_quantity} pcs limit per pre-order", field="quantity")
-    total = committed_quantity(session, design_id) + quantity
+    session.execute(update(Design).where(Design.id == design_id).values(
+        committed=Design.committed + quantity, pieces_ordered=Design.pieces_ordered + quantity,
+        pre_order_count=Design.pre_order_count + 1))
+    session.refresh(design)
     order = PreOrder(buyer_id=buyer_id, design_id=design_id, quantity=quantity,
-                     unit_price_cents=spec.unit_price_cents(total), idempotency_key=idempotency_key,
+                     unit_price_cents=spec.unit_price_cents(design.committed), idempotency_key=idempotency_key,
                      status="active", created_at=now)
     session.add(order)
     session.add(InterestEvent(design_id=design_id, buyer_id=buyer_id, kind="pre_order", quantity=quantity, occurred_at=now))
@@ -101,18 +138,42 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
         session.flush()
     except IntegrityError:  # a concurrent request with the same key won the race
         raise Conflict("a pre-order with this idempotency key is being created; retry to read it") from None
-    _close_if_decided(session, design, now)
+    if design.committed >= (design.production_threshold or 0):
+        _close_book(session, design, now)
     return order, True
 
 
+def _close_book(session: Session, design: Design, now: datetime) -> None:
+    """The threshold is reached: the design has won; confirm every pre-order at the final tier."""
+    final = DesignSpec.from_dict(design.spec).unit_price_cents(design.committed)
+    session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")
+                    .values(status="confirmed", unit_price_cents=final))
+    if design.status == "published":
+        design.status, design.decided_at = "won", now
+    design.book_closed_at = now
+    design.note = (f"won with {design.committed} pcs committed (threshold {design.production_threshold}); "
+                   f"every pre-order pays the tier price {final} cents")
+
+
+def _drop(session: Session, design: Design, now: datetime, why: str) -> None:
+    session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")
+                    .values(status="cancelled"))
+    design.status, design.decided_at, design.committed = "dropped", now, 0
+    design.note = f"dropped: {why}"
+
+
 def cancel_preorder(session: Session, buyer_id: int, preorder_id: int) -> PreOrder:
-    """active -> cancelled, allowed only while the design has not won."""
+    """active -> cancelled, allowed only while the design is still under test."""
     order = session.get(PreOrder, preorder_id)
     if order is None or order.buyer_id != buyer_id:
         raise NotFound(f"pre-order {preorder_id} not found for buyer {buyer_id}")
-    if order.status != "active":
-        raise Conflict(f"pre-order {preorder_id} is {order.status}; only active pre-orders can be cancelled")
+    design = session.get(Design, order.design_id)
+    assert design is not None
+    if order.status != "active" or design.status != "published":
+        raise Conflict(f"pre-order {preorder_id} can no longer be cancelled: it is {order.status} "
+                       f"and the design is {design.status}")
     order.status = "cancelled"
+    session.execute(update(Design).where(Design.id == design.id).values(committed=Design.committed - order.quantity))
     return order
 
 
@@ -121,34 +182,62 @@ def buyer_preorders(session: Session, buyer_id: int) -> list[PreOrder]:
     return list(session.scalars(select(PreOrder).where(PreOrder.buyer_id == buyer_id).order_by(PreOrder.id)))
 
 
-def _close_if_decided(session: Session, design: Design, now: datetime) -> str | None:
-    assert design.production_threshold is not None and design.window_end is not None
-    committed = committed_quantity(session, design.id)
-    outcome = decide(committed, design.production_threshold, now, design.window_end)
-    if outcome is None:
-        return None
-    design.status, design.decided_at = outcome, now
-    active = list(session.scalars(select(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")))
-    if outcome == "won":
-        final_price = DesignSpec.from_dict(design.spec).unit_price_cents(committed)
-        for p in active:
-            p.status, p.unit_price_cents = "confirmed", final_price
-        design.note = f"won with {committed} pcs committed (threshold {design.production_threshold}); tier price {final_price} cents"
-    else:
-        for p in active:
-            p.status = "cancelled"
-        design.note = f"dropped: {committed} of {design.production_threshold} pcs when the test window closed"
-    return outcome
+@dataclass(frozen=True)
+class Rules:
+    """The decision thresholds (from settings)."""
+
+    win_probability: float = 0.9
+    drop_probability: float = 0.05
+    min_impressions: int = 50
 
 
-def close_windows(session: Session, now: datetime) -> dict[str, int]:
-    """Decide every published design whose test window has closed; returns counts per outcome."""
-    out: dict[str, int] = {}
-    for design in session.scalars(select(Design).where(Design.status == "published", Design.window_end <= now)):
-        outcome = _close_if_decided(session, design, now)
-        if outcome:
-            out[outcome] = out.get(outcome, 0) + 1
-    return out
+def rules_of(settings: Settings) -> Rules:
+    return Rules(settings.win_probability, settings.drop_probability, settings.min_impressions)
+
+
+def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random.Generator,
+             rules: Rules = Rules()) -> dict[str, int]:
+    """Decide every design under test: won (threshold reached or P(reach) high), dropped (window closed
+    or P(reach) low), or keep testing. Stores P(reach) on each design. Returns counts per outcome.
+
+    P(reach) assumes each design gets the fair share of traffic for the rest of its window: the
+    average impressions per design-day observed across all designs under test.
+    """
+    cache.sync()
+    a = cache.arrays()
+    testing = np.flatnonzero(a.status == "published")
+    if len(testing) == 0:
+        return {}
+    now64 = np.datetime64(now, "s")
+    elapsed = np.maximum((now64 - a.published_at[testing]) / np.timedelta64(1, "D"), 1e-3)
+    days_left = np.maximum((a.window_end[testing] - now64) / np.timedelta64(1, "D"), 0.0)
+    fair_rate = a.impressions[testing].sum() / elapsed.sum()  # impressions per design-day
+    post = a.posterior()
+    sub = type(post)(post.conv_a[testing], post.conv_b[testing], post.size_shape[testing], post.size_rate[testing])
+    p = prob_reach(sub, a.committed[testing], a.threshold[testing], np.round(fair_rate * days_left), rng)
+    outcomes = decide_many(a.committed[testing], a.threshold[testing], p, a.impressions[testing], days_left <= 0,
+                           win_prob=rules.win_probability, drop_prob=rules.drop_probability,
+                           min_impressions=rules.min_impressions)
+    counts: dict[str, int] = {}
+    for i, pr, left, outcome in zip(a.ids[testing], p, days_left, outcomes):
+        design = session.get(Design, int(i))
+        if design is None or design.status != "published":
+            continue  # decided meanwhile by another request
+        design.p_reach = float(pr)
+        if outcome is None:
+            continue
+        if outcome == "won":
+            if design.committed >= (design.production_threshold or 0):
+                _close_book(session, design, now)
+            else:
+                design.status, design.decided_at = "won", now
+                design.note = (f"won: P(reach {design.production_threshold} pcs) = {pr:.2f}; "
+                               f"the pre-order book stays open until the threshold is reached")
+        else:
+            _drop(session, design, now, f"{design.committed} of {design.production_threshold} pcs, "
+                  + ("test window closed" if left <= 0 else f"P(reach) = {pr:.3f}"))
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 def stats(session: Session, design_ids: Sequence[int]) -> dict[int, InterestStats]:
@@ -158,19 +247,8 @@ def stats(session: Session, design_ids: Sequence[int]) -> dict[int, InterestStat
          .where(InterestEvent.design_id.in_(design_ids)).group_by(InterestEvent.design_id, InterestEvent.kind))
     for did, kind, n in session.execute(q):
         counts[did][kind] = n
-    qty_q = (select(PreOrder.design_id, func.sum(PreOrder.quantity))
-             .where(PreOrder.design_id.in_(design_ids), PreOrder.status.in_(("active", "confirmed")))
-             .group_by(PreOrder.design_id))
-    qty = {did: int(q_) for did, q_ in session.execute(qty_q)}
-    return {i: InterestStats.from_counts(counts[i], qty.get(i, 0)) for i in design_ids}
-
-
-def feed(session: Session, buyer_id: int, *, limit: int, rng: np.random.Generator) -> list[Design]:
-    """Published designs under test, ordered by Thompson sampling on their pre-order conversion."""
-    get_buyer(session, buyer_id)
-    designs = {d.id: d for d in session.scalars(select(Design).where(Design.status == "published"))}
-    order = thompson_order(stats(session, list(designs)), rng)
-    return [designs[i] for i in order[:limit]]
+    committed = dict(session.execute(select(Design.id, Design.committed).where(Design.id.in_(design_ids))).all())
+    return {i: InterestStats.from_counts(counts[i], committed.get(i, 0)) for i in design_ids}
 
 
 def event_counts(session: Session) -> dict[str, int]:

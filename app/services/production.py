@@ -132,14 +132,13 @@ def why_none(cands: list[Candidate], category: str) -> str:
 
 def match_winners(session: Session, taxonomy: Taxonomy, *, now: datetime, cost_share: float,
                   split_cost_cents: int) -> list[MatchResult]:
-    """Offer every won design's committed quantity to factories; matched designs move to `matched`."""
+    """Offer every winner whose pre-order book has closed (threshold reached) to factories;
+    matched designs move to `matched`. Winners still filling their book wait."""
     results = []
-    for design in session.scalars(select(Design).where(Design.status == "won").order_by(Design.id)):
+    ready = select(Design).where(Design.status == "won", Design.book_closed_at.is_not(None)).order_by(Design.id)
+    for design in session.scalars(ready):
         quantity = session.scalar(select(func.sum(PreOrder.quantity)).where(
             PreOrder.design_id == design.id, PreOrder.status == "confirmed")) or 0
-        if quantity <= 0:
-            design.note = "won without confirmed pre-orders; nothing to produce"
-            continue
         res = _offer(session, taxonomy, design, quantity, now=now, cost_share=cost_share,
                      split_cost_cents=split_cost_cents, round_=1)
         if res.orders:

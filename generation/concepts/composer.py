@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -61,12 +62,28 @@ def describe(spec: DesignSpec, taxonomy: Taxonomy) -> tuple[str, str]:
     return name, desc.strip()
 
 
-class ConceptComposer:
-    """Turns trend signals into a batch of distinct, priced design specs."""
+class Compatible(Protocol):
+    """Says when two attributes must not share a design (e.g. `generation.trends.cooccur.Compatibility`)."""
 
-    def __init__(self, taxonomy: Taxonomy, signals: Sequence[TrendSignal], *, top_k: int = 3) -> None:
+    def incompatible(self, category: str, a: tuple[str, str], b: tuple[str, str]) -> bool: ...
+
+
+class _NoOption(Exception):
+    """Every attribute of a kind clashes with what was already chosen: this attempt is abandoned."""
+
+
+class ConceptComposer:
+    """Turns trend signals into a batch of distinct, priced design specs.
+
+    `compatibility`, when given, vetoes attribute pairs that do not go together: each attribute is
+    chosen among those compatible with the ones already chosen for the design (pins always stand).
+    Without it the composer behaves exactly as before."""
+
+    def __init__(self, taxonomy: Taxonomy, signals: Sequence[TrendSignal], *, top_k: int = 3,
+                 compatibility: Compatible | None = None) -> None:
         self.taxonomy = taxonomy
         self.top_k = top_k
+        self.compatibility = compatibility
         # category -> kind -> [(signal, attribute)] best first
         self.by_cat: dict[str, dict[str, list[tuple[TrendSignal, str]]]] = {}
         for sig in signals:
@@ -105,7 +122,17 @@ class ConceptComposer:
             s, a = steady[int(rng.integers(0, min(len(steady), self.top_k)))]
             return a, s
         options = [a for a in allowed if a not in exclude]
+        if not options:
+            raise _NoOption(kind)
         return options[int(rng.integers(0, len(options)))], None
+
+    def _clashes(self, category: str, kind: str, chosen: dict[str, str], details: Sequence[str]) -> set[str]:
+        """Attributes of `kind` that the compatibility evidence says not to combine with the chosen ones."""
+        if self.compatibility is None:
+            return set()
+        picked = [(k, v) for k, v in chosen.items()] + [("detail", d) for d in details]
+        return {a for a in self.taxonomy.allowed(kind, category)
+                if any(self.compatibility.incompatible(category, (kind, a), p) for p in picked)}
 
     def compose(self, n: int, *, pins: Pins = Pins(), seed: int = 0, max_tries: int = 50,
                 exclude: Collection[tuple[str, str, str, str]] = (),
@@ -140,18 +167,23 @@ class ConceptComposer:
             category = categories[int(rng.choice(len(categories), p=weights / weights.sum()))]
             evidence: list[Evidence] = []
             chosen: dict[str, str] = {}
-            for kind in ("color", "material", "pattern", "silhouette"):
-                attr, sig = self._choose(rng, category, kind, pinned.get(kind))
-                chosen[kind] = attr
-                if sig is not None and sig.direction == "rising":
-                    evidence.append(Evidence(sig.series, kind, attr, sig.growth, sig.lo, sig.hi))
             details: list[str] = []
-            n_details = min(int(rng.integers(0, 3)), len(self.taxonomy.allowed("detail", category)))
-            for _ in range(n_details):
-                attr, sig = self._choose(rng, category, "detail", None, exclude=set(details))
-                details.append(attr)
-                if sig is not None and sig.direction == "rising":
-                    evidence.append(Evidence(sig.series, "detail", attr, sig.growth, sig.lo, sig.hi))
+            try:
+                for kind in ("color", "material", "pattern", "silhouette"):
+                    attr, sig = self._choose(rng, category, kind, pinned.get(kind),
+                                             exclude=self._clashes(category, kind, chosen, details))
+                    chosen[kind] = attr
+                    if sig is not None and sig.direction == "rising":
+                        evidence.append(Evidence(sig.series, kind, attr, sig.growth, sig.lo, sig.hi))
+                n_details = min(int(rng.integers(0, 3)), len(self.taxonomy.allowed("detail", category)))
+                for _ in range(n_details):
+                    attr, sig = self._choose(rng, category, "detail", None,
+                                             exclude=set(details) | self._clashes(category, "detail", chosen, details))
+                    details.append(attr)
+                    if sig is not None and sig.direction == "rising":
+                        evidence.append(Evidence(sig.series, "detail", attr, sig.growth, sig.lo, sig.hi))
+            except _NoOption:
+                continue
             if "detail" in pinned and pinned["detail"] not in details:
                 details.insert(0, pinned["detail"])
             key = (category, chosen["color"], chosen["material"], chosen["pattern"])

@@ -10,15 +10,22 @@ sample size shrunk by `autocorr_factor` because neighbouring weeks are correlate
 Fallback (documented, never silent): a series with fewer than 52 + recent_weeks weeks compares its
 last half-window with the half-window before it (no seasonal adjustment); an all-zero series is flat
 with growth 0. The `method` field of each signal says which rule produced it.
+
+`rank_forecast` is the forward-looking ranking the service uses: the *forecast* of the next
+`window` weeks against the observed same weeks a year earlier, with the interval taken from the
+forecast's backtest errors (see `forecast.growth_interval`). Its `why` says growth, interval, the
+window and the model in words. It needs 53 weeks of history; shorter frames fall back to
+`rank_rising` (method `short-history`), and all-zero series are flat (method `all-zero`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from generation.trends.forecast import Forecast, forecast_frame, growth_interval
 from generation.trends.frame import TrendFrame
 
 SEASON = 52
@@ -32,7 +39,8 @@ class TrendSignal:
     hi: float
     recent_mean: float  # level over the recent window
     direction: str  # "rising" | "fading" | "flat"
-    method: str  # "yoy" | "short-history" | "all-zero"
+    method: str  # "forecast" | "forecast-short" | "yoy" | "short-history" | "all-zero"
+    why: str = ""  # the reason in words (growth, interval, window, model)
 
     @property
     def confidence(self) -> float:
@@ -82,4 +90,56 @@ def rank_rising(frame: TrendFrame, *, recent_weeks: int = 26, min_change: float 
             method = "short-history"
         ratios = np.log((recent + eps) / (before + eps))
         signals.append(_signal(name, ratios, recent, method, min_change, autocorr_factor))
+    return sorted(signals, key=lambda g: (g.confidence, g.growth), reverse=True)
+
+
+FORECAST_METHODS = {"seasonal": "forecast", "nonseasonal": "forecast-short", "mean": "forecast-mean"}
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * math.expm1(x):+.0f}%"
+
+
+def explain(sig: TrendSignal, *, window: int = 26, level: float = 0.95) -> str:
+    """The reason for a signal in words, from its stored fields (growth, interval, method)."""
+    if sig.method == "all-zero":
+        return "every value is 0"
+    interval = f"{int(round(100 * level))}% interval {_pct(sig.lo)} to {_pct(sig.hi)}"
+    if sig.method.startswith("forecast"):
+        return f"{_pct(sig.growth)} forecast for the next {window} weeks vs the same weeks a year earlier ({interval})"
+    if sig.method == "yoy":
+        return f"{_pct(sig.growth)} over the last {window} weeks vs the same weeks a year earlier ({interval})"
+    return f"{_pct(sig.growth)} over the last weeks vs the weeks before, under a year of history ({interval})"
+
+
+def rank_forecast(frame: TrendFrame, fc: Forecast | None = None, *, window: int = 26, min_change: float = 0.10,
+                  level: float = 0.95) -> list[TrendSignal]:
+    """One signal per series from its forecast, sorted from the surest riser to the surest fader.
+
+    growth = mean log ratio of the forecast over the next `window` weeks to the same weeks a year
+    earlier; [lo, hi] its central `level` interval. Rising when lo > log(1 + min_change), fading
+    when hi < -log(1 + min_change). `fc` may be passed to reuse a forecast of at least `window` weeks.
+    """
+    if window < 4:
+        raise ValueError(f"window must be at least 4 weeks, got {window}")
+    n = len(frame.weeks)
+    if n < SEASON + 1:
+        return [replace(g, why=explain(g, window=window)) for g in rank_rising(frame, recent_weeks=max(4, min(window, n // 2)))]
+    if fc is None or fc.mean.shape[0] < window or fc.history is not frame:
+        fc = forecast_frame(frame, horizon=window)
+    probs = ((1 - level) / 2, (1 + level) / 2)
+    growth, lo, hi, recent = growth_interval(fc, window, probs)
+    bar = math.log1p(min_change)
+    signals = []
+    for j, name in enumerate(frame.names):
+        if fc.methods[j] == "all-zero":
+            signals.append(TrendSignal(name, 0.0, 0.0, 0.0, 0.0, "flat", "all-zero", "every value is 0"))
+            continue
+        g, a, b = float(growth[j]), float(lo[j]), float(hi[j])
+        direction = "rising" if a > bar else "fading" if b < -bar else "flat"
+        model = {"seasonal": f"yearly shape with {int(fc.harmonics[j])} harmonic(s) + damped trend",
+                 "nonseasonal": "damped trend, no yearly shape (under two years of history)",
+                 "mean": "mean of a very short history"}[fc.methods[j]]
+        sig = TrendSignal(name, g, a, b, float(recent[j]), direction, FORECAST_METHODS[fc.methods[j]])
+        signals.append(replace(sig, why=f"{explain(sig, window=window, level=level)}; {model}"))
     return sorted(signals, key=lambda g: (g.confidence, g.growth), reverse=True)

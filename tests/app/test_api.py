@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -244,6 +245,7 @@ def test_window_close_drops_undersold_designs(client):
     ws = client.ws
     design = _new_design(client, "scarf")
     with transaction(ws.sessions) as s:
-        decided = interest.close_windows(s, utcnow() + timedelta(days=ws.settings.test_window_days + 1))
+        decided = interest.evaluate(s, ws.demand_cache, utcnow() + timedelta(days=ws.settings.test_window_days + 1),
+                                    np.random.default_rng(0))
         assert decided.get("dropped", 0) >= 1
     assert client.get(f"{V1}/designs/{design['id']}").json()["status"] == "dropped"

@@ -44,7 +44,7 @@ def test_only_makeable_designs_are_generated_and_published(ws):
         with pytest.raises(TaxonomyError, match="that a factory can make"):
             designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=1, cost_share=0.5,
                              pins=Pins("tote-bag"))
-        published = designs.publish(s, ws.taxonomy, made[0].id, now=utcnow(), window_days=7, cost_share=0.5)
+        (published,) = designs.publish(s, ws, [made[0].id], now=utcnow())
         assert published.production_threshold == SOCK_MILL.moq and "S1" in published.note
 
         spec = DesignSpec(category="tote-bag", color="navy", material="canvas",
@@ -53,5 +53,5 @@ def test_only_makeable_designs_are_generated_and_published(ws):
         s.add(tote)
         s.flush()
         with pytest.raises(Conflict, match="no factory in the registry makes tote-bag"):
-            designs.publish(s, ws.taxonomy, tote.id, now=utcnow(), window_days=7, cost_share=0.5)
+            designs.publish(s, ws, [tote.id], now=utcnow())
         assert tote.status == "draft"

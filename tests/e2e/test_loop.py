@@ -89,12 +89,18 @@ def test_a_winner_exists_and_its_factory_orders_satisfy_the_constraints(loop):
                               .group_by(FactoryOrder.factory_id)).all())
         for fid, q in load.items():
             assert q <= s.get(FactoryRow, fid).capacity
-        # Every pre-order of a winner pays the tier its design reached at close.
+        # A closed book: every pre-order pays the tier its design reached at close. An open book (won on
+        # probability, still filling): nothing is confirmed yet and the active orders add up to `committed`.
         for d in winners:
             spec = DesignSpec.from_dict(d.spec)
             rows = s.scalars(select(PreOrder).where(PreOrder.design_id == d.id)).all()
-            total = sum(p.quantity for p in rows if p.status == "confirmed")
-            assert {p.unit_price_cents for p in rows if p.status == "confirmed"} == {spec.unit_price_cents(total)}
+            if d.book_closed_at is not None:
+                total = sum(p.quantity for p in rows if p.status == "confirmed")
+                assert total == d.committed >= d.production_threshold
+                assert {p.unit_price_cents for p in rows if p.status == "confirmed"} == {spec.unit_price_cents(total)}
+            else:
+                assert d.status == "won" and not [p for p in rows if p.status == "confirmed"]
+                assert sum(p.quantity for p in rows if p.status == "active") == d.committed < d.production_threshold
 
 
 def test_dropped_designs_release_their_preorders(loop):

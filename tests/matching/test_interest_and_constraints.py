@@ -1,36 +1,18 @@
-from datetime import datetime, timedelta
-
-import numpy as np
 import pytest
 
 from matching.errors import FactoryDataError
 from matching.factories.constraints import Requirement, candidates, check_factory
 from matching.factories.registry import Factory, parse_factories_csv
-from matching.interest import InterestStats, decide, thompson_order
+from matching.interest import InterestStats
 
 F = Factory("F1", "Zhuji Sock Co.", "CN", "Zhejiang", ("socks",), ("cotton", "nylon"), ("knitting", "printing"),
             moq=200, capacity=5000, lead_time_days=15, quality=0.7, price_index=0.8, city="Zhuji")
 REQ = Requirement("socks", ("cotton",), ("knitting",), quantity=600, due_in_days=20, base_unit_cost_cents=100)
 
 
-def test_posterior_by_hand():
+def test_interest_score_by_hand():
     s = InterestStats(views=100, clicks=10, favourites=4, inquiries=2, pre_orders=3, quantity=90)
-    assert s.posterior(prior_a=1, prior_b=30) == (4, 127)
     assert s.score == pytest.approx((10 + 12 + 10 + 30) / 110)
-
-
-def test_decision_rule():
-    now = datetime(2026, 1, 1)
-    assert decide(300, 300, now, now + timedelta(days=1)) == "won"
-    assert decide(299, 300, now, now + timedelta(days=1)) is None
-    assert decide(299, 300, now, now) == "dropped"
-
-
-def test_thompson_prefers_converting_designs():
-    stats = {1: InterestStats(views=200, pre_orders=20), 2: InterestStats(views=200, pre_orders=0)}
-    rng = np.random.default_rng(0)
-    firsts = [thompson_order(stats, rng)[0] for _ in range(200)]
-    assert firsts.count(1) > 190
 
 
 def test_constraints_explain_themselves():

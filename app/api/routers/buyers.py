@@ -1,4 +1,4 @@
-"""Buyer endpoints: feed, design detail and images, interest events, pre-orders."""
+"""Buyer endpoints: feed, search, design detail and images, interest events, pre-orders."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import FileResponse
 
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, PreOrderIn, PreOrderOut
+from app.api.schemas import (BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, EventsIn, EventsOut, PreOrderIn,
+                             PreOrderOut, SearchHit)
 from app.errors import NotFound
 from app.models import utcnow
+from app.services import feed as feed_svc
 from app.services import interest
 
 router = APIRouter(prefix="/api/v1", tags=["buyers"])
@@ -29,18 +31,32 @@ def get_buyer(buyer_id: Id, session: SessionDep) -> BuyerOut:
 
 
 @router.get("/buyers/{buyer_id}/feed")
-def feed(buyer_id: Id, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[DesignOut]:
-    """Virtual items under test, ordered to learn fast which ones buyers want."""
-    rows = interest.feed(session, buyer_id, limit=limit, rng=np.random.default_rng())
-    stats = interest.stats(session, [d.id for d in rows])
-    return [DesignOut.of(d, stats[d.id].quantity) for d in rows]
+def feed(buyer_id: Id, session: SessionDep, ws: WorkspaceDep,
+         limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[DesignOut]:
+    """Virtual items open for pre-order, ordered to learn fast which ones buyers want, and personal."""
+    interest.get_buyer(session, buyer_id)
+    st = ws.settings
+    ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
+                            relevance_weight=st.relevance_weight, rng=np.random.default_rng())
+    return [DesignOut.of(d, d.committed) for d in feed_svc.designs_by_id(session, ids)]
+
+
+@router.get("/search")
+def search(session: SessionDep, ws: WorkspaceDep, q: Annotated[str, Query(min_length=1, max_length=500)],
+           category: str | None = None, max_price_cents: Annotated[int | None, Query(ge=1, le=10**9)] = None,
+           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[SearchHit]:
+    """Semantic search over the designs open for pre-order, with category and price filters."""
+    if category is not None:
+        ws.taxonomy.category(category)
+    hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents)
+    return [SearchHit(score=score, design=DesignOut.of(d, d.committed)) for d, score in hits]
 
 
 @router.get("/designs/{design_id}")
 def design_detail(design_id: Id, session: SessionDep) -> DesignOut:
     """A published design with its tier prices and how much is committed towards its threshold."""
     d = interest.published_design(session, design_id)
-    return DesignOut.of(d, interest.committed_quantity(session, d.id))
+    return DesignOut.of(d, d.committed)
 
 
 @router.get("/designs/{design_id}/images/{index}", response_class=FileResponse)
@@ -55,8 +71,15 @@ def design_image(design_id: Id, index: Annotated[int, Path(ge=0, le=100)], sessi
 @router.post("/events", status_code=201)
 def record_event(body: EventIn, session: SessionDep) -> EventOut:
     event = interest.record_event(session, body.buyer_id, body.design_id, body.kind, utcnow())
-    session.flush()
     return EventOut.model_validate(event)
+
+
+@router.post("/events/batch", status_code=201)
+def record_events(body: EventsIn, session: SessionDep) -> EventsOut:
+    """Up to 1,000 browse events in one request (as apps send analytics); stored all or nothing."""
+    ids = interest.record_events(session, [interest.EventIn(e.buyer_id, e.design_id, e.kind) for e in body.events],
+                                 utcnow())
+    return EventsOut(stored=len(ids), first_id=ids[0] if ids else None)
 
 
 @router.post("/preorders", status_code=201, responses={200: {"model": PreOrderOut, "description": "a retry: the first response"}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Path, Query, UploadFile
 
 from generation.concepts.composer import Pins
@@ -14,6 +15,7 @@ from app.api.schemas import DesignOut, GenerateIn, IngestOut, SignalOut
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import designs, interest, trends
+from app.services.interest import rules_of
 
 router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"])
 DesignId = Annotated[int, Path(ge=1, le=2**53)]
@@ -75,6 +77,11 @@ def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[De
 
 @router.post("/designs/{design_id}/publish")
 def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
-    st = ws.settings
-    d = designs.publish(session, ws.taxonomy, design_id, now=utcnow(), window_days=st.test_window_days, cost_share=st.cost_share)
+    (d,) = designs.publish(session, ws, [design_id], now=utcnow())
     return DesignOut.of(d, 0)
+
+
+@router.post("/decide")
+def decide(session: SessionDep, ws: WorkspaceDep) -> dict[str, int]:
+    """Decide every design under test now (the server also does this every `decide_every_s` seconds)."""
+    return interest.evaluate(session, ws.demand_cache, utcnow(), np.random.default_rng(), rules_of(ws.settings))
