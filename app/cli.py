@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import shutil
@@ -17,7 +18,15 @@ from rich.table import Table
 
 from generation.concepts.composer import Pins
 from generation.errors import GenerationError
-from generation.trends.io import read_wide_csv
+from generation.errors import TrendDataError
+from generation.trends.chart import plot_movers, top_movers
+from generation.trends.cooccur import post_pairs, series_pairs
+from generation.trends.forecast import Forecast, forecast_frame
+from generation.trends.frame import TrendFrame
+from generation.trends.io import read_trend_csv, write_wide_csv
+from generation.trends.mapping import EMBED_THRESHOLD
+from generation.trends.posts import map_posts, posts_to_series, read_posts_jsonl
+from generation.trends.rising import rank_forecast
 from matching.errors import MatchingError
 from matching.exposure import POLICIES
 from matching.factories.registry import read_factories_csv
@@ -62,8 +71,9 @@ def workspace() -> Iterator[Workspace]:
 
 
 def progress() -> Progress:
+    """A progress bar on stderr, so machine-readable stdout (--json) stays clean."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+                    console=Console(stderr=True), transient=False)
 
 
 @cli.command()
@@ -78,10 +88,31 @@ def sample(out: Annotated[Path, typer.Option(help="folder for the sample files")
 
 
 @trends_cli.command("ingest")
-def trends_ingest(path: Path) -> None:
-    """Import a wide weekly CSV (date,<series>...). All or nothing: a bad line rejects the file."""
+def trends_ingest(path: Path,
+                  region: Annotated[str, typer.Option(help="posts: region of posts without one")] = "cn",
+                  segment: Annotated[str, typer.Option(help="posts: the segment of the series built")] = "all",
+                  weighting: Annotated[str, typer.Option(help="posts: 'posts' (each post 1) or 'engagement'")] = "posts",
+                  embed: Annotated[bool, typer.Option(help="posts: map what keywords miss by MiniLM similarity")] = True,
+                  threshold: Annotated[float, typer.Option(min=0.05, max=0.99, help="posts: embedding similarity needed for a category")] = EMBED_THRESHOLD) -> None:
+    """Import trend data: weekly CSV (wide: date,<series>...; long: date,series,value) or social posts
+    (.jsonl: text, timestamp, engagement?, region?). All or nothing: a bad line rejects the file."""
     with workspace() as ws:
-        frame = read_wide_csv(path)
+        suffix = path.suffix.lower()
+        if suffix in (".jsonl", ".ndjson"):
+            posts = read_posts_jsonl(path, ws.taxonomy)
+            encode = (lambda texts: ws.embedder.encode(texts)) if embed else None  # loads MiniLM only if needed
+            built = posts_to_series(posts, ws.taxonomy, default_region=region, segment=segment, embed=encode,
+                                    threshold=threshold, weighting=weighting)
+            report = built.report()
+            console.print(f"mapped {report['posts']} posts: {report['keyword']} by keywords, {report['embedding']} by "
+                          f"embeddings, {report['mixed']} by both, {report['unmapped']} to no category "
+                          f"({report['category-only']} with a category but no attribute)")
+            frame = built.frame
+        elif suffix == ".csv":
+            frame = read_trend_csv(path)
+        else:
+            raise TrendDataError(str(path), None, f"unknown file type {suffix or '(none)'!r}; expected .csv (wide or "
+                                 "long weekly series) or .jsonl (social posts)")
         with transaction(ws.sessions) as s:
             res = trends.ingest_frame(s, frame, ws.taxonomy, source=str(path))
     console.print(f"imported {res.series} series ({res.points} weekly values, {res.replaced} replaced) from {path}")
@@ -89,7 +120,7 @@ def trends_ingest(path: Path) -> None:
 
 @trends_cli.command("show")
 def trends_show(category: Optional[str] = None, limit: int = 20, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The surest rising and fading attributes (year on year, 95% interval)."""
+    """The surest rising and fading attributes (forecast vs a year earlier, 95% interval)."""
     with workspace() as ws, ws.sessions() as s:
         if category is not None:
             ws.taxonomy.category(category)
@@ -97,7 +128,8 @@ def trends_show(category: Optional[str] = None, limit: int = 20, as_json: Annota
     picked = [r for r in rows if r[1].direction == "rising"][:limit] + [r for r in rows if r[1].direction == "fading"][-limit:]
     if as_json:
         print(json.dumps([{"series": s.name, "category": s.category, "kind": s.kind, "attribute": s.attribute,
-                           "direction": g.direction, "growth": g.growth, "lo": g.lo, "hi": g.hi} for s, g in picked]))
+                           "direction": g.direction, "growth": g.growth, "lo": g.lo, "hi": g.hi, "method": g.method,
+                           "why": g.why} for s, g in picked]))
         return
     table = Table("category", "kind", "attribute", "direction", "change y/y", "95% interval", title="Trend movers")
     for series, g in picked:
@@ -106,6 +138,98 @@ def trends_show(category: Optional[str] = None, limit: int = 20, as_json: Annota
         table.add_row(series.category, series.kind, series.attribute, f"[{colour}]{g.direction}[/{colour}]",
                       f"{g.change_pct:+.0f}%", f"{lo:+.0f}% .. {hi:+.0f}%")
     console.print(table)
+
+
+def _sidecar(out: Path, part: str) -> Path:
+    return out.with_name(f"{out.stem}.{part}{out.suffix or '.csv'}")
+
+
+def _forecast_with_bar(frame: TrendFrame, horizon: int, level: float) -> Forecast:
+    with progress() as bar:
+        task = bar.add_task(f"forecasting {len(frame.names)} series", total=2 * len(frame.names))
+        return forecast_frame(frame, horizon, level=level, on_progress=lambda done, _: bar.update(task, completed=done))
+
+
+@trends_cli.command("forecast")
+def trends_forecast(path: Path,
+                    out: Annotated[Path, typer.Option(help="forecast CSV (wide: the next HORIZON weeks, same columns)")],
+                    horizon: Annotated[int, typer.Option(min=1, max=520)] = 52,
+                    level: Annotated[float, typer.Option(min=0.5, max=0.99, help="prediction-interval coverage")] = 0.9,
+                    bands: Annotated[bool, typer.Option(help="also write OUT.lower.csv, OUT.upper.csv, OUT.methods.csv")] = True) -> None:
+    """Forecast every series of a weekly CSV (wide or long) HORIZON weeks ahead, written as wide CSV."""
+    try:
+        frame = read_trend_csv(path)
+        fc = _forecast_with_bar(frame, horizon, level)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_wide_csv(fc.frame("mean"), out)
+        if bands:
+            write_wide_csv(fc.frame("lower"), _sidecar(out, "lower"))
+            write_wide_csv(fc.frame("upper"), _sidecar(out, "upper"))
+            with _sidecar(out, "methods").open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(["series", "method", "harmonics"])
+                w.writerows([name, m, int(k)] for name, m, k in zip(fc.names, fc.methods, fc.harmonics))
+    except GenerationError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    used = ", ".join(f"{n} {m}" for m, n in fc.method_counts().items())
+    console.print(f"forecast {len(fc.names)} series x {horizon} weeks ({used}) -> {out}"
+                  + (f" (+ {int(round(100 * level))}% bands and methods beside it)" if bands else ""))
+
+
+@trends_cli.command("report")
+def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CSV; default: the stored series")] = None,
+                  category: Optional[str] = None,
+                  limit: Annotated[int, typer.Option(min=1, help="rows per direction")] = 10,
+                  chart: Annotated[Path, typer.Option(help="PNG of the top movers with forecast bands")] = Path("trend_movers.png"),
+                  movers: Annotated[int, typer.Option(min=1, max=24, help="panels in the chart")] = 6,
+                  window: Annotated[int, typer.Option(min=4, max=52, help="forecast weeks compared with a year earlier")] = 26,
+                  posts: Annotated[Optional[Path], typer.Option(help="posts JSONL for 'goes together' by co-occurrence")] = None) -> None:
+    """Rising and fading attributes per category (forecast vs a year earlier, 95% interval, why), what goes
+    together, and a PNG chart of the top movers with their forecast bands."""
+    with workspace() as ws:
+        if category is not None:
+            ws.taxonomy.category(category)
+        if path is not None:
+            frame = read_trend_csv(path)
+        else:
+            with ws.sessions() as s:
+                frame = trends.load_frame(s)
+            if frame is None:
+                raise TrendDataError("workspace", None, "no trend series stored: import some with `trendloom trends ingest FILE`")
+        fc = _forecast_with_bar(frame, 52, 0.9)
+        signals = [g for g in rank_forecast(frame, fc, window=window)
+                   if category is None or g.series.split("_")[2:3] == [category]]
+        pairs = [p for p in series_pairs(frame) if category is None or p.category == category]
+        if posts is not None:
+            matches = map_posts(read_posts_jsonl(posts, ws.taxonomy), ws.taxonomy)
+            pairs += [p for p in post_pairs(matches) if category is None or p.category == category]
+    picked = [g for g in signals if g.direction == "rising"][:limit] + [g for g in signals if g.direction == "fading"][-limit:]
+    picked.sort(key=lambda g: (g.series.split("_")[2:3], -g.confidence))
+    table = Table("category", "kind", "attribute", "region", "direction", "change y/y", "95% interval", "why",
+                  title=f"Rising and fading: next {window} forecast weeks vs the same weeks a year earlier")
+    for g in picked:
+        parts = g.series.split("_")
+        cat, kind, attr, region = (parts[2], parts[3], parts[4], parts[0]) if len(parts) == 5 else ("", "", g.series, "")
+        colour = "green" if g.direction == "rising" else "red"
+        table.add_row(cat, kind, attr, region, f"[{colour}]{g.direction}[/{colour}]", f"{g.change_pct:+.0f}%",
+                      f"{100 * math.expm1(g.lo):+.0f}% .. {100 * math.expm1(g.hi):+.0f}%", g.why.split("; ", 1)[-1])
+    console.print(table)
+    counts = {d: sum(g.direction == d for g in signals) for d in ("rising", "fading", "flat")}
+    console.print(f"{len(signals)} series: {counts['rising']} rising, {counts['fading']} fading, {counts['flat']} flat")
+    shown = [p for p in pairs if p.verdict != "neutral"]
+    if shown:
+        together = Table("category", "attribute", "attribute", "source", "score", "95% interval", "verdict",
+                         title="What goes together (posts: log lift; series: correlation of year-on-year change)")
+        for p in sorted(shown, key=lambda p: -abs(p.score))[: 2 * limit]:
+            together.add_row(p.category, ":".join(p.a), ":".join(p.b), p.source, f"{p.score:+.2f}",
+                             f"{p.lo:+.2f} .. {p.hi:+.2f}", p.verdict)
+        console.print(together)
+    top = top_movers(signals, movers)
+    if top:
+        console.print(f"chart of {len(top)} top movers -> {plot_movers(fc, top, chart)}")
+    else:
+        console.print("no rising or fading series: no chart written")
 
 
 @designs_cli.command("generate")
@@ -170,6 +294,7 @@ def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[
              policy: Annotated[Optional[str], typer.Option(help="thompson | uniform (default: the setting)")] = None,
              feed_size: Annotated[int, typer.Option(min=1)] = 8,
              visit_rate: Annotated[float, typer.Option(min=0.01, max=1.0, help="share of buyers opening the feed each day")] = 1.0,
+             fixed_horizon: Annotated[bool, typer.Option(help="no early decisions: test every design for its whole budget")] = False,
              seed: int = 0, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Simulated buyers browse the designs under test and pre-order through the real services."""
     if policy is not None and policy not in POLICIES:
@@ -182,7 +307,7 @@ def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[
         with progress() as bar:
             task = bar.add_task("simulating days", total=days)
             report = sim.run(buyers=buyers, days=days, start=start, feed_size=feed_size, visit_rate=visit_rate,
-                             policy=policy, on_day=lambda d: bar.update(task, completed=d))
+                             policy=policy, fixed_horizon=fixed_horizon, on_day=lambda d: bar.update(task, completed=d))
     out = report.summary()
     if as_json:
         print(json.dumps(out))
@@ -246,7 +371,8 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     designs_generate(n=designs, category=None, attribute=None, max_price_cents=None, seed=seed)
     designs_publish(ids=None)
     console.rule("4. buyers")
-    simulate(buyers=buyers, days=days, designs=0, policy=None, feed_size=8, visit_rate=1.0, seed=seed, as_json=False)
+    simulate(buyers=buyers, days=days, designs=0, policy=None, feed_size=8, visit_rate=1.0, fixed_horizon=False,
+             seed=seed, as_json=False)
     console.rule("5. factories")
     match()
     console.rule("6. the next drop, now under test")

@@ -96,6 +96,7 @@ class Design(Base):
     # The demand prior set at publish (from similar decided designs), and the last P(reach threshold).
     prior: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     p_reach: Mapped[float | None] = mapped_column(Float)
+    impression_budget: Mapped[int | None] = mapped_column(Integer)  # the test's length in impressions
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 text embedding of the spec
     book_closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # pre-orders closed at threshold
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, index=True,

@@ -8,9 +8,11 @@ the feed (the real feed service and exposure policy), view what it shows, and ma
 inquire and pre-order with probabilities that rise with their utility. Events, pre-orders and the
 daily decisions all go through `app.services`, as the API does.
 
-Ground truth: a design's true speed is the pieces one impression brings on average over the buyers,
-divided by its production threshold; the true top-k designs are the k fastest. The report says how
-well the declared winners, and the system's ranking of all designs, match that truth over time.
+Ground truth: a design is a *true winner* when the pieces one impression truly brings (averaged over
+the buyers) times its impression budget (the test's length) reaches its production threshold;
+k = the number of true winners. The report says how well the declared winners, and the system's
+ranking of every design (closed books first, then by its P(reach threshold), dropped designs last),
+match that truth as impressions accumulate.
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ from app.errors import Conflict
 from app.models import Buyer, Design
 from app.services import designs as design_svc
 from app.services import interest, production, trends
-from app.services.feed import feed_ids, prior_of
+from app.services.feed import UNINFORMED, feed_ids, prior_of
 from app.workspace import Workspace
-from matching.demand import posterior
+from matching.demand import population_prior, posterior
+from matching.exposure import prob_above
 
 # Offsets on the utility scale: each deeper action is rarer.
 CLICK, FAVOURITE, INQUIRY, PRE_ORDER = 0.0, 1.2, 1.8, 2.6
 BASE_UTILITY = -3.0
 HIDDEN_APPEAL_SD = 1.5
-ORDER_SCALE = {"shop": 2.0, "live_streamer": 6.0, "consumer_group": 1.2}  # x the design's MOQ
+ORDER_SCALE = {"shop": 1.5, "live_streamer": 3.0, "consumer_group": 1.0}  # x the design's MOQ
 BUYER_MIX = (("shop", 0.6), ("live_streamer", 0.15), ("consumer_group", 0.25))
 DECIDED = ("won", "dropped", "matched", "in_production", "shipped")
 WON = ("won", "matched", "in_production", "shipped")
@@ -58,6 +61,8 @@ class Checkpoint:
     declared: int
     declared_precision: float
     declared_recall: float
+    closed_precision: float  # precision of the winners whose book closed at the threshold
+    undecided: int
 
 
 @dataclass
@@ -71,7 +76,8 @@ class SimReport:
     pre_orders: int = 0
     pieces: int = 0
     decided: dict[str, int] = field(default_factory=dict)
-    true_speed: dict[int, float] = field(default_factory=dict)  # design id -> pieces per impression / threshold
+    true_pieces: dict[int, float] = field(default_factory=dict)  # design id -> expected pieces with a fair share
+    true_winners: set[int] = field(default_factory=set)
     timeline: list[Checkpoint] = field(default_factory=list)
 
     def impressions_to(self, precision: float) -> int | None:
@@ -81,12 +87,13 @@ class SimReport:
     def summary(self) -> dict[str, object]:
         last = self.timeline[-1] if self.timeline else None
         return {
-            "policy": self.policy, "buyers": self.buyers, "days": self.days, "designs": len(self.true_speed),
+            "policy": self.policy, "buyers": self.buyers, "days": self.days, "designs": len(self.true_pieces),
             "k": self.k, "impressions": self.impressions, "events": self.events, "pre_orders": self.pre_orders,
             "pieces": self.pieces, "decided": self.decided,
             "precision_at_k": last.declared_precision if last else 0.0,
             "recall_at_k": last.declared_recall if last else 0.0,
             "ranking_precision_at_k": last.ranking_precision_at_k if last else 0.0,
+            "undecided": last.undecided if last else len(self.true_pieces),
             "impressions_to_90pct_precision": self.impressions_to(0.9),
             "timeline": [c.__dict__ for c in self.timeline],
         }
@@ -150,8 +157,8 @@ class BuyerSimulator:
             u += self.market.get(key, 0.0) + personal[key]
         return u + BASE_UTILITY
 
-    def true_speed(self, designs: list[Design], buyers: list[Buyer]) -> dict[int, float]:
-        """Expected pieces per impression over the buyers, divided by the design's threshold."""
+    def true_pieces_per_impression(self, designs: list[Design], buyers: list[Buyer]) -> dict[int, float]:
+        """Expected pieces one impression brings, averaged over the buyers (draws every hidden taste)."""
         out = {}
         for d in designs:
             spec = DesignSpec.from_dict(d.spec)
@@ -159,35 +166,46 @@ class BuyerSimulator:
             for b in buyers:
                 u = self._utility(b.id, d.id, spec)
                 total += _sigmoid(u - CLICK) * _sigmoid(u - PRE_ORDER) * spec.moq * ORDER_SCALE[b.kind]
-            out[d.id] = total / max(1, len(buyers)) / max(1, d.production_threshold or 1)
+            out[d.id] = total / max(1, len(buyers))
         return out
 
     def run(self, *, buyers: int, days: int, start: datetime, feed_size: int = 8, visit_rate: float = 1.0,
-            policy: str | None = None, k: int | None = None, chunk: int = 50,
+            policy: str | None = None, fixed_horizon: bool = False, chunk: int = 200,
             on_day: Callable[[int], None] | None = None) -> SimReport:
-        """Simulate `days` days; each day each buyer opens the feed with probability `visit_rate`."""
+        """Simulate up to `days` days (stops early once every design is decided); each day each buyer
+        opens the feed with probability `visit_rate`. `fixed_horizon` turns off the probabilistic
+        decisions: every design is tested for its whole budget (the traditional test, a baseline)."""
         ws = self.ws
         policy = policy or ws.settings.exposure_policy
         people = self.ensure_buyers(buyers)
         with ws.sessions() as s:
             under_test = list(s.scalars(select(Design).where(Design.status == "published")))
         report = SimReport(buyers=len(people), days=days, policy=policy)
-        report.true_speed = self.true_speed(under_test, people)
-        report.k = k or max(1, len(under_test) // 10)
-        truth = set(sorted(report.true_speed, key=report.true_speed.__getitem__, reverse=True)[:report.k])
-        rules = interest.rules_of(ws.settings)
+        per_impression = self.true_pieces_per_impression(under_test, people)
+        report.true_pieces = {d.id: per_impression[d.id] * (d.impression_budget or 0) for d in under_test}
+        report.true_winners = {d.id for d in under_test if report.true_pieces[d.id] >= (d.production_threshold or 1)}
+        report.k = max(1, len(report.true_winners))
+        rules = interest.Rules(2.0, 0.0, 0) if fixed_horizon else interest.rules_of(ws.settings)
         for day in range(days):
             now = start + timedelta(days=day)
             visitors = [people[int(i)] for i in self.rng.permutation(len(people)) if self.rng.random() < visit_rate]
             for c in range(0, len(visitors), chunk):
-                self._browse(visitors[c:c + chunk], now + timedelta(minutes=c), feed_size, policy, day, report)
-            with transaction(ws.sessions) as s:
-                for outcome, n in interest.evaluate(s, ws.demand_cache, now + timedelta(days=1), self.rng, rules).items():
-                    report.decided[outcome] = report.decided.get(outcome, 0) + n
-            report.timeline.append(self._checkpoint(day + 1, report, truth))
+                at = now + timedelta(minutes=c)
+                self._browse(visitors[c:c + chunk], at, feed_size, policy, day, report)
+                self._decide(at, rules, report)  # as the server's timer does, every few hundred impressions
+                report.timeline.append(self._checkpoint(day + 1, report))
+            self._decide(now + timedelta(days=1), rules, report)
+            report.timeline.append(self._checkpoint(day + 1, report))
             if on_day is not None:
                 on_day(day + 1)
+            if not report.timeline[-1].undecided:
+                break
         return report
+
+    def _decide(self, now: datetime, rules: interest.Rules, report: SimReport) -> None:
+        with transaction(self.ws.sessions) as s:
+            for outcome, n in interest.evaluate(s, self.ws.demand_cache, now, self.rng, rules).items():
+                report.decided[outcome] = report.decided.get(outcome, 0) + n
 
     def _browse(self, visitors: list[Buyer], now: datetime, feed_size: int, policy: str, day: int,
                 report: SimReport) -> None:
@@ -209,7 +227,7 @@ class BuyerSimulator:
                         events += [interest.EventIn(buyer.id, design.id, kind) for kind, off in
                                    (("favourite", FAVOURITE), ("inquiry", INQUIRY)) if rng.random() < _sigmoid(u - off)]
                         if rng.random() < _sigmoid(u - PRE_ORDER):
-                            qty = max(spec.moq, int(round(spec.moq * ORDER_SCALE[buyer.kind] * rng.lognormal(0.0, 0.5))))
+                            qty = max(spec.moq, int(round(spec.moq * ORDER_SCALE[buyer.kind] * rng.lognormal(0.0, 0.4))))
                             orders.append((buyer.id, design.id, qty))
         with transaction(ws.sessions) as s:
             interest.record_events(s, events, now)
@@ -226,19 +244,32 @@ class BuyerSimulator:
             report.pre_orders += 1
             report.pieces += qty
 
-    def _checkpoint(self, day: int, report: SimReport, truth: set[int]) -> Checkpoint:
+    def _checkpoint(self, day: int, report: SimReport) -> Checkpoint:
         """Compare the system's view with the truth: declared winners, and its ranking of every design."""
         with self.ws.sessions() as s:
-            rows = s.scalars(select(Design).where(Design.id.in_(list(report.true_speed)))).all()
-        won = [d for d in rows if d.status in WON]
-        rest = [d for d in rows if d.status not in WON]
-        post = posterior([prior_of(d) for d in rest], np.array([d.impressions for d in rest]),
-                         np.array([d.pre_order_count for d in rest]), np.array([d.pieces_ordered for d in rest]))
-        speed = post.pieces_per_impression / np.array([max(1, d.production_threshold or 1) for d in rest])
-        dropped = np.array([d.status == "dropped" for d in rest])
-        order = np.lexsort((-speed, dropped))  # undecided before dropped, each by estimated speed
-        ranking = [d.id for d in sorted(won, key=lambda d: d.decided_at or d.published_at)] + [rest[i].id for i in order]
-        hit = len(set(ranking[:report.k]) & truth)
-        declared_hit = len({d.id for d in won} & truth)
+            rows = s.scalars(select(Design).where(Design.id.in_(list(report.true_pieces)))).all()
+        undecided = [d for d in rows if d.status == "published"]
+        imps, orders = np.array([d.impressions for d in rows]), np.array([d.pre_order_count for d in rows])
+        population = population_prior(imps, orders, np.array([d.pieces_ordered for d in rows]))
+        post = posterior([population if prior_of(d).source in UNINFORMED else prior_of(d) for d in undecided],
+                         np.array([d.impressions for d in undecided]), np.array([d.pre_order_count for d in undecided]),
+                         np.array([d.pieces_ordered for d in undecided]))
+        # The system's own estimate of a fair share: impressions per design so far, scaled to the window.
+        tau = np.array([max(1, d.production_threshold or 1) / max(1, d.impression_budget or 1) for d in undecided])
+        above = dict(zip([d.id for d in undecided], prob_above(post, tau, self.rng)))
+
+        def belief(d: Design) -> float:
+            if d.status in WON:
+                return 2.0 if d.book_closed_at is not None else 1.0 + (d.p_reach or 0.0)
+            if d.status == "dropped":
+                return -1.0
+            return float(above[d.id])
+
+        ranking = [d.id for d in sorted(rows, key=belief, reverse=True)]
+        won = {d.id for d in rows if d.status in WON}
+        closed = {d.id for d in rows if d.status in WON and d.book_closed_at is not None}
+        hit = len(set(ranking[:report.k]) & report.true_winners)
+        declared_hit = len(won & report.true_winners)
         return Checkpoint(day, report.impressions, hit / report.k, len(won),
-                          declared_hit / len(won) if won else 0.0, declared_hit / report.k)
+                          declared_hit / len(won) if won else 0.0, declared_hit / report.k,
+                          len(closed & report.true_winners) / len(closed) if closed else 0.0, len(undecided))

@@ -39,8 +39,9 @@ import json
 import math
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,12 @@ from matching.errors import IndexInputError, IndexManifestError, UnknownIdError
 
 METRICS: dict[str, int] = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2}
 NORM_TOLERANCE = 1e-3          # |‖v‖ - 1| allowed when normalized=True
-NLIST_PER_SQRT = 4.0           # nlist = NLIST_PER_SQRT * sqrt(n)
+NLIST_PER_SQRT = 1.0           # nlist = NLIST_PER_SQRT * sqrt(n); 2x and 4x measured: slower build, no faster search
 TRAIN_PER_LIST = 40            # k-means sample = TRAIN_PER_LIST * nlist points (faiss asks for >= 39)
 KMEANS_NITER = 10              # k-means iterations when training the coarse quantizer
 TUNE_QUERIES = 500             # held-out own vectors used to choose nprobe
 TUNE_K = 10                    # recall@TUNE_K is what target_recall refers to
+TUNE_MARGIN = 0.015            # nprobe is tuned to target_recall + margin: ~2 s.e. of a 500-query estimate
 REGROW_FACTOR = 4.0            # rebuild an IVF index that has grown this much since it was built
 SHRINK_FRACTION = 0.5          # back to exact search below SHRINK_FRACTION * exact_max vectors
 SUBSET_EXACT_MAX = 4096        # allowed_ids at most this many: exact search over just those vectors
@@ -75,17 +77,26 @@ class IvfTuning:
     tune_queries: int
     trained_on: int       # k-means training sample size
     built_at: int         # vectors in the index when it was built
-    build_seconds: float  # train + add + tune
+    train_seconds: float  # k-means on the sample
+    add_seconds: float    # assigning and storing every vector
+    tune_seconds: float   # exact ground truth + the nprobe ladder
 
 
 class VectorIndex:
-    """Add / update / remove / search vectors by int64 id; exact when small, IVF-Flat when large."""
+    """Add / update / remove / search vectors by int64 id; exact when small, IVF-Flat when large.
+
+    Searches may run concurrently with each other; writes (add, update, remove, tune) must not run
+    concurrently with anything else on the same index (the caller serialises them).
+    """
 
     def __init__(self, dim: int, *, embedder: str, metric: str = "ip", normalized: bool = True,
                  exact_max: int = 20_000, target_recall: float = 0.95, nlist: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, search_threads: int | None = 1) -> None:
         """`embedder` names the model the vectors come from (checked on `load`); `nlist` overrides the
-        size rule for the approximate index (benchmarks); `seed` fixes training samples."""
+        size rule for the approximate index (benchmarks); `seed` fixes training samples;
+        `search_threads` is the OpenMP thread count faiss may use inside `search` (set on the calling
+        thread only, then restored; None = faiss's default). 1 by default: a single query gains nothing
+        from more, and on the shared 2-core machine 2 threads made it 10-20x slower (BENCHMARKS.md)."""
         if not isinstance(dim, int | np.integer) or dim < 1:
             raise IndexInputError(f"dim must be a positive integer, got {dim!r}")
         if not isinstance(embedder, str) or not embedder:
@@ -98,9 +109,13 @@ class VectorIndex:
             raise IndexInputError(f"target_recall must be in (0, 1], got {target_recall!r}")
         if nlist is not None and nlist < 1:
             raise IndexInputError(f"nlist must be a positive integer or None, got {nlist!r}")
+        if search_threads is not None and search_threads < 1:
+            raise IndexInputError(f"search_threads must be a positive integer or None, got {search_threads!r}")
+        self.search_threads = search_threads
         self.dim, self.embedder, self.metric, self.normalized = int(dim), embedder, metric, bool(normalized)
         self.exact_max, self.target_recall, self.nlist_override, self.seed = int(exact_max), float(target_recall), nlist, seed
         self.tuning: IvfTuning | None = None
+        self._centroids = np.zeros((0, self.dim), dtype=np.float32)   # IVF list centres, (nlist, dim)
         self._index: Any = self._new_flat()
         self._ids: set[int] = set()
 
@@ -146,9 +161,14 @@ class VectorIndex:
         grown = self.tuning is not None and total > REGROW_FACTOR * self.tuning.built_at
         if (self.tuning is None and total > self.exact_max) or grown:
             old_ids, old_x = self._contents()
-            self._build(np.concatenate([old_ids, ids]), np.concatenate([old_x, x]))
+            if old_ids.size:
+                ids, x = np.concatenate([old_ids, ids]), np.concatenate([old_x, x])
+            self._build(ids, x)
         else:
-            self._index.add_with_ids(x, ids)
+            if self.tuning is None:
+                self._index.add_with_ids(x, ids)
+            else:
+                _ivf_add(self._index, self._centroids, ids, x, self.metric)
             self._ids.update(ids.tolist())
 
     def update(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
@@ -178,8 +198,9 @@ class VectorIndex:
         ids, x = self._contents()
         t0 = time.perf_counter()
         nprobe, recall, m = self._tune_nprobe(self._index, ids, x)
-        self.tuning = IvfTuning(self.tuning.nlist, nprobe, recall, m, self.tuning.trained_on,
-                                self.tuning.built_at, self.tuning.build_seconds + time.perf_counter() - t0)
+        self.tuning = replace(self.tuning, nprobe=nprobe, recall_at_10=recall, tune_queries=m,
+                              tune_seconds=round(time.perf_counter() - t0, 3))
+        self._index.nprobe = nprobe
         return self.tuning
 
     # ------------------------------------------------------------------ search
@@ -187,8 +208,10 @@ class VectorIndex:
                allowed_ids: np.ndarray | Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by score for each query: (scores float32 (q, k), ids int64 (q, k)), best first.
 
-        `allowed_ids` restricts results to those ids (filters such as category or price band). Rows
-        with fewer than k results are padded with id -1 and score -inf.
+        `allowed_ids` restricts results to those ids (filters such as category or price band): up to
+        SUBSET_EXACT_MAX of them are searched exactly; a larger set goes through a faiss id selector,
+        and on IVF with nprobe scaled by 1/(allowed fraction) so as many allowed candidates are seen as
+        in an unfiltered search. Rows with fewer than k results are padded with id -1 and score -inf.
         """
         q = self._as_vectors(queries, "queries")
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
@@ -201,9 +224,12 @@ class VectorIndex:
         params, keep = None, None
         nprobe = self.tuning.nprobe if self.tuning else 0
         if allowed_ids is not None:
-            allowed = np.unique(self._as_ids(allowed_ids, "allowed_ids"))
+            allowed = self._as_ids(allowed_ids, "allowed_ids")
+            if allowed.size > 1 and not (allowed[1:] > allowed[:-1]).all():  # sorted unique is the common case
+                allowed = np.unique(allowed)
             if allowed.size <= SUBSET_EXACT_MAX:
-                return self._search_subset(q, k, allowed[self._present_mask(allowed)], scores, labels)
+                with _omp_threads(self.search_threads):
+                    return self._search_subset(q, k, allowed[self._present_mask(allowed)], scores, labels)
             sel, keep = _selector(allowed)
             if self.tuning is None:
                 params = faiss.SearchParameters(sel=sel)
@@ -213,7 +239,8 @@ class VectorIndex:
         elif self.tuning is not None:
             params = faiss.SearchParametersIVF(nprobe=nprobe)
         kk = min(k, len(self._ids))
-        d, i = self._index.search(q, kk, params=params)
+        with _omp_threads(self.search_threads):
+            d, i = self._index.search(q, kk, params=params)
         del keep
         d = -d if self.metric == "l2" else d
         d[i < 0] = -np.inf
@@ -256,8 +283,9 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: str | Path, *, embedder: str, dim: int, metric: str | None = None,
-             normalized: bool | None = None) -> VectorIndex:
-        """Read a saved index, checking it against the embedder (name, dim) and against itself."""
+             normalized: bool | None = None, search_threads: int | None = 1) -> VectorIndex:
+        """Read a saved index, checking it against the embedder (name, dim) and against itself
+        (and against `metric` / `normalized` when given)."""
         folder = Path(folder)
         for name in FILES:
             if not (folder / name).is_file():
@@ -282,7 +310,8 @@ class VectorIndex:
         except RuntimeError as exc:
             raise IndexManifestError(f"{folder}/index.faiss is unreadable: {exc}") from exc
         out = cls(m["dim"], embedder=m["embedder"], metric=m["metric"], normalized=m["normalized"],
-                  exact_max=m["exact_max"], target_recall=m["target_recall"], nlist=m["nlist_override"], seed=m["seed"])
+                  exact_max=m["exact_max"], target_recall=m["target_recall"], nlist=m["nlist_override"], seed=m["seed"],
+                  search_threads=search_threads)
         want_type = faiss.IndexIVFFlat if m["kind"] == "ivf" else faiss.IndexIDMap2
         if not isinstance(index, want_type) or index.d != m["dim"] or index.metric_type != METRICS[m["metric"]]:
             raise IndexManifestError(f"{folder}/index.faiss is a {type(index).__name__} (d={index.d}, metric="
@@ -295,6 +324,7 @@ class VectorIndex:
             if index.direct_map.type != faiss.DirectMap.Hashtable:
                 index.set_direct_map_type(faiss.DirectMap.Hashtable)
             index.nprobe = out.tuning.nprobe
+            out._centroids = _flat_vectors(faiss.downcast_index(index.quantizer), m["dim"])
         held, _ = out._contents(with_vectors=False)
         if not np.array_equal(np.sort(held), ids):
             raise IndexManifestError(f"{folder}: ids.npy does not match the ids stored in index.faiss")
@@ -315,7 +345,7 @@ class VectorIndex:
         if ids.size <= self.exact_max:
             index = self._new_flat()
             index.add_with_ids(x, ids)
-            self._index, self.tuning = index, None
+            self._index, self.tuning, self._centroids = index, None, np.zeros((0, self.dim), np.float32)
         else:
             self._index, self.tuning = self._build_ivf(ids, x)
         self._ids = set(ids.tolist())
@@ -326,17 +356,18 @@ class VectorIndex:
         rng = np.random.default_rng(self.seed)
         n_train = min(n, TRAIN_PER_LIST * nlist)
         sample = x if n_train == n else x[np.sort(rng.choice(n, n_train, replace=False))]
+        self._centroids = _kmeans(sample, nlist, KMEANS_NITER, rng, self.metric)
         quantizer = faiss.IndexFlatIP(self.dim) if self.metric == "ip" else faiss.IndexFlatL2(self.dim)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, METRICS[self.metric])
-        ivf.cp.niter, ivf.cp.seed = KMEANS_NITER, self.seed
-        ivf.cp.spherical = self.metric == "ip" and self.normalized
-        ivf.cp.max_points_per_centroid = TRAIN_PER_LIST + 1  # the sample is already bounded
-        ivf.train(sample)
+        quantizer.add(self._centroids)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, METRICS[self.metric])  # trained: quantizer full
+        t1 = time.perf_counter()
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-        ivf.add_with_ids(x, ids)
+        _ivf_add(ivf, self._centroids, ids, x, self.metric)
+        t2 = time.perf_counter()
         nprobe, recall, m = self._tune_nprobe(ivf, ids, x)
         ivf.nprobe = nprobe
-        return ivf, IvfTuning(nlist, nprobe, recall, m, n_train, n, round(time.perf_counter() - t0, 3))
+        return ivf, IvfTuning(nlist, nprobe, recall, m, n_train, n, round(t1 - t0, 3), round(t2 - t1, 3),
+                              round(time.perf_counter() - t2, 3))
 
     def _tune_nprobe(self, ivf: Any, ids: np.ndarray, x: np.ndarray) -> tuple[int, float, int]:
         """Smallest nprobe on the ladder whose recall@10 (own vectors as queries, self excluded) meets the target."""
@@ -345,14 +376,14 @@ class VectorIndex:
         pick = rng.choice(ids.size, m, replace=False)
         q, self_ids = x[pick], ids[pick]
         k = min(TUNE_K + 1, ids.size)
-        _, pos = faiss.knn(q, x, k, metric=METRICS[self.metric])
+        pos = _exact_knn(q, x, k, self.metric)
         truth = _drop_self(ids[pos], self_ids, TUNE_K)
         ladder = [p for p in NPROBE_LADDER if p < ivf.nlist] + [ivf.nlist]
         recall = 0.0
         for nprobe in ladder:
             _, got = ivf.search(q, k, params=faiss.SearchParametersIVF(nprobe=nprobe))
             recall = _recall(_drop_self(got, self_ids, TUNE_K), truth)
-            if recall >= self.target_recall:
+            if recall >= min(1.0, self.target_recall + TUNE_MARGIN):
                 return nprobe, round(recall, 4), m
         return ivf.nlist, round(recall, 4), m
 
@@ -361,8 +392,7 @@ class VectorIndex:
         if self.tuning is None and isinstance(self._index, faiss.IndexIDMap2):
             ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
             flat = faiss.downcast_index(self._index.index)
-            x = faiss.vector_to_array(flat.codes).view(np.float32).reshape(-1, self.dim) if with_vectors else None
-            return ids, (x.copy() if x is not None else np.zeros((0, self.dim), np.float32))
+            return ids, _flat_vectors(flat, self.dim) if with_vectors else np.zeros((0, self.dim), np.float32)
         invlists, id_parts, x_parts = self._index.invlists, [], []
         for lst in range(invlists.nlist):
             size = invlists.list_size(lst)
@@ -387,8 +417,9 @@ class VectorIndex:
             return np.zeros(0, dtype=np.int64)
         if arr.dtype.kind not in "iu":
             raise IndexInputError(f"{what} must be integers, got dtype {arr.dtype}")
-        if arr.dtype.kind == "u" and arr.max() > np.iinfo(np.int64).max or arr.min() < 0:
-            raise IndexInputError(f"{what} must be in 0 .. 2**63-1 (-1 marks 'no result'); got {arr.min()}")
+        worst = arr.max() if arr.dtype.kind == "u" else arr.min()
+        if worst < 0 or worst > np.iinfo(np.int64).max:
+            raise IndexInputError(f"{what} must be in 0 .. 2**63-1 (-1 marks 'no result'); got {worst}")
         return np.ascontiguousarray(arr, dtype=np.int64)
 
     def _as_vectors(self, vectors: np.ndarray, what: str) -> np.ndarray:
@@ -428,6 +459,86 @@ class VectorIndex:
         absent = ids[~self._present_mask(ids)]
         if absent.size:
             raise UnknownIdError(f"{absent.size} id(s) not in the index, e.g. {absent[:5].tolist()}")
+
+
+# Batch linear algebra runs in numpy: faiss-cpu's bundled OpenBLAS falls back to its generic kernel on
+# this CPU, and numpy's BLAS was 2-4x faster for k-means, list assignment and exact ground truth here
+# (see BENCHMARKS.md). Single-query search stays in faiss (its SIMD scan, no BLAS).
+CHUNK = 16_384
+
+
+def _scores(q: np.ndarray, x: np.ndarray, metric: str) -> np.ndarray:
+    """(len(q), len(x)) scores, higher is better: inner product, or minus the squared L2 distance."""
+    s = q @ x.T
+    if metric == "l2":
+        s = 2 * s - (q * q).sum(1, keepdims=True) - (x * x).sum(1)[None, :]
+    return s
+
+
+def _assign(x: np.ndarray, centroids: np.ndarray, metric: str) -> np.ndarray:
+    """(n,) int64: the best-scoring centroid of each row."""
+    out = np.empty(len(x), dtype=np.int64)
+    for s in range(0, len(x), CHUNK):
+        out[s:s + CHUNK] = _scores(x[s:s + CHUNK], centroids, metric).argmax(1)
+    return out
+
+
+def _kmeans(x: np.ndarray, k: int, niter: int, rng: np.random.Generator, metric: str) -> np.ndarray:
+    """(k, d) centroids by Lloyd iterations; spherical (unit centroids) for inner product."""
+    c = x[rng.choice(len(x), k, replace=False)].copy()
+    for _ in range(niter):
+        a = _assign(x, c, metric)
+        counts = np.bincount(a, minlength=k)
+        full = counts > 0
+        sums = np.zeros_like(c)
+        sums[full] = np.add.reduceat(x[np.argsort(a, kind="stable")], (np.cumsum(counts) - counts)[full], axis=0)
+        c = sums / np.maximum(counts, 1)[:, None].astype(np.float32)
+        empty = np.flatnonzero(~full)
+        c[empty] = x[rng.choice(len(x), empty.size, replace=False)]   # re-seed empty lists
+        if metric == "ip":
+            c /= np.linalg.norm(c, axis=1, keepdims=True)
+    return np.ascontiguousarray(c, dtype=np.float32)
+
+
+def _ivf_add(ivf: Any, centroids: np.ndarray, ids: np.ndarray, x: np.ndarray, metric: str) -> None:
+    """Add to an IVF index with list numbers computed here (faiss `add_core` with precomputed lists)."""
+    lists = _assign(x, centroids, metric)
+    ids, x = np.ascontiguousarray(ids, dtype=np.int64), np.ascontiguousarray(x, dtype=np.float32)
+    ivf.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
+
+
+def _exact_knn(q: np.ndarray, x: np.ndarray, k: int, metric: str) -> np.ndarray:
+    """(len(q), k) row positions in x of each query's exact top k, best first."""
+    best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(q), 0), dtype=np.int64)
+    for s in range(0, len(x), 4 * CHUNK):
+        sc = _scores(q, x[s:s + 4 * CHUNK], metric)
+        kk = min(k, sc.shape[1])
+        part = np.argpartition(-sc, kk - 1, axis=1)[:, :kk]
+        cand_s = np.concatenate([best_s, np.take_along_axis(sc, part, 1)], axis=1)
+        cand_i = np.concatenate([best_i, part + s], axis=1)
+        keep = np.argsort(-cand_s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(cand_s, keep, 1), np.take_along_axis(cand_i, keep, 1)
+    return best_i
+
+
+def _flat_vectors(flat: Any, dim: int) -> np.ndarray:
+    """A copy of the vectors stored in a faiss IndexFlat, (ntotal, dim) float32."""
+    return faiss.vector_to_array(flat.codes).view(np.float32).reshape(-1, dim).copy()
+
+
+@contextmanager
+def _omp_threads(n: int | None) -> Iterator[None]:
+    """faiss runs with n OpenMP threads inside the block; OpenMP keeps the count per calling thread."""
+    if n is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _selector(allowed: np.ndarray) -> tuple[Any, np.ndarray]:

@@ -93,14 +93,15 @@ def product_texts(n: int, seed: int = 0) -> list[str]:
     return sorted(texts)
 
 
-def base_embeddings(n_texts: int, cache: Path) -> tuple[np.ndarray, str, float]:
-    """(embeddings (m, 384), embedder name, seconds spent embedding; 0 when read from the cache)."""
+def base_embeddings(n_texts: int, cache: Path) -> tuple[np.ndarray, str, float, bool]:
+    """(embeddings (m, 384), embedder name, seconds the embedding took, whether it came from the cache)."""
     texts = product_texts(n_texts)
     key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
     path = cache / f"bench_index_base_{len(texts)}_{key}.npy"
     meta = path.with_suffix(".json")
     if path.is_file() and meta.is_file():
-        return np.load(path, allow_pickle=False), json.loads(meta.read_text())["embedder"], 0.0
+        info = json.loads(meta.read_text())
+        return np.load(path, allow_pickle=False), info["embedder"], info["seconds"], True
     from matching.embeddings import TextEmbedder
 
     emb = TextEmbedder.from_pretrained()
@@ -110,7 +111,7 @@ def base_embeddings(n_texts: int, cache: Path) -> tuple[np.ndarray, str, float]:
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, x, allow_pickle=False)
     meta.write_text(json.dumps({"embedder": emb.name, "texts": len(texts), "seconds": round(secs, 1)}))
-    return x, emb.name, secs
+    return x, emb.name, secs, False
 
 
 # ---------------------------------------------------------------------------------------- synthesis
@@ -171,6 +172,23 @@ def single_query_ms(search, queries: np.ndarray) -> tuple[dict[str, float], np.n
             "p99_ms": round(float(np.quantile(t, 0.99)), 3)}, np.array(found)
 
 
+def exact_top10(q: np.ndarray, x: np.ndarray, k: int = 10) -> np.ndarray:
+    """(len(q), k) row positions of the exact top k by inner product, in numpy (chunked).
+
+    numpy's BLAS, not faiss's: faiss-cpu's bundled OpenBLAS runs its generic kernel on this CPU and
+    is several times slower for batched products (see BENCHMARKS.md)."""
+    best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(q), 0), dtype=np.int64)
+    for s in range(0, len(x), 65_536):
+        sc = q @ x[s:s + 65_536].T
+        part = np.argpartition(-sc, k - 1, axis=1)[:, :k]
+        cand_s = np.concatenate([best_s, np.take_along_axis(sc, part, 1)], axis=1)
+        cand_i = np.concatenate([best_i, part + s], axis=1)
+        keep = np.argsort(-cand_s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(cand_s, keep, 1), np.take_along_axis(cand_i, keep, 1)
+    return best_i
+
+
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return round(float(np.mean([np.intersect1d(f[f >= 0], t).size / t.size for f, t in zip(found, truth)])), 4)
 
@@ -181,13 +199,17 @@ def bench_size(n: int, base: np.ndarray, embedder: str, args: argparse.Namespace
     x = synthesise(base, n, seed=1, noise=args.noise)
     q = synthesise(base, args.queries, seed=2, noise=args.noise)          # not in the index
     ids = np.arange(n, dtype=np.int64)
-    res: dict = {"n": n, "dim": int(x.shape[1])}
+    res: dict = {"n": n, "dim": int(x.shape[1]), "load_average": [round(v, 2) for v in os.getloadavg()]}
 
     exact = faiss.IndexFlatIP(x.shape[1])
     exact.add(x)
-    _, truth = exact.search(q, 10)                                           # batched ground truth
-    exact_lat, _ = single_query_ms(lambda v: exact.search(v, 10)[1], q[: args.exact_queries])
-    res["exact_faiss_flat"] = {**exact_lat, "queries": args.exact_queries}
+    truth = exact_top10(q, x)                                                # ground truth (row = id)
+    for threads in sorted({1, default_threads}):
+        faiss.omp_set_num_threads(threads)
+        lat, _ = single_query_ms(lambda v: exact.search(v, 10)[1], q[: args.exact_queries])
+        res[f"exact_faiss_flat_threads_{threads}"] = {**lat, "queries": args.exact_queries}
+    faiss.omp_set_num_threads(default_threads)
+    exact_p50 = min(res[f"exact_faiss_flat_threads_{t}"]["p50_ms"] for t in sorted({1, default_threads}))
 
     rss0, t0 = rss_mb(), time.perf_counter()
     index = VectorIndex(x.shape[1], embedder=embedder, nlist=args.nlist)
@@ -198,19 +220,16 @@ def bench_size(n: int, base: np.ndarray, embedder: str, args: argparse.Namespace
     res["index"] = {"kind": index.kind, **(vars(index.tuning) if index.tuning else {})}
 
     for threads in sorted({1, default_threads}):
-        faiss.omp_set_num_threads(threads)
+        index.search_threads = threads
         lat, found = single_query_ms(lambda v: index.search(v, 10)[1], q)
         res[f"search_threads_{threads}"] = {**lat, "recall_at_10": recall(found, truth), "queries": len(q)}
-    faiss.omp_set_num_threads(default_threads)
-    best = min((res[f"search_threads_{t}"]["p50_ms"], t) for t in sorted({1, default_threads}))
-    res["speedup_p50_vs_exact"] = round(res["exact_faiss_flat"]["p50_ms"] / best[0], 1)
+    index.search_threads = 1                                                  # the library default
+    res["exact_best_p50_ms"] = exact_p50
+    res["speedup_p50_vs_exact"] = round(exact_p50 / res["search_threads_1"]["p50_ms"], 1)
 
     rng = np.random.default_rng(3)
     allowed = np.sort(rng.choice(n, n // 10, replace=False)).astype(np.int64)
-    sub = faiss.IndexFlatIP(x.shape[1])
-    sub.add(x[allowed])
-    _, pos = sub.search(q, 10)
-    f_truth = allowed[pos]
+    f_truth = allowed[exact_top10(q, x[allowed])]
     lat, found = single_query_ms(lambda v: index.search(v, 10, allowed_ids=allowed)[1], q)
     res["filtered_10pct"] = {**lat, "recall_at_10": recall(found, f_truth), "allowed": int(allowed.size)}
 
@@ -232,9 +251,7 @@ def bench_hnsw(n: int, base: np.ndarray, args: argparse.Namespace) -> dict:
     """faiss HNSW32 on n synthetic vectors: build time and the efSearch that reaches recall@10 0.95."""
     x = synthesise(base, n, seed=1, noise=args.noise)
     q = synthesise(base, args.queries, seed=2, noise=args.noise)
-    exact = faiss.IndexFlatIP(x.shape[1])
-    exact.add(x)
-    _, truth = exact.search(q, 10)
+    truth = exact_top10(q, x)
     h = faiss.IndexHNSWFlat(x.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     h.hnsw.efConstruction = 40
     t0 = time.perf_counter()
@@ -245,7 +262,10 @@ def bench_hnsw(n: int, base: np.ndarray, args: argparse.Namespace) -> dict:
         _, found = h.search(q, 10)
         r = recall(found, truth)
         if r >= 0.95 or ef == 512:
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)                                     # as VectorIndex searches
             lat, _ = single_query_ms(lambda v: h.search(v, 10)[1], q)
+            faiss.omp_set_num_threads(threads)
             out.update({"efSearch": ef, "recall_at_10": r, **lat})
             break
     return out
@@ -253,11 +273,11 @@ def bench_hnsw(n: int, base: np.ndarray, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100000,1000000", help="comma-separated index sizes")
+    ap.add_argument("--sizes", default="20000,100000,1000000", help="comma-separated index sizes")
     ap.add_argument("--texts", type=int, default=5000, help="distinct product texts to embed (the real base)")
     ap.add_argument("--noise", type=float, default=0.02, help="per-dimension std of the added Gaussian noise")
     ap.add_argument("--queries", type=int, default=1000, help="single-query latency samples (not in the index)")
-    ap.add_argument("--exact-queries", type=int, default=300, help="single-query samples for the exact baseline")
+    ap.add_argument("--exact-queries", type=int, default=200, help="single-query samples for the exact baseline")
     ap.add_argument("--nlist", type=int, default=None, help="override the IVF list count (default: size rule)")
     ap.add_argument("--hnsw", type=int, default=0, help="also build an HNSW32 foil on this many vectors")
     ap.add_argument("--cache", type=Path, default=ROOT / "var" / "bench", help="where base embeddings are cached")
@@ -265,14 +285,15 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    base, embedder, embed_s = base_embeddings(args.texts, args.cache)
+    base, embedder, embed_s, cached = base_embeddings(args.texts, args.cache)
     sample = synthesise(base, len(base), seed=9, noise=args.noise)
     noise = np.random.default_rng(9).normal(size=base.shape).astype(np.float32)
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
     to_base = (sample @ base.T).max(1)
     result: dict = {
-        "machine": {"cpus": os.cpu_count(), "faiss": faiss.__version__, "omp_threads": faiss.omp_get_max_threads()},
-        "embeddings": {"embedder": embedder, "real_texts": len(base), "embed_s": round(embed_s, 1), "noise": args.noise,
+        "machine": {"cpus": os.cpu_count(), "faiss": faiss.__version__, "omp_threads": faiss.omp_get_max_threads(),
+                    "load_average_before": [round(v, 2) for v in os.getloadavg()]},
+        "embeddings": {"embedder": embedder, "real_texts": len(base), "embed_s": round(embed_s, 1), "embed_cached": cached, "noise": args.noise,
                        "real": manifold_stats(base), "synthetic": manifold_stats(sample),
                        "iid_gaussian": manifold_stats(noise),
                        "synthetic_to_nearest_real_cos_p50": round(float(np.median(to_base)), 3)},
@@ -284,6 +305,7 @@ def main() -> None:
         print(json.dumps(result["sizes"][-1]), file=sys.stderr, flush=True)
     if args.hnsw:
         result["hnsw"] = bench_hnsw(args.hnsw, base, args)
+    result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     text = json.dumps(result, indent=1)
     if args.out:

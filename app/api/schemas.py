@@ -69,12 +69,14 @@ class SignalOut(BaseModel):
     hi: float
     change_pct: float
     method: str
+    why: str = ""
 
 
 class IngestOut(BaseModel):
     series: int
     points: int
     replaced: int
+    posts: dict[str, int] | None = None  # for a posts upload: how many were mapped, and how
 
 
 class BuyerIn(BaseModel):

@@ -114,6 +114,7 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
         design.production_threshold = threshold
         design.published_at = now
         design.window_end = now + timedelta(days=st.test_window_days)
+        design.impression_budget = st.test_impressions
         design.embedding = vec.tobytes()
         design.prior = asdict(prior)
         design.note = f"{why}; demand prior from {prior.source}"

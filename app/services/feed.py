@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.demand import GLOBAL_PRIOR, Posterior, Prior, posterior
+from matching.demand import GLOBAL_PRIOR, Posterior, Prior, population_prior, posterior
 from matching.exposure import rank_feed
 from matching.interest import EVENT_WEIGHTS
 
@@ -27,13 +27,9 @@ from app.models import Design, InterestEvent, utcnow
 if TYPE_CHECKING:
     from app.workspace import Workspace
 
+UNINFORMED = ("global", "pooled")  # prior sources that say nothing about the design itself
 SYNC_MARGIN = timedelta(seconds=5)  # re-read rows touched shortly before the last sync (commit lag)
 PREFERENCE_HALF_LIFE_DAYS = 14.0
-
-
-def is_open(d: Design) -> bool:
-    """Buyers can pre-order: published, or won on probability while its book is still open."""
-    return d.status in ("published", "won") and d.book_closed_at is None and d.embedding is not None
 
 
 def prior_of(d: Design) -> Prior:
@@ -54,20 +50,53 @@ class DemandArrays:
     pieces: np.ndarray
     published_at: np.ndarray  # (n,) datetime64[s]
     window_end: np.ndarray
+    budget: np.ndarray  # (n,) impressions the design is tested with at most
     priors: list[Prior]
 
     def posterior(self) -> Posterior:
-        return posterior(self.priors, self.impressions, self.orders, self.pieces)
+        """Posteriors of every open design. A design whose prior came from no similar decided design
+        uses the empirical-Bayes prior of the designs under test instead of the fixed global one."""
+        population = population_prior(self.impressions, self.orders, self.pieces)
+        priors = [population if p.source in UNINFORMED else p for p in self.priors]
+        return posterior(priors, self.impressions, self.orders, self.pieces)
+
+
+_LIGHT = (Design.id, Design.status, Design.book_closed_at, Design.embedding.is_not(None), Design.production_threshold,
+          Design.committed, Design.impressions, Design.pre_order_count, Design.pieces_ordered, Design.window_end,
+          Design.impression_budget)
+
+
+@dataclass
+class _Entry:
+    """One open design: what changes (counters, status) and what does not (vector, prior, price...)."""
+
+    threshold: int
+    committed: int
+    impressions: int
+    orders: int
+    pieces: int
+    window_end: datetime
+    budget: int
+    status: str
+    vector: np.ndarray
+    category: str
+    price: int
+    published_at: datetime
+    prior: Prior
 
 
 class DemandCache:
-    """Open designs as arrays, synced from the database by `updated_at`."""
+    """Open designs as arrays, synced from the database by `updated_at`.
+
+    A sync first asks for `max(updated_at)` (one index lookup) and stops if nothing changed; otherwise
+    it re-reads only the light columns of recently touched designs, and the heavy ones (spec,
+    embedding, prior) only for designs it has not seen yet."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-        self._rows: dict[int, Design] = {}
-        self._vectors: dict[int, np.ndarray] = {}
+        self._entries: dict[int, _Entry] = {}
         self._since = datetime(1970, 1, 1)
+        self._latest: datetime | None = None
         self._arrays: DemandArrays | None = None
         self._lock = threading.Lock()
 
@@ -76,47 +105,59 @@ class DemandCache:
 
         Reads through a session of its own, so it never touches a caller's unfinished transaction."""
         mark = utcnow()
-        since = datetime(1970, 1, 1) if full else self._since - SYNC_MARGIN
         with self._sessions() as session:
-            changed = session.scalars(select(Design).where(Design.updated_at >= since)).all()
-            session.expunge_all()  # detached snapshots; the cache never writes
+            latest = session.scalar(select(func.max(Design.updated_at)))
+            if not full and latest == self._latest:
+                return
+            since = datetime(1970, 1, 1) if full else self._since - SYNC_MARGIN
+            light = session.execute(select(*_LIGHT).where(Design.updated_at >= since)).all()
+            new_ids = [r[0] for r in light if _open(r) and r[0] not in self._entries]
+            heavy = {d.id: d for d in session.scalars(select(Design).where(Design.id.in_(new_ids)))} if new_ids else {}
         with self._lock:
             if full:
-                self._rows.clear()
-                self._vectors.clear()
-            for d in changed:
-                if is_open(d):
-                    self._rows[d.id] = d
-                    if d.id not in self._vectors:
-                        self._vectors[d.id] = np.frombuffer(d.embedding, dtype=np.float32)
-                else:
-                    self._rows.pop(d.id, None)
-                    self._vectors.pop(d.id, None)
-            if changed or full:
-                self._arrays = None
-            self._since = mark
+                self._entries.clear()
+            for (i, status, closed, has_vec, threshold, committed, imps, orders, pieces, window_end, budget) in light:
+                if not _open((i, status, closed, has_vec)):
+                    self._entries.pop(i, None)
+                    continue
+                e = self._entries.get(i)
+                if e is None:
+                    d = heavy[i]
+                    e = _Entry(0, 0, 0, 0, 0, window_end, 0, status, np.frombuffer(d.embedding, dtype=np.float32),
+                               d.category, int(d.spec["price_tiers"][0]["unit_price_cents"]), d.published_at, prior_of(d))
+                    self._entries[i] = e
+                e.threshold, e.committed, e.impressions, e.orders, e.pieces = threshold or 1, committed, imps, orders, pieces
+                e.window_end, e.status, e.budget = window_end, status, budget or 10**9
+            self._arrays = None
+            self._since, self._latest = mark, latest
 
     def arrays(self) -> DemandArrays:
         with self._lock:
             if self._arrays is None:
-                rows = sorted(self._rows.values(), key=lambda d: d.id)
-                dim = next(iter(self._vectors.values())).shape[0] if self._vectors else 0
+                ids = sorted(self._entries)
+                es = [self._entries[i] for i in ids]
+                dim = es[0].vector.shape[0] if es else 0
                 self._arrays = DemandArrays(
-                    ids=np.array([d.id for d in rows], dtype=np.int64),
-                    vectors=np.stack([self._vectors[d.id] for d in rows]) if rows else np.zeros((0, dim), np.float32),
-                    status=np.array([d.status for d in rows], dtype=object),
-                    category=np.array([d.category for d in rows], dtype=object),
-                    price=np.array([d.spec["price_tiers"][0]["unit_price_cents"] for d in rows], dtype=np.int64),
-                    threshold=np.array([d.production_threshold or 1 for d in rows], dtype=np.int64),
-                    committed=np.array([d.committed for d in rows], dtype=np.int64),
-                    impressions=np.array([d.impressions for d in rows], dtype=np.int64),
-                    orders=np.array([d.pre_order_count for d in rows], dtype=np.int64),
-                    pieces=np.array([d.pieces_ordered for d in rows], dtype=np.int64),
-                    published_at=np.array([d.published_at for d in rows], dtype="datetime64[s]"),
-                    window_end=np.array([d.window_end for d in rows], dtype="datetime64[s]"),
-                    priors=[prior_of(d) for d in rows],
+                    ids=np.array(ids, dtype=np.int64),
+                    vectors=np.stack([e.vector for e in es]) if es else np.zeros((0, dim), np.float32),
+                    status=np.array([e.status for e in es], dtype=object),
+                    category=np.array([e.category for e in es], dtype=object),
+                    price=np.array([e.price for e in es], dtype=np.int64),
+                    threshold=np.array([e.threshold for e in es], dtype=np.int64),
+                    committed=np.array([e.committed for e in es], dtype=np.int64),
+                    impressions=np.array([e.impressions for e in es], dtype=np.int64),
+                    orders=np.array([e.orders for e in es], dtype=np.int64),
+                    pieces=np.array([e.pieces for e in es], dtype=np.int64),
+                    published_at=np.array([e.published_at for e in es], dtype="datetime64[s]"),
+                    window_end=np.array([e.window_end for e in es], dtype="datetime64[s]"),
+                    budget=np.array([e.budget for e in es], dtype=np.int64),
+                    priors=[e.prior for e in es],
                 )
             return self._arrays
+
+
+def _open(row: tuple) -> bool:  # (id, status, book_closed_at, has_embedding, ...)
+    return row[1] in ("published", "won") and row[2] is None and bool(row[3])
 
 
 def buyer_vector(session: Session, cache_arrays: DemandArrays, buyer_id: int, now: datetime,
@@ -152,18 +193,27 @@ def buyer_vector(session: Session, cache_arrays: DemandArrays, buyer_id: int, no
     return (u / norm).astype(np.float32) if norm > 0 else None
 
 
+def targets(a: DemandArrays) -> np.ndarray:
+    """τ per design: the pieces per impression that fill its threshold within its impression budget."""
+    return a.threshold / np.maximum(a.budget, 1)
+
+
 def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, policy: str,
              relevance_weight: float, rng: np.random.Generator, now: datetime | None = None) -> list[int]:
     """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance."""
     cache.sync()
     a = cache.arrays()
-    if len(a.ids) == 0:
+    live = np.flatnonzero(a.impressions < a.budget)  # a design whose budget is spent waits for its decision
+    if len(live) == 0:
         return []
     u = buyer_vector(session, a, buyer_id, now or utcnow())
-    relevance = a.vectors @ u if u is not None else None
-    need = np.maximum(a.threshold - a.committed, 1)
-    order = rank_feed(policy, a.posterior(), need, rng, k=k, relevance=relevance, relevance_weight=relevance_weight)
-    return [int(i) for i in a.ids[order]]
+    relevance = a.vectors[live] @ u if u is not None else None
+    post = a.posterior()
+    sub = type(post)(post.conv_a[live], post.conv_b[live], post.size_shape[live], post.size_rate[live])
+    order = rank_feed(policy, sub, rng, k=k, need=np.maximum(a.threshold[live] - a.committed[live], 1),
+                      target=targets(a)[live], impressions=a.impressions[live], relevance=relevance,
+                      relevance_weight=relevance_weight)
+    return [int(i) for i in a.ids[live][order]]
 
 
 def designs_by_id(session: Session, ids: list[int]) -> list[Design]:

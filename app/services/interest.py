@@ -197,11 +197,11 @@ def rules_of(settings: Settings) -> Rules:
 
 def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random.Generator,
              rules: Rules = Rules()) -> dict[str, int]:
-    """Decide every design under test: won (threshold reached or P(reach) high), dropped (window closed
-    or P(reach) low), or keep testing. Stores P(reach) on each design. Returns counts per outcome.
+    """Decide every design under test: won (threshold reached, or P(reach) high), dropped (test over
+    short of the threshold, or P(reach) low), or keep testing. Stores P(reach) on each design.
 
-    P(reach) assumes each design gets the fair share of traffic for the rest of its window: the
-    average impressions per design-day observed across all designs under test.
+    A test is over when its impression budget is spent or its window has closed. P(reach) is the
+    probability that the rest of the impression budget brings the missing pieces (`matching.demand`).
     """
     cache.sync()
     a = cache.arrays()
@@ -209,17 +209,16 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
     if len(testing) == 0:
         return {}
     now64 = np.datetime64(now, "s")
-    elapsed = np.maximum((now64 - a.published_at[testing]) / np.timedelta64(1, "D"), 1e-3)
-    days_left = np.maximum((a.window_end[testing] - now64) / np.timedelta64(1, "D"), 0.0)
-    fair_rate = a.impressions[testing].sum() / elapsed.sum()  # impressions per design-day
+    remaining = np.maximum(a.budget[testing] - a.impressions[testing], 0)
+    over = (a.window_end[testing] <= now64) | (remaining == 0)
     post = a.posterior()
     sub = type(post)(post.conv_a[testing], post.conv_b[testing], post.size_shape[testing], post.size_rate[testing])
-    p = prob_reach(sub, a.committed[testing], a.threshold[testing], np.round(fair_rate * days_left), rng)
-    outcomes = decide_many(a.committed[testing], a.threshold[testing], p, a.impressions[testing], days_left <= 0,
+    p = prob_reach(sub, a.committed[testing], a.threshold[testing], remaining, rng)
+    outcomes = decide_many(a.committed[testing], a.threshold[testing], p, a.impressions[testing], over,
                            win_prob=rules.win_probability, drop_prob=rules.drop_probability,
                            min_impressions=rules.min_impressions)
     counts: dict[str, int] = {}
-    for i, pr, left, outcome in zip(a.ids[testing], p, days_left, outcomes):
+    for i, pr, done, outcome in zip(a.ids[testing], p, over, outcomes):
         design = session.get(Design, int(i))
         if design is None or design.status != "published":
             continue  # decided meanwhile by another request
@@ -235,7 +234,7 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
                                f"the pre-order book stays open until the threshold is reached")
         else:
             _drop(session, design, now, f"{design.committed} of {design.production_threshold} pcs, "
-                  + ("test window closed" if left <= 0 else f"P(reach) = {pr:.3f}"))
+                  + ("test over" if done else f"P(reach) = {pr:.3f}"))
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 

@@ -1,8 +1,13 @@
-"""Trend data in the database: all-or-nothing import, and the rising/fading analysis."""
+"""Trend data in the database: all-or-nothing import (wide/long CSV, posts), and the rising/fading analysis.
+
+Signals are forward-looking (`rank_forecast`): each series is forecast and its next 26 weeks are
+compared with the same weeks a year earlier, with the interval from the forecast's backtest.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
@@ -10,8 +15,11 @@ from sqlalchemy.orm import Session
 
 from generation.errors import TaxonomyError, TrendDataError
 from generation.taxonomy import Taxonomy
+from generation.trends.cooccur import Compatibility, Pair, series_pairs
 from generation.trends.frame import TrendFrame, parse_series_name
-from generation.trends.rising import TrendSignal, rank_rising
+from generation.trends.rising import TrendSignal, explain, rank_forecast
+
+SIGNAL_WINDOW = 26  # weeks of forecast compared with the same weeks a year earlier
 
 from app.models import TrendPoint, TrendSeries, TrendSignalRow, utcnow
 
@@ -55,16 +63,29 @@ def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, sou
         for week, v in zip(frame.weeks, frame.values[:, s])
     ]
     session.execute(insert(TrendPoint), points)
+    _check_calendar(session, source)
     refresh_signals(session)
     return IngestResult(len(ids), len(points), len(existing))
 
 
+def _check_calendar(session: Session, source: str) -> None:
+    """Stored weeks must stay 7 days apart: a file on another weekday would interleave its weeks."""
+    weeks = sorted(session.scalars(select(TrendPoint.week).distinct()))
+    for a, b in zip(weeks, weeks[1:]):
+        if (b - a).days % 7:
+            raise TrendDataError(source, None, f"its weeks do not line up with the stored weeks ({a} and {b} are "
+                                 f"{(b - a).days} days apart); use the same weekday as the data already imported")
+
+
 def load_frame(session: Session) -> TrendFrame | None:
-    """Every stored series on one weekly calendar (missing weeks as 0), or None if there are none."""
+    """Every stored series on one consecutive weekly calendar (weeks a series lacks as 0), or None."""
     series = list(session.scalars(select(TrendSeries).order_by(TrendSeries.id)))
     if not series:
         return None
-    weeks = sorted(session.scalars(select(TrendPoint.week).distinct()))
+    stored = sorted(session.scalars(select(TrendPoint.week).distinct()))
+    # one consecutive weekly calendar from the first to the last stored week (imports are aligned
+    # to one weekday by `_check_calendar`), so the forecaster never sees a silent gap
+    weeks = [stored[0] + timedelta(weeks=i) for i in range((stored[-1] - stored[0]).days // 7 + 1)] if stored else []
     week_idx = {w: i for i, w in enumerate(weeks)}
     col = {s.id: j for j, s in enumerate(series)}
     values = np.zeros((len(weeks), len(series)))
@@ -83,7 +104,7 @@ def refresh_signals(session: Session) -> int:
     rows = [
         {"series_id": ids[g.series], "growth": g.growth, "lo": g.lo, "hi": g.hi, "recent_mean": g.recent_mean,
          "direction": g.direction, "method": g.method, "computed_at": utcnow()}
-        for g in rank_rising(frame)
+        for g in rank_forecast(frame, window=SIGNAL_WINDOW)
     ]
     session.execute(insert(TrendSignalRow), rows)
     return len(rows)
@@ -97,12 +118,30 @@ def signals(session: Session, *, category: str | None = None, direction: str | N
         q = q.where(TrendSeries.category == category)
     if direction is not None:
         q = q.where(TrendSignalRow.direction == direction)
-    out = [
-        (s, TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method))
-        for s, g in session.execute(q)
-    ]
+    out = []
+    for s, g in session.execute(q):
+        sig = TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method)
+        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW))))
     out.sort(key=lambda p: (p[1].confidence, p[1].growth), reverse=True)
     return out[:limit] if limit is not None else out
+
+
+def _fields(g: TrendSignal) -> tuple[str, float, float, float, float, str, str]:
+    return (g.series, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method)
+
+
+def pairs(session: Session, *, category: str | None = None) -> list[Pair]:
+    """Attribute pairs whose stored series move together (or against each other), strongest first."""
+    frame = load_frame(session)
+    if frame is None:
+        return []
+    found = series_pairs(frame)
+    return [p for p in found if category is None or p.category == category]
+
+
+def compatibility(session: Session) -> Compatibility:
+    """What the stored series say must not share a design (substitutes), for `ConceptComposer`."""
+    return Compatibility(pairs(session))
 
 
 def counts(session: Session) -> dict[str, int]:

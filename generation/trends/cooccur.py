@@ -7,7 +7,8 @@ e_ab = n_a * n_b / n the count expected under independence, so a pair seen once 
 get an extreme score. Its approximate 95% interval uses the Poisson standard error of both counts,
 sqrt(1 / (n_ab + 1) + 1 / (e_ab + 1)). A pair *goes together* when the interval is above 0 and is
 *incompatible* when it is below log(1/2): seen together at most half as often as chance, with
-enough posts to say so.
+enough posts to say so. Two attributes of the same kind (two materials) are alternatives, not
+incompatible: a design has one of each kind, except details.
 
 **Series.** Within one region, segment and category, two attribute series are correlated on their
 year-on-year log changes, log((y_t + c) / (y_{t-52} + c)), which removes the shared yearly season;
@@ -49,10 +50,12 @@ class Pair:
 
     @property
     def verdict(self) -> str:
+        """"together", "avoid" or "neutral". Two attributes of one kind (other than details) are
+        alternatives - a design has one colour - so they are never "avoid", however rarely paired."""
         if self.lo > 0:
             return "together"
         cut = AVOID_LOG_LIFT if self.source == "posts" else AVOID_CORRELATION
-        if self.hi < cut and (self.source == "posts" or self.a[0] != self.b[0]):
+        if self.hi < cut and (self.a[0] != self.b[0] or self.a[0] == "detail"):
             return "avoid"
         return "neutral"
 

@@ -6,9 +6,11 @@ The model (per series, vectorised over all series at once; see `models.py`):
    forecast that never goes negative, and zeros that do not blow up the log.
 2. A smooth yearly shape (Fourier harmonics, the number per series by AICc) fitted jointly with a
    smooth piecewise-linear trend, so a level shift does not leak into the shape.
-3. The seasonally adjusted series goes through damped-trend exponential smoothing; the smoothing
-   weights (15 candidate models, from "slow level, no trend" to "fast level with trend") are chosen
-   per series by one-step error. The forecast is that level + damped trend, plus the shape.
+3. The seasonally adjusted series goes through damped-trend exponential smoothing. A small
+   ensemble: 18 candidate (alpha, beta) models, from "slow level, no trend" to "fast level with
+   trend", run in one pass; per series, the one with the least one-step error (follows a level
+   shift fast) and the one with the least error 1 to 52 weeks ahead (ignores a wobble that will
+   have died out) are averaged. The forecast is that level + damped trend, plus the yearly shape.
 
 Why not seasonal naive: it copies one year of noise forward. The shape here averages every year of
 history, and the level is the recent level rather than last year's. On every family of series in
@@ -44,6 +46,8 @@ from generation.trends.models import damped_holt, fourier, seasonal_profile
 MIN_SEASONAL = 104  # two seasons
 MIN_SMOOTHING = 8
 OFFSET_SHARE = 0.1  # c = OFFSET_SHARE x mean(y)
+MIN_SCALE = 1e-3  # floor of the one-step error on the log scale (0.1%): no series is that exact
+MAX_LOG_BAND = 10.0
 METHODS = ("seasonal", "nonseasonal", "mean", "all-zero")
 
 
@@ -144,14 +148,14 @@ def forecast_frame(frame: TrendFrame, horizon: int = 52, *, level: float = 0.9, 
     b = min(52, n - MIN_SEASONAL) if n >= MIN_SEASONAL + 8 else min(52, n // 3)
     if b >= 4 and n - b >= 2:
         fc_b, r_b, _, _ = _fit_chunked(z[:-b], t0, b, chunk, tick)
-        u = (z[-b:] - fc_b) / np.maximum(r_b, 1e-9)[None, :]
+        u = (z[-b:] - fc_b) / np.maximum(r_b, MIN_SCALE)[None, :]
         u = u[:, ~zero] if (~zero).any() else u
     else:
         b, u = 0, np.zeros((0, s))
         tick(s)
 
     fc, rmse, k, method = _fit_chunked(z, t0, horizon, chunk, tick)
-    rmse = np.maximum(rmse, 1e-6 * np.abs(fc).mean(axis=0))
+    rmse = np.maximum(rmse, MIN_SCALE)
     probs = ((1 - level) / 2, (1 + level) / 2)
     if b:
         q = empirical_quantiles(u, horizon, probs)  # (H, 2)
@@ -159,8 +163,10 @@ def forecast_frame(frame: TrendFrame, horizon: int = 52, *, level: float = 0.9, 
         zq = _normal_quantile(probs[1])
         grow = np.sqrt(np.arange(1, horizon + 1, dtype=np.float64))
         q = np.stack([-zq * grow, zq * grow], axis=1)
-    lo_z = fc + q[:, :1] * rmse[None, :]
-    hi_z = fc + q[:, 1:] * rmse[None, :]
+    # bounds at most a factor e^MAX_LOG_BAND from the forecast: a noise-free history can otherwise
+    # standardise a backtest miss into an astronomically wide (overflowing) band
+    lo_z = fc + np.maximum(q[:, :1] * rmse[None, :], -MAX_LOG_BAND)
+    hi_z = fc + np.minimum(q[:, 1:] * rmse[None, :], MAX_LOG_BAND)
     mean = np.maximum(np.exp(fc) - offset, 0.0)
     lower = np.clip(np.exp(lo_z) - offset, 0.0, mean)
     upper = np.maximum(np.exp(hi_z) - offset, mean)

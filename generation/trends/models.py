@@ -9,8 +9,9 @@ series cost about as much as a few hundred.
   terms (period 365.25/7 weeks, so it stays on the calendar over 52/53-week years) and a smooth
   piecewise-linear trend (the trend soaks up level shifts so they do not leak into the shape). The
   number of harmonics is picked per series by AICc.
-- `damped_holt`: level + damped trend exponential smoothing of the seasonally adjusted series,
-  smoothing weights picked per series from a small grid by one-step squared error.
+- `damped_holt`: level + damped trend exponential smoothing of the seasonally adjusted series:
+  the average of two models picked per series from an (alpha, beta) grid, one by one-step error,
+  one by error over 1 to 52 weeks ahead.
 - `holt_winters`: damped additive Holt-Winters with its own seasonal states (the classic baseline).
 - `seasonal_naive`: last year's value at the same week, `z[t + h - 52]`.
 """
@@ -40,13 +41,14 @@ def hinge_basis(n: int, spacing: int) -> np.ndarray:
 
 
 def seasonal_profile(z: np.ndarray, t0: int = 0, *, max_harmonics: int = 8, knot_spacing: int = 26,
-                     ridge: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     ridge: float = 1.0, penalty: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit trend + yearly shape jointly; return (coefs (2K, S), harmonics (S,), in-sample shape (T, S)).
 
     `z` is (T, S) with T >= 2 * 52. Week index t0 is the calendar position of row 0, so shapes of
     frames that start on different weeks line up. The hinge slopes are ridge-penalised (`ridge`,
     in units of the design's scale) so the trend stays smooth; the Fourier terms are not.
-    Harmonics K = 1..max_harmonics are compared by AICc per series; a series with no seasonality
+    Harmonics K = 1..max_harmonics are compared by AICc per series (`penalty` 2 per parameter;
+    a larger one is stricter); a series with no seasonality
     worth its parameters gets K = 0 (a flat shape).
     """
     n, s = z.shape
@@ -63,7 +65,7 @@ def seasonal_profile(z: np.ndarray, t0: int = 0, *, max_harmonics: int = 8, knot
         beta = np.linalg.solve(cols.T @ cols + np.diag(pen), cols.T @ z)  # (p, S)
         rss = np.maximum(((z - cols @ beta) ** 2).sum(axis=0), 1e-300)
         p = 2 + 2 * k + 3  # intercept, slope, harmonics and ~3 effective hinge parameters
-        aicc = n * np.log(rss / n) + 2 * p + 2 * p * (p + 1) / max(n - p - 1, 1)
+        aicc = n * np.log(rss / n) + penalty * p + 2 * p * (p + 1) / max(n - p - 1, 1)
         better = aicc < best_aicc
         best_aicc[better], best_k[better] = aicc[better], k
         if k:
@@ -77,13 +79,16 @@ def seasonal_profile(z: np.ndarray, t0: int = 0, *, max_harmonics: int = 8, knot
     return coefs, best_k, shape
 
 
-def damped_holt(x: np.ndarray, horizon: int, *, alphas: tuple[float, ...] = (0.05, 0.1, 0.2, 0.35, 0.6),
-                betas: tuple[float, ...] = (0.0, 0.02, 0.08), phi: float = 0.97,
-                warmup: int = 26) -> tuple[np.ndarray, np.ndarray]:
+def damped_holt(x: np.ndarray, horizon: int, *, alphas: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.35, 0.6),
+                betas: tuple[float, ...] = (0.0, 0.02, 0.08), phi: float = 0.97, warmup: int = 26,
+                horizons: tuple[int, ...] = (1, 4, 13, 26, 52)) -> tuple[np.ndarray, np.ndarray]:
     """Damped-trend exponential smoothing of (T, S) series; returns ((H, S) forecasts, (S,) one-step RMSE).
 
-    The (alpha, beta) pair is picked per series by the squared one-step error after `warmup`
-    weeks. beta = 0 is a local level with no trend, which wins on series without lasting growth.
+    Every (alpha, beta) of the grid runs in one pass (beta = 0 is a local level with no trend).
+    Two models are picked per series and their forecasts averaged: the one with the least squared
+    one-step error (responsive: follows a level shift) and the one with the least absolute error
+    summed over `horizons` weeks ahead (steady: does not chase a wobble that will have died out a
+    year later). The RMSE returned is the one-step error of the first, after `warmup` weeks.
     """
     n, s = x.shape
     grid = [(a, b) for a in alphas for b in betas]
@@ -93,7 +98,15 @@ def damped_holt(x: np.ndarray, horizon: int, *, alphas: tuple[float, ...] = (0.0
     level = np.repeat(x[:init].mean(axis=0)[None, :], len(grid), axis=0)  # (G, S)
     trend = np.zeros_like(level)
     sse = np.zeros_like(level)
+    multi = np.zeros_like(level)
+    ring = max(horizons) + 1
+    past_level = np.empty((ring, *level.shape))  # states after each update, for h-step errors
+    past_trend = np.empty_like(past_level)
+    steps = {h: float(np.sum(phi ** np.arange(1, h + 1))) for h in horizons}
     for t in range(n):
+        for h in horizons:
+            if t - h >= warmup:
+                multi += np.abs(x[t] - past_level[(t - h) % ring] - steps[h] * past_trend[(t - h) % ring])
         pred = level + phi * trend
         err = x[t] - pred
         if t >= warmup:
@@ -101,11 +114,13 @@ def damped_holt(x: np.ndarray, horizon: int, *, alphas: tuple[float, ...] = (0.0
         new_level = pred + al * err
         trend = be * (new_level - level) + (1 - be) * phi * trend
         level = new_level
-    g = np.argmin(sse, axis=0)  # (S,)
+        past_level[t % ring], past_trend[t % ring] = level, trend
     cols = np.arange(s)
     damp = np.cumsum(phi ** np.arange(1, horizon + 1))[:, None]  # (H, 1)
-    fc = level[g, cols][None, :] + damp * trend[g, cols][None, :]
-    return fc, np.sqrt(sse[g, cols] / max(n - warmup, 1))
+    g1 = np.argmin(sse, axis=0)  # (S,)
+    g2 = np.argmin(multi, axis=0) if n - 1 - min(horizons) >= warmup else g1
+    fc = 0.5 * (level[g1, cols] + level[g2, cols])[None, :] + damp * 0.5 * (trend[g1, cols] + trend[g2, cols])[None, :]
+    return fc, np.sqrt(sse[g1, cols] / max(n - warmup, 1))
 
 
 def holt_winters(z: np.ndarray, horizon: int, *, alphas: tuple[float, ...] = (0.05, 0.15, 0.35),

@@ -32,7 +32,8 @@ import numpy as np
 from generation.errors import TrendDataError
 from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName, TrendFrame
-from generation.trends.mapping import EMBED_THRESHOLD, Embed, EmbeddingMapper, KeywordMapper, PostMatch
+from generation.trends.mapping import (EMBED_ATTRIBUTE_THRESHOLD, EMBED_THRESHOLD, Embed, EmbeddingMapper,
+                                       KeywordMapper, PostMatch)
 
 WEIGHTINGS = ("posts", "engagement")
 
@@ -121,21 +122,22 @@ def read_posts_jsonl(path: str | Path, taxonomy: Taxonomy) -> list[Post]:
 
 
 def map_posts(posts: Sequence[Post], taxonomy: Taxonomy, *, embed: Embed | None = None,
-              threshold: float = EMBED_THRESHOLD) -> list[PostMatch]:
+              threshold: float = EMBED_THRESHOLD,
+              attribute_threshold: float = EMBED_ATTRIBUTE_THRESHOLD) -> list[PostMatch]:
     """Map each post: keywords first; `embed` (if given) only for posts they left incomplete."""
     keywords = KeywordMapper(taxonomy)
     matches = [keywords.match(p.text) for p in posts]
     if embed is not None:
         todo = [i for i, m in enumerate(matches) if m.category is None or not m.attributes]
         if todo:
-            mapper = EmbeddingMapper(taxonomy, embed, threshold=threshold)
+            mapper = EmbeddingMapper(taxonomy, embed, threshold=threshold, attribute_threshold=attribute_threshold)
             mapper.complete([posts[i].text for i in todo], [matches[i] for i in todo])
     return matches
 
 
 def posts_to_series(posts: Sequence[Post], taxonomy: Taxonomy, *, default_region: str, segment: str = "all",
                     embed: Embed | None = None, threshold: float = EMBED_THRESHOLD,
-                    weighting: str = "posts") -> PostSeries:
+                    attribute_threshold: float = EMBED_ATTRIBUTE_THRESHOLD, weighting: str = "posts") -> PostSeries:
     """Map posts and aggregate them into weekly share series named by the convention."""
     if default_region not in taxonomy.regions:
         raise TrendDataError("<posts>", None, f"default region {default_region!r} is unknown; allowed: {', '.join(taxonomy.regions)}")
@@ -145,7 +147,7 @@ def posts_to_series(posts: Sequence[Post], taxonomy: Taxonomy, *, default_region
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     if not posts:
         raise TrendDataError("<posts>", None, "no posts to aggregate")
-    matches = map_posts(posts, taxonomy, embed=embed, threshold=threshold)
+    matches = map_posts(posts, taxonomy, embed=embed, threshold=threshold, attribute_threshold=attribute_threshold)
     regions = tuple(p.region or default_region for p in posts)
     first = min(p.week for p in posts)
     n_weeks = (max(p.week for p in posts) - first).days // 7 + 1

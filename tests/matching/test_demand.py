@@ -55,8 +55,35 @@ def test_thompson_starves_clear_losers_but_uniform_does_not():
     rng = np.random.default_rng(1)
     prior = Prior(1, 99, 2, 0.05)
     post = posterior([prior] * 3, np.array([500, 500, 500]), np.array([20, 10, 0]), np.array([600, 300, 0]))
-    need = np.array([100, 100, 100])
-    firsts = [int(rank_feed("thompson", post, need, rng, k=1)[0]) for _ in range(300)]
+    kw = dict(need=np.array([100, 100, 100]), target=np.array([0.5, 0.5, 0.5]), impressions=np.array([500, 500, 500]))
+    firsts = [int(rank_feed("thompson", post, rng, k=1, **kw)[0]) for _ in range(300)]
     assert firsts.count(2) < 10 and firsts.count(0) > firsts.count(1)  # the loser rarely wins a draw
-    uniform = [int(rank_feed("uniform", post, need, rng, k=1)[0]) for _ in range(300)]
+    uniform = [int(rank_feed("uniform", post, rng, k=1, **kw)[0]) for _ in range(300)]
     assert uniform.count(2) > 60
+
+
+def test_threshold_policy_spends_impressions_where_the_answer_is_unsettled():
+    rng = np.random.default_rng(2)
+    prior = Prior(1, 99, 2, 0.05)
+    # θ estimates: A ~1.2 pcs/impression (far above τ=0.5), B ~0.5 (at τ), C = 0 (far below); same n.
+    post = posterior([prior] * 3, np.array([500, 500, 500]), np.array([20, 10, 0]), np.array([600, 250, 0]))
+    kw = dict(need=np.array([100, 100, 100]), target=np.array([0.5, 0.5, 0.5]), impressions=np.array([500, 500, 500]))
+    firsts = [int(rank_feed("threshold", post, rng, k=1, **kw)[0]) for _ in range(300)]
+    assert firsts.count(1) > 200  # the undecided one near τ gets the traffic
+    # With little evidence, a design is shown before a well-measured one at the same distance from τ.
+    post2 = posterior([prior] * 2, np.array([20, 2000]), np.array([0, 0]), np.array([0, 0]))
+    kw2 = dict(need=np.array([100, 100]), target=np.array([0.5, 0.5]), impressions=np.array([20, 2000]))
+    assert [int(rank_feed("threshold", post2, rng, k=1, **kw2)[0]) for _ in range(100)].count(0) > 90
+
+
+def test_population_prior_by_moments():
+    from matching.demand import population_prior
+
+    rng = np.random.default_rng(0)
+    true = rng.beta(2, 198, size=400)  # mean 1%, strength 200
+    n = np.full(400, 5000)
+    k = rng.binomial(n, true)
+    p = population_prior(n, k, k * 30)
+    assert p.conversion_mean == pytest.approx(0.01, rel=0.1)
+    assert 100 < p.conv_a + p.conv_b < 400 and p.size_mean == pytest.approx(30)
+    assert population_prior(n[:5], k[:5], k[:5]) is GLOBAL_PRIOR  # too few designs yet

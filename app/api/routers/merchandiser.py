@@ -8,7 +8,8 @@ import numpy as np
 from fastapi import APIRouter, Path, Query, UploadFile
 
 from generation.concepts.composer import Pins
-from generation.trends.io import parse_wide_csv
+from generation.trends.io import parse_trend_csv
+from generation.trends.posts import parse_posts_jsonl, posts_to_series
 
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import DesignOut, GenerateIn, IngestOut, SignalOut
@@ -30,13 +31,18 @@ def trend_signals(session: SessionDep, ws: WorkspaceDep, category: str | None = 
     if category is not None:
         ws.taxonomy.category(category)
     return [SignalOut(series=s.name, category=s.category, kind=s.kind, attribute=s.attribute, direction=g.direction,
-                      growth=g.growth, lo=g.lo, hi=g.hi, change_pct=g.change_pct, method=g.method)
+                      growth=g.growth, lo=g.lo, hi=g.hi, change_pct=g.change_pct, method=g.method, why=g.why)
             for s, g in trends.signals(session, category=category, direction=direction, limit=limit)]
 
 
 @router.post("/trends", status_code=201)
-def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep) -> IngestOut:
-    """Import a wide weekly CSV; a bad line rejects the whole file (422 with the line and reason)."""
+def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep,
+                  region: Annotated[str, Query(max_length=20, description="posts: region of posts without one")] = "cn",
+                  segment: Annotated[str, Query(max_length=20, description="posts: segment of the series built")] = "all",
+                  weighting: Literal["posts", "engagement"] = "posts") -> IngestOut:
+    """Import weekly series (CSV, wide or long) or social posts (a `.jsonl` file name); a bad line
+    rejects the whole file (422 with the line and reason). Posts the keywords do not map are mapped
+    by embedding similarity with the workspace's text embedder."""
     raw = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(raw) > MAX_UPLOAD_BYTES:
         raise Invalid(f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="file")
@@ -45,8 +51,15 @@ def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep) -> In
     except UnicodeDecodeError:
         raise Invalid("file is not UTF-8 text", field="file") from None
     name = file.filename or "upload.csv"
-    res = trends.ingest_frame(session, parse_wide_csv(text, file=name), ws.taxonomy, source=name)
-    return IngestOut(series=res.series, points=res.points, replaced=res.replaced)
+    report = None
+    if name.lower().endswith((".jsonl", ".ndjson")):
+        built = posts_to_series(parse_posts_jsonl(text, ws.taxonomy, file=name), ws.taxonomy, default_region=region,
+                                segment=segment, embed=ws.embedder.encode, weighting=weighting)
+        frame, report = built.frame, built.report()
+    else:
+        frame = parse_trend_csv(text, file=name)
+    res = trends.ingest_frame(session, frame, ws.taxonomy, source=name)
+    return IngestOut(series=res.series, points=res.points, replaced=res.replaced, posts=report)
 
 
 @router.get("/designs")

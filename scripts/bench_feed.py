@@ -1,0 +1,157 @@
+"""Feed latency with many published designs, through the real HTTP API, vs a feed without the cache.
+
+    .venv/bin/python scripts/bench_feed.py [--designs 100000] [--requests 500]
+
+Fills a workspace with `--designs` published designs (embeddings synthesised around a few hundred real
+MiniLM spec embeddings, so they cluster like real ones; random counters and thresholds) and buyers
+with a history of events, starts uvicorn on 127.0.0.1, and times `GET /api/v1/buyers/{id}/feed`.
+The baseline in the same run is the obvious implementation without the in-memory demand cache:
+read every open design's counters from the database on each request, then rank the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy import insert, select
+
+from app.db import transaction
+from app.models import Buyer, Design, InterestEvent, utcnow
+from app.services.feed import buyer_vector, prior_of
+from app.settings import Settings
+from app.workspace import Workspace
+from generation.concepts.composer import describe
+from generation.concepts.pricing import price_tiers
+from generation.concepts.spec import DesignSpec
+from matching.demand import posterior
+from matching.exposure import rank_feed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fill(ws: Workspace, n: int, buyers: int, rng: np.random.Generator) -> None:
+    tx = ws.taxonomy
+    cats = list(tx.categories)
+    base_specs = []
+    for _ in range(400):
+        c = cats[int(rng.integers(len(cats)))]
+        pick = lambda kind: tx.allowed(kind, c)[int(rng.integers(len(tx.allowed(kind, c))))]  # noqa: E731
+        spec = DesignSpec(category=c, color=pick("color"), material=(m := pick("material")), pattern=pick("pattern"),
+                          price_tiers=price_tiers(tx, c, m, 0), moq=tx.category(c).buyer_moq)
+        base_specs.append(spec)
+    base = ws.embedder.encode([s.text() for s in base_specs])
+    now = utcnow()
+    rows = []
+    for i in range(n):
+        j = int(rng.integers(len(base)))
+        v = base[j] + 0.15 * rng.standard_normal(base.shape[1]).astype(np.float32) / np.sqrt(base.shape[1])
+        v /= np.linalg.norm(v)
+        spec = base_specs[j]
+        name, _ = describe(spec, tx)
+        imps = int(rng.integers(0, 500))
+        orders = int(rng.binomial(imps, 0.01))
+        rows.append({"name": name, "category": spec.category, "status": "published", "spec": spec.to_dict(),
+                     "images": [], "production_threshold": int(rng.choice([50, 100, 200, 300])),
+                     "published_at": now, "window_end": now.replace(year=now.year + 1), "note": "",
+                     "impressions": imps, "pre_order_count": orders, "pieces_ordered": orders * spec.moq * 2,
+                     "committed": orders * spec.moq * 2, "embedding": v.astype(np.float32).tobytes(),
+                     "created_at": now, "updated_at": now})
+    with transaction(ws.sessions) as s:
+        for k in range(0, n, 5000):
+            s.execute(insert(Design), rows[k:k + 5000])
+        s.execute(insert(Buyer), [{"name": f"b{i}", "kind": "shop", "region": "cn", "created_at": now} for i in range(buyers)])
+        ids = s.scalars(select(Design.id)).all()
+        s.execute(insert(InterestEvent), [{"design_id": int(rng.choice(ids)), "buyer_id": 1 + int(rng.integers(buyers)),
+                                            "kind": ["click", "favourite", "inquiry"][int(rng.integers(3))],
+                                            "occurred_at": now} for _ in range(buyers * 20)])
+
+
+def uncached_feed(ws: Workspace, buyer_id: int, k: int, rng: np.random.Generator) -> list[int]:
+    """The baseline: everything read from the database on every request."""
+    with ws.sessions() as s:
+        rows = s.execute(select(Design.id, Design.prior, Design.impressions, Design.pre_order_count,
+                                Design.pieces_ordered, Design.production_threshold, Design.committed, Design.embedding)
+                         .where(Design.status == "published")).all()
+        ids = np.array([r[0] for r in rows])
+        vecs = np.stack([np.frombuffer(r[7], dtype=np.float32) for r in rows])
+        post = posterior([prior_of(Design(prior=r[1])) for r in rows], np.array([r[2] for r in rows]),
+                         np.array([r[3] for r in rows]), np.array([r[4] for r in rows]))
+        need = np.maximum(np.array([r[5] - r[6] for r in rows]), 1)
+        arrays = type("A", (), {"ids": ids, "vectors": vecs})
+        u = buyer_vector(s, arrays, buyer_id, utcnow())  # type: ignore[arg-type]
+        order = rank_feed("thompson", post, need, rng, k=k, relevance=vecs @ u if u is not None else None)
+        return [int(i) for i in ids[order]]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--designs", type=int, default=100_000)
+    ap.add_argument("--buyers", type=int, default=1000)
+    ap.add_argument("--requests", type=int, default=500)
+    ap.add_argument("--baseline-requests", type=int, default=30)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        ws = Workspace.open(Settings(home=home))
+        t0 = time.perf_counter()
+        fill(ws, args.designs, args.buyers, rng)
+        fill_s = time.perf_counter() - t0
+        base = []
+        for _ in range(args.baseline_requests):
+            t = time.perf_counter()
+            uncached_feed(ws, 1 + int(rng.integers(args.buyers)), 20, rng)
+            base.append(time.perf_counter() - t)
+        ws.close()
+        port = free_port()
+        env = {**os.environ, "TRENDLOOM_HOME": str(home), "TRENDLOOM_DECIDE_EVERY_S": "0", "HF_HUB_OFFLINE": "1"}
+        t0 = time.perf_counter()
+        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory",
+                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            startup_s = time.perf_counter() - t0
+            lat = []
+            with httpx.Client(base_url=url, timeout=30) as c:
+                for _ in range(20):  # warm-up
+                    c.get(f"/api/v1/buyers/{1 + int(rng.integers(args.buyers))}/feed")
+                for _ in range(args.requests):
+                    t = time.perf_counter()
+                    r = c.get(f"/api/v1/buyers/{1 + int(rng.integers(args.buyers))}/feed", params={"limit": 20})
+                    lat.append(time.perf_counter() - t)
+                    assert r.status_code == 200 and len(r.json()) == 20, r.text[:200]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+    ms, base_ms = np.array(lat) * 1000, np.array(base) * 1000
+    print(json.dumps({
+        "designs": args.designs, "fill_s": round(fill_s, 1), "server_startup_s": round(startup_s, 1),
+        "feed_http_p50_ms": round(float(np.percentile(ms, 50)), 1), "feed_http_p95_ms": round(float(np.percentile(ms, 95)), 1),
+        "uncached_p50_ms": round(float(np.percentile(base_ms, 50)), 1), "uncached_p95_ms": round(float(np.percentile(base_ms, 95)), 1),
+        "speedup_p50": round(float(np.percentile(base_ms, 50) / np.percentile(ms, 50)), 1),
+        "setup": vars(args)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
