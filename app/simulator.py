@@ -249,9 +249,10 @@ class BuyerSimulator:
         with self.ws.sessions() as s:
             rows = s.scalars(select(Design).where(Design.id.in_(list(report.true_pieces)))).all()
         undecided = [d for d in rows if d.status == "published"]
-        imps, orders = np.array([d.impressions for d in rows]), np.array([d.pre_order_count for d in rows])
-        population = population_prior(imps, orders, np.array([d.pieces_ordered for d in rows]))
-        post = posterior([population if prior_of(d).source in UNINFORMED else prior_of(d) for d in undecided],
+        population = dict(zip([d.id for d in rows], population_prior(
+            np.array([d.impressions for d in rows]), np.array([d.pre_order_count for d in rows]),
+            np.array([d.pieces_ordered for d in rows]), np.array([d.spec["moq"] for d in rows]))))
+        post = posterior([population[d.id] if prior_of(d).source in UNINFORMED else prior_of(d) for d in undecided],
                          np.array([d.impressions for d in undecided]), np.array([d.pre_order_count for d in undecided]),
                          np.array([d.pieces_ordered for d in undecided]))
         # The system's own estimate of a fair share: impressions per design so far, scaled to the window.

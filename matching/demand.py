@@ -61,29 +61,31 @@ def global_prior(outcomes: list[Outcome], *, strength: float = 100.0, size_stren
     return Prior(rate * strength, (1 - rate) * strength, size * size_strength, size_strength, "pooled")
 
 
-def population_prior(impressions: np.ndarray, orders: np.ndarray, pieces: np.ndarray, *, fallback: Prior = GLOBAL_PRIOR,
-                     min_designs: int = 20, size_strength: float = 2.0) -> Prior:
-    """Empirical-Bayes prior fitted to the designs seen so far (method of moments).
+def population_prior(impressions: np.ndarray, orders: np.ndarray, pieces: np.ndarray, moq: np.ndarray, *,
+                     fallback: Prior = GLOBAL_PRIOR, min_designs: int = 20, size_strength: float = 2.0) -> list[Prior]:
+    """Empirical-Bayes priors fitted to the designs seen so far (method of moments), one per design.
 
     Conversion: Beta whose mean is the pooled rate and whose spread is the between-design variance of
     the rates once their binomial noise is removed, so a varied population gives a weak prior and the
-    evidence decides sooner. Order size: the pooled mean with `size_strength` pseudo-orders.
-    `fallback` until `min_designs` designs have impressions or any pre-order exists.
+    evidence decides sooner. Order size: buyers order in multiples of a design's MOQ, so the pooled
+    mean is taken in MOQ units (ν) and scaled back per design: μ_d = MOQ_d · ν, i.e. a Gamma with the
+    same shape and rate / MOQ_d. `fallback` for everyone until `min_designs` designs have impressions
+    and at least one pre-order exists.
     """
     n = np.asarray(impressions, dtype=np.float64)
     k = np.asarray(orders, dtype=np.float64)
+    q = np.maximum(np.asarray(moq, dtype=np.float64), 1.0)
     seen = n > 0
     if seen.sum() < min_designs or k.sum() == 0:
-        return fallback
-    n, k = n[seen], k[seen]
-    m = k.sum() / n.sum()
-    rates = k / n
-    noise = np.mean(m * (1 - m) / n)  # expected variance from sampling alone
-    between = max(float(np.average((rates - m) ** 2, weights=n)) - noise, 1e-12)
+        return [fallback] * len(n)
+    m = k[seen].sum() / n[seen].sum()
+    rates = k[seen] / n[seen]
+    noise = np.mean(m * (1 - m) / n[seen])  # expected variance from sampling alone
+    between = max(float(np.average((rates - m) ** 2, weights=n[seen])) - noise, 1e-12)
     strength = float(np.clip(m * (1 - m) / between - 1.0, 2.0, 1000.0))
-    size = float(np.asarray(pieces, dtype=np.float64).sum() / k.sum())
-    return Prior(m * strength, (1 - m) * strength, size * size_strength, size_strength,
-                 f"population of {int(seen.sum())} designs")
+    nu = float((np.asarray(pieces, dtype=np.float64) / q).sum() / k.sum())  # pieces per order, in MOQs
+    source = f"population of {int(seen.sum())} designs"
+    return [Prior(m * strength, (1 - m) * strength, nu * size_strength, size_strength / qd, source) for qd in q]
 
 
 def neighbour_prior(similarities: np.ndarray, outcomes: list[Outcome], base: Prior, *,

@@ -13,11 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +23,7 @@ from sqlalchemy import insert, select
 
 from app.db import transaction
 from app.models import Buyer, Design, InterestEvent, utcnow
+from app.server_process import api_server
 from app.services.feed import buyer_vector, prior_of
 from app.settings import Settings
 from app.workspace import Workspace
@@ -36,12 +32,6 @@ from generation.concepts.pricing import price_tiers
 from generation.concepts.spec import DesignSpec
 from matching.demand import posterior
 from matching.exposure import rank_feed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fill(ws: Workspace, n: int, buyers: int, rng: np.random.Generator) -> None:
@@ -118,19 +108,8 @@ def main() -> None:
             uncached_feed(ws, 1 + int(rng.integers(args.buyers)), 20, rng)
             base.append(time.perf_counter() - t)
         ws.close()
-        port = free_port()
-        env = {**os.environ, "TRENDLOOM_HOME": str(home), "TRENDLOOM_DECIDE_EVERY_S": "0", "HF_HUB_OFFLINE": "1"}
         t0 = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory",
-                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
+        with api_server(home, env={"TRENDLOOM_DECIDE_EVERY_S": "0"}) as url:
             startup_s = time.perf_counter() - t0
             lat = []
             with httpx.Client(base_url=url, timeout=30) as c:
@@ -141,9 +120,6 @@ def main() -> None:
                     r = c.get(f"/api/v1/buyers/{1 + int(rng.integers(args.buyers))}/feed", params={"limit": 20})
                     lat.append(time.perf_counter() - t)
                     assert r.status_code == 200 and len(r.json()) == 20, r.text[:200]
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
     ms, base_ms = np.array(lat) * 1000, np.array(base) * 1000
     print(json.dumps({
         "designs": args.designs, "fill_s": round(fill_s, 1), "server_startup_s": round(startup_s, 1),

@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +25,7 @@ import numpy as np
 from app.db import transaction
 from app.models import utcnow
 from app.sample import write_sample
+from app.server_process import api_server
 from app.services import interest, production, trends
 from app.settings import Settings
 from app.simulator import BuyerSimulator
@@ -49,12 +45,6 @@ def build_workspace(home: Path, designs: int, buyers: int) -> tuple[list[int], l
     buyer_ids = [b.id for b in sim.ensure_buyers(buyers)]
     ws.close()
     return design_ids, buyer_ids
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hammer(url: str, seconds: float, clients: int, make_body, path: str) -> dict[str, object]:
@@ -108,18 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         design_ids, buyer_ids = build_workspace(home, args.designs, args.buyers)
-        port = free_port()
-        env = {**os.environ, "TRENDLOOM_HOME": str(home), "TRENDLOOM_DECIDE_EVERY_S": "0", "HF_HUB_OFFLINE": "1"}
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory",
-                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(120):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
+        with api_server(home, env={"TRENDLOOM_DECIDE_EVERY_S": "0"}) as url:
             kinds = ["view"] * 6 + ["click", "click", "favourite", "inquiry"]
 
             def one(rng):
@@ -131,9 +110,6 @@ def main() -> None:
 
             single = hammer(url, args.seconds, args.clients, one, "/api/v1/events")
             batched = hammer(url, args.seconds, args.clients, batch, "/api/v1/events/batch")
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
         stored = sqlite3.connect(home / "trendloom.db").execute("SELECT count(*) FROM interest_events").fetchone()[0]
         acked = single["events_acknowledged"] + batched["events_acknowledged"]
         print(json.dumps({"single_event_requests": single, f"batches_of_{args.batch}": batched,

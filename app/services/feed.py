@@ -51,13 +51,14 @@ class DemandArrays:
     published_at: np.ndarray  # (n,) datetime64[s]
     window_end: np.ndarray
     budget: np.ndarray  # (n,) impressions the design is tested with at most
+    moq: np.ndarray  # (n,) the buyer MOQ of each design (pieces)
     priors: list[Prior]
 
     def posterior(self) -> Posterior:
         """Posteriors of every open design. A design whose prior came from no similar decided design
         uses the empirical-Bayes prior of the designs under test instead of the fixed global one."""
-        population = population_prior(self.impressions, self.orders, self.pieces)
-        priors = [population if p.source in UNINFORMED else p for p in self.priors]
+        population = population_prior(self.impressions, self.orders, self.pieces, self.moq)
+        priors = [pop if p.source in UNINFORMED else p for p, pop in zip(self.priors, population)]
         return posterior(priors, self.impressions, self.orders, self.pieces)
 
 
@@ -81,6 +82,7 @@ class _Entry:
     vector: np.ndarray
     category: str
     price: int
+    moq: int
     published_at: datetime
     prior: Prior
 
@@ -124,7 +126,8 @@ class DemandCache:
                 if e is None:
                     d = heavy[i]
                     e = _Entry(0, 0, 0, 0, 0, window_end, 0, status, np.frombuffer(d.embedding, dtype=np.float32),
-                               d.category, int(d.spec["price_tiers"][0]["unit_price_cents"]), d.published_at, prior_of(d))
+                               d.category, int(d.spec["price_tiers"][0]["unit_price_cents"]), int(d.spec["moq"]),
+                               d.published_at, prior_of(d))
                     self._entries[i] = e
                 e.threshold, e.committed, e.impressions, e.orders, e.pieces = threshold or 1, committed, imps, orders, pieces
                 e.window_end, e.status, e.budget = window_end, status, budget or 10**9
@@ -151,6 +154,7 @@ class DemandCache:
                     published_at=np.array([e.published_at for e in es], dtype="datetime64[s]"),
                     window_end=np.array([e.window_end for e in es], dtype="datetime64[s]"),
                     budget=np.array([e.budget for e in es], dtype=np.int64),
+                    moq=np.array([e.moq for e in es], dtype=np.int64),
                     priors=[e.prior for e in es],
                 )
             return self._arrays

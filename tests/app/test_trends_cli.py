@@ -3,6 +3,7 @@
 import csv
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from app.api.main import create_app
 from app.cli import cli
 from app.settings import Settings
 from app.workspace import _load_embedder
-from generation.taxonomy import load_taxonomy
+from generation.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy
+from generation.trends.frame import TrendFrame
 from generation.trends.io import read_wide_csv, write_wide_csv
 from generation.trends.mapping import EmbeddingMapper, PostMatch
 from generation.trends.synthetic import make_social_posts, make_trend_sample
@@ -31,8 +33,6 @@ def _small_csv(sample, path, columns=12):
     f = sample.frame
     picked = list(sample.rising[:3]) + [n for n in f.names if n not in sample.rising][: columns - 3]
     idx = [f.names.index(n) for n in picked]
-    from generation.trends.frame import TrendFrame
-
     write_wide_csv(TrendFrame(f.weeks, tuple(picked), f.values[:, idx]), path)
     return picked
 
@@ -75,10 +75,10 @@ def test_ingest_long_csv_and_posts_then_report(home, tmp_path, sample):
     (tmp_path / "long.csv").write_text("\n".join(rows) + "\n")
     r = runner.invoke(cli, ["trends", "ingest", str(tmp_path / "long.csv")])
     assert r.exit_code == 0 and "imported 40 series" in r.output, r.output
-    posts = make_social_posts(TX, sample, n=300, seed=1)
+    posts = make_social_posts(TX, sample, n=120, seed=1)
     (tmp_path / "posts.jsonl").write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in posts) + "\n")
     r = runner.invoke(cli, ["trends", "ingest", str(tmp_path / "posts.jsonl"), "--no-embed"])
-    assert r.exit_code == 0 and "mapped 300 posts: 300 by keywords" in r.output, r.output
+    assert r.exit_code == 0 and "mapped 120 posts: 120 by keywords" in r.output, r.output
     (tmp_path / "bad.jsonl").write_text(json.dumps(posts[0]) + "\n" + '{"text": "x", "timestamp": "soon"}\n')
     before = json.loads(runner.invoke(cli, ["status", "--json"]).stdout)["trends"]
     r = runner.invoke(cli, ["trends", "ingest", str(tmp_path / "bad.jsonl")])
@@ -96,8 +96,10 @@ def test_ingest_long_csv_and_posts_then_report(home, tmp_path, sample):
 
 def test_report_on_a_file_with_posts_shows_what_goes_together(home, tmp_path, sample):
     src = tmp_path / "in.csv"
-    write_wide_csv(sample.frame, src)
-    posts = make_social_posts(TX, sample, n=600, seed=2)
+    f = sample.frame
+    keep = [j for j, n in enumerate(f.names) if n.split("_")[2] in ("dress", "socks")]
+    write_wide_csv(TrendFrame(f.weeks, tuple(f.names[j] for j in keep), f.values[:, keep]), src)
+    posts = make_social_posts(TX, sample, n=300, seed=2)
     (tmp_path / "p.jsonl").write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in posts) + "\n")
     r = runner.invoke(cli, ["trends", "report", str(src), "--category", "dress", "--posts", str(tmp_path / "p.jsonl"),
                             "--chart", str(tmp_path / "c.png")], terminal_width=200)
@@ -105,10 +107,15 @@ def test_report_on_a_file_with_posts_shows_what_goes_together(home, tmp_path, sa
     assert "dress" in r.output and (tmp_path / "c.png").exists()
 
 
-def test_real_minilm_maps_a_paraphrased_category():
+def test_real_minilm_maps_a_paraphrased_category(tmp_path):
+    raw = json.loads(Path(DEFAULT_TAXONOMY_PATH).read_text(encoding="utf-8"))
+    raw["categories"] = [c for c in raw["categories"] if c["name"] in ("dress", "socks", "cap")]
+    raw["attributes"] = {k: [a for a in v if a.get("categories", "*") == "*"][:3] for k, v in raw["attributes"].items()}
+    (tmp_path / "tx.json").write_text(json.dumps(raw), encoding="utf-8")
+    small = load_taxonomy(tmp_path / "tx.json")  # a few labels: the test embeds ~20 strings, not ~300
     emb = _load_embedder("")  # the process-wide instance the API tests load too
     m = [PostMatch()]
-    EmbeddingMapper(TX, emb.encode).complete(["can't wait to wear my evening gown"], m)
+    EmbeddingMapper(small, emb.encode).complete(["can't wait to wear my evening gown"], m)
     assert m[0].category == "dress" and m[0].how == "embedding"
 
 
@@ -133,18 +140,18 @@ def test_service_pairs_compatibility_and_calendar_check(tmp_path, sample):
     from app.workspace import Workspace
     from generation.errors import TrendDataError
     from generation.trends.cooccur import Compatibility
-    from generation.trends.frame import TrendFrame
-
     ws = Workspace.open(Settings(home=tmp_path / "svc"))
     try:
+        f = sample.frame
+        keep = [j for j, n in enumerate(f.names) if n.split("_")[2] == "dress"]
+        dress = TrendFrame(f.weeks, tuple(f.names[j] for j in keep), f.values[:, keep])
         with transaction(ws.sessions) as s:
-            trends.ingest_frame(s, sample.frame, ws.taxonomy, source="t.csv")
+            trends.ingest_frame(s, dress, ws.taxonomy, source="t.csv")
         with ws.sessions() as s:
             pairs = trends.pairs(s, category="dress")
             assert all(p.category == "dress" and p.source == "series" for p in pairs)
             assert isinstance(trends.compatibility(s), Compatibility)
             before = trends.counts(s)
-        f = sample.frame
         shifted = TrendFrame(tuple(w + timedelta(days=1) for w in f.weeks[-5:]), f.names[:2], f.values[-5:, :2])
         with pytest.raises(TrendDataError, match="do not line up"):
             with transaction(ws.sessions) as s:

@@ -83,7 +83,10 @@ def test_population_prior_by_moments():
     true = rng.beta(2, 198, size=400)  # mean 1%, strength 200
     n = np.full(400, 5000)
     k = rng.binomial(n, true)
-    p = population_prior(n, k, k * 30)
+    moq = np.where(np.arange(400) % 2 == 0, 5, 50)  # half the designs sell in fives, half in fifties
+    priors = population_prior(n, k, k * moq * 2, moq)  # every order is 2 MOQs
+    p = priors[0]
     assert p.conversion_mean == pytest.approx(0.01, rel=0.1)
-    assert 100 < p.conv_a + p.conv_b < 400 and p.size_mean == pytest.approx(30)
-    assert population_prior(n[:5], k[:5], k[:5]) is GLOBAL_PRIOR  # too few designs yet
+    assert 100 < p.conv_a + p.conv_b < 400
+    assert priors[0].size_mean == pytest.approx(10) and priors[1].size_mean == pytest.approx(100)
+    assert population_prior(n[:5], k[:5], k[:5], moq[:5]) == [GLOBAL_PRIOR] * 5  # too few designs yet

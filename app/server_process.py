@@ -1,0 +1,49 @@
+"""Run the API in a uvicorn subprocess on 127.0.0.1 (for load scripts, benchmarks and tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def api_server(home: Path, *, env: dict[str, str] | None = None, startup_timeout_s: float = 180) -> Iterator[str]:
+    """Start `trendloom`'s API for workspace `home`; yield its base URL; stop it (SIGTERM) afterwards."""
+    port = free_port()
+    full_env = {**os.environ, "TRENDLOOM_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=full_env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the API server exited with code {proc.returncode} during start-up")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the API server did not answer /healthz within {startup_timeout_s} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
