@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     taxonomy_path: Path | None = Field(default=None, description="taxonomy JSON; default the shipped one")
     image_size: int = Field(default=256, ge=32, le=1024)
     test_window_days: int = Field(default=14, ge=1, description="days a published design is tested at most")
-    test_impressions: int = Field(default=300, ge=10, description="impressions a design is tested with at most")
+    test_impressions: int = Field(default=1000, ge=10, description="impressions a design is tested with at most")
     split_cost_cents: int = Field(default=5_000, ge=0, description="fixed cost per extra factory in an allocation")
     embedder_path: Path | None = Field(default=None, description="sentence-transformers folder; default the shipped MiniLM")
     exposure_policy: Literal["threshold", "thompson", "uniform"] = "threshold"

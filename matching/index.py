@@ -1,35 +1,40 @@
 """`VectorIndex`: a faiss index over int64 ids (design ids, factory ids) that picks its structure by size.
 
-Structure by size
+Structure by size (figures: `scripts/bench_index.py`, BENCHMARKS.md "Vector index", 2-core machine)
 -----------------
-* **Exact** (`kind == "flat"`): `IndexIDMap2(IndexFlatIP)` (or `IndexFlatL2`) while the index holds at
-  most `exact_max` vectors (default 20,000). A flat scan of 20,000 x 384 floats takes well under a
-  millisecond per query here, so there is nothing to gain from approximation, and results are exact.
-* **Approximate** (`kind == "ivf"`): `IndexIVFFlat` with a hashtable direct map above `exact_max`. IVF-Flat
-  keeps the full vectors, so it supports `remove_ids`, in-place update (remove + add) and `reconstruct`
-  by id; HNSW supports none of those (removal would need tombstones and periodic rebuilds). Measured
-  on the 2-core dev machine with `scripts/bench_index.py` (BENCHMARKS.md, "Vector index"): at
-  1,000,000 x 384 IVF-Flat builds in {IVF_BUILD_1M} and answers a single query in {IVF_P50_1M} p50 at
-  recall@10 {IVF_RECALL_1M}, while HNSW32 builds in {HNSW_BUILD} for {HNSW_N} vectors ({HNSW_NOTE}).
-  IVF-Flat meets the latency target with an order of magnitude cheaper build and keeps removal exact.
+* **Exact** (`kind == "flat"`): `IndexIDMap2(IndexFlatIP)` (or `IndexFlatL2`) up to `exact_max`
+  vectors (default 20,000). At 20,000 x 384 one query scans in ~1.4-1.9 ms p50, inside the 5 ms budget,
+  and results are exact.
+* **Approximate** (`kind == "ivf"`): `IndexIVFFlat` with a hashtable direct map above `exact_max`.
+  IVF-Flat keeps the full vectors, so removal (`remove_ids`), update (remove + add) and read-back by
+  id are exact and cheap. faiss HNSW cannot remove, so updates would need tombstones and rebuilds.
+  Measured at 1,000,000 x 384 in one run: IVF-Flat built in 60 s and answered one query in 0.49 ms
+  p50 at recall@10 0.970; HNSW32 (efConstruction 40) took 310 s to build and 0.13 ms at efSearch 16
+  (recall 0.984). Both meet the 5 ms / 0.95 target; IVF builds 5x faster (rebuilds happen inside
+  `add`) and supports removal, so it is the approximate structure.
 
-IVF parameters are set by size when the index is (re)built: `nlist = NLIST_PER_SQRT * sqrt(n)` lists
-(bounded so every list gets at least `TRAIN_PER_LIST` training points), k-means trained on a bounded
-random sample of the stored vectors (`TRAIN_PER_LIST * nlist` points, spherical for normalised
-inner-product data), and `nprobe` chosen as the smallest value on a ladder whose recall@10 against
-exact search reaches `target_recall` on a held-out sample of the index's own vectors used as queries
-(each query's own id excluded from both result lists). The measured recall is kept in `tuning` and
-in the manifest.
+IVF parameters are set by size when the index is (re)built. `nlist = NLIST_PER_SQRT * sqrt(n)`, at
+most n / TRAIN_PER_LIST. At 1M, 2 sqrt(n) and 4 sqrt(n) lists took 2.5x and 6x as long to build and
+searched no faster (0.37 / 0.54 ms against 0.46 ms): with nprobe at 2-3 the coarse scan over the
+centroids outweighs the shorter lists. k-means runs on a bounded random sample (TRAIN_PER_LIST * nlist
+points, 40,000 at 1M); it is spherical for inner product. `nprobe` is the smallest value on a ladder
+whose recall@10 against exact search reaches `target_recall + TUNE_MARGIN`. It is measured on
+TUNE_QUERIES of the index's own vectors used as queries, each query's own id left out of both
+result lists, and the result is kept in `tuning` and the manifest.
 
-Conversions are automatic: an `add` that takes the index above `exact_max` rebuilds it as IVF from
-all stored vectors; an IVF index that grows past `REGROW_FACTOR` times the size it was built at is
-rebuilt with more lists; a `remove` that takes it below `SHRINK_FRACTION * exact_max` converts it back
-to exact search. A rebuild is a one-off cost inside the call that triggers it.
+Batch linear algebra (k-means, list assignment, the exact ground truth) runs in numpy. faiss-cpu's
+bundled OpenBLAS does not recognise this CPU and uses its generic kernel, and numpy was 2-4x faster
+at each of these steps (1M build: 142 s with faiss's training and add, 34-60 s this way).
+
+Conversions are automatic. An `add` that takes the index above `exact_max` rebuilds it as IVF from
+all stored vectors. An IVF index that grows past REGROW_FACTOR times the size it was built at is
+rebuilt with more lists. A `remove` that takes it below SHRINK_FRACTION * exact_max converts it back
+to exact search. The rebuild is a one-off cost inside the call that triggers it.
 
 Scores are "higher is better": inner product (cosine for normalised vectors) for `metric="ip"`, the
 negated squared distance for `metric="l2"`. Missing results are padded with id -1 and score -inf.
 
-Saved form (`save`/`load`): `index.faiss` + `ids.npy` + `manifest.json`; loading checks the manifest
+Saved form (`save`/`load`): `index.faiss` + `ids.npy` + `manifest.json`. Loading checks the manifest
 against the embedder and against the files themselves and raises `IndexManifestError` on mismatch.
 """
 
@@ -252,10 +257,7 @@ class VectorIndex:
         """Exact search over a small set of present ids (read back by id, scored with numpy)."""
         if ids.size == 0:
             return scores, labels
-        x = self._index.reconstruct_batch(ids)                     # (m, d)
-        s = q @ x.T                                                 # (q, m)
-        if self.metric == "l2":
-            s = 2 * s - (q * q).sum(1, keepdims=True) - (x * x).sum(1)[None, :]
+        s = _scores(q, self._index.reconstruct_batch(ids), self.metric)   # (q, m)
         kk = min(k, ids.size)
         top = np.argsort(-s, axis=1, kind="stable")[:, :kk]        # (q, kk); m <= SUBSET_EXACT_MAX
         scores[:, :kk] = np.take_along_axis(s, top, axis=1)
@@ -461,15 +463,17 @@ class VectorIndex:
             raise UnknownIdError(f"{absent.size} id(s) not in the index, e.g. {absent[:5].tolist()}")
 
 
-# Batch linear algebra runs in numpy: faiss-cpu's bundled OpenBLAS falls back to its generic kernel on
-# this CPU, and numpy's BLAS was 2-4x faster for k-means, list assignment and exact ground truth here
-# (see BENCHMARKS.md). Single-query search stays in faiss (its SIMD scan, no BLAS).
+# Batch linear algebra in numpy (see the module docstring); single-query search stays in faiss's SIMD scan.
 CHUNK = 16_384
+SMALL_BATCH = 16
 
 
 def _scores(q: np.ndarray, x: np.ndarray, metric: str) -> np.ndarray:
-    """(len(q), len(x)) scores, higher is better: inner product, or minus the squared L2 distance."""
-    s = q @ x.T
+    """(len(q), len(x)) scores, higher is better: inner product, or minus the squared L2 distance.
+
+    A few queries are scored with einsum (no BLAS): numpy's threaded BLAS took ~24 ms to wake its
+    threads for one 1 x 2000 product on the loaded 2-core machine, against 0.3 ms for einsum."""
+    s = np.einsum("id,jd->ij", q, x) if len(q) <= SMALL_BATCH else q @ x.T
     if metric == "l2":
         s = 2 * s - (q * q).sum(1, keepdims=True) - (x * x).sum(1)[None, :]
     return s
