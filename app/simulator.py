@@ -36,7 +36,7 @@ from app.services import designs as design_svc
 from app.services import interest, production, trends
 from app.services.feed import UNINFORMED, feed_ids, prior_of
 from app.workspace import Workspace
-from matching.demand import population_prior, posterior
+from matching.demand import Prior, population_prior, posterior
 from matching.exposure import prob_above
 
 # Offsets on the utility scale: each deeper action is rarer.
@@ -249,10 +249,14 @@ class BuyerSimulator:
         with self.ws.sessions() as s:
             rows = s.scalars(select(Design).where(Design.id.in_(list(report.true_pieces)))).all()
         undecided = [d for d in rows if d.status == "published"]
-        population = dict(zip([d.id for d in rows], population_prior(
-            np.array([d.impressions for d in rows]), np.array([d.pre_order_count for d in rows]),
-            np.array([d.pieces_ordered for d in rows]), np.array([d.spec["moq"] for d in rows]))))
-        post = posterior([population[d.id] if prior_of(d).source in UNINFORMED else prior_of(d) for d in undecided],
+        pop = population_prior(np.array([d.impressions for d in rows]), np.array([d.pre_order_count for d in rows]),
+                               np.array([d.pieces_ordered for d in rows]), np.array([d.spec["moq"] for d in rows]))
+
+        def prior(d: Design) -> Prior:
+            own = prior_of(d)
+            return pop.scaled_to(d.spec["moq"]) if pop is not None and own.source in UNINFORMED else own
+
+        post = posterior([prior(d) for d in undecided],
                          np.array([d.impressions for d in undecided]), np.array([d.pre_order_count for d in undecided]),
                          np.array([d.pieces_ordered for d in undecided]))
         # The system's own estimate of a fair share: impressions per design so far, scaled to the window.

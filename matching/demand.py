@@ -46,6 +46,10 @@ class Prior:
     def size_mean(self) -> float:
         return self.size_shape / self.size_rate
 
+    def scaled_to(self, moq: int) -> Prior:
+        """A prior in MOQ units (`population_prior`) for a design whose MOQ is `moq` pieces."""
+        return Prior(self.conv_a, self.conv_b, self.size_shape, self.size_rate / max(moq, 1), self.source)
+
 
 GLOBAL_PRIOR = Prior(conv_a=1.0, conv_b=99.0, size_shape=2.0, size_rate=0.05)  # ~1% conversion, ~40 pcs/order
 
@@ -62,30 +66,30 @@ def global_prior(outcomes: list[Outcome], *, strength: float = 100.0, size_stren
 
 
 def population_prior(impressions: np.ndarray, orders: np.ndarray, pieces: np.ndarray, moq: np.ndarray, *,
-                     fallback: Prior = GLOBAL_PRIOR, min_designs: int = 20, size_strength: float = 2.0) -> list[Prior]:
-    """Empirical-Bayes priors fitted to the designs seen so far (method of moments), one per design.
+                     min_designs: int = 20, size_strength: float = 2.0) -> Prior | None:
+    """Empirical-Bayes prior fitted to the designs seen so far (method of moments), or None before
+    `min_designs` designs have impressions and at least one pre-order exists.
 
     Conversion: Beta whose mean is the pooled rate and whose spread is the between-design variance of
     the rates once their binomial noise is removed, so a varied population gives a weak prior and the
-    evidence decides sooner. Order size: buyers order in multiples of a design's MOQ, so the pooled
-    mean is taken in MOQ units (ν) and scaled back per design: μ_d = MOQ_d · ν, i.e. a Gamma with the
-    same shape and rate / MOQ_d. `fallback` for everyone until `min_designs` designs have impressions
-    and at least one pre-order exists.
+    evidence decides sooner. Order size: buyers order in multiples of a design's MOQ, so the prior is
+    in MOQ units (ν, pieces per order / MOQ); for a design it becomes Gamma(shape, rate / MOQ_d), i.e.
+    μ_d = MOQ_d · ν (see `Prior.scaled_to`).
     """
     n = np.asarray(impressions, dtype=np.float64)
     k = np.asarray(orders, dtype=np.float64)
     q = np.maximum(np.asarray(moq, dtype=np.float64), 1.0)
     seen = n > 0
     if seen.sum() < min_designs or k.sum() == 0:
-        return [fallback] * len(n)
+        return None
     m = k[seen].sum() / n[seen].sum()
     rates = k[seen] / n[seen]
     noise = np.mean(m * (1 - m) / n[seen])  # expected variance from sampling alone
     between = max(float(np.average((rates - m) ** 2, weights=n[seen])) - noise, 1e-12)
     strength = float(np.clip(m * (1 - m) / between - 1.0, 2.0, 1000.0))
-    nu = float((np.asarray(pieces, dtype=np.float64) / q).sum() / k.sum())  # pieces per order, in MOQs
-    source = f"population of {int(seen.sum())} designs"
-    return [Prior(m * strength, (1 - m) * strength, nu * size_strength, size_strength / qd, source) for qd in q]
+    nu = float((np.asarray(pieces, dtype=np.float64) / q).sum() / k.sum())
+    return Prior(m * strength, (1 - m) * strength, nu * size_strength, size_strength,
+                 f"population of {int(seen.sum())} designs (order size in MOQs)")
 
 
 def neighbour_prior(similarities: np.ndarray, outcomes: list[Outcome], base: Prior, *,
@@ -137,14 +141,18 @@ class Posterior:
 
 def posterior(priors: list[Prior], impressions: np.ndarray, orders: np.ndarray, pieces: np.ndarray) -> Posterior:
     """Conjugate updates: Beta on conversion with (orders, impressions - orders), Gamma on size with (pieces, orders)."""
+    return posterior_from_arrays(np.array([p.conv_a for p in priors]), np.array([p.conv_b for p in priors]),
+                                 np.array([p.size_shape for p in priors]), np.array([p.size_rate for p in priors]),
+                                 impressions, orders, pieces)
+
+
+def posterior_from_arrays(conv_a: np.ndarray, conv_b: np.ndarray, size_shape: np.ndarray, size_rate: np.ndarray,
+                          impressions: np.ndarray, orders: np.ndarray, pieces: np.ndarray) -> Posterior:
+    """`posterior` with the priors given as arrays (fast for many designs)."""
     imps = np.asarray(impressions, dtype=np.float64)
     orders_ = np.asarray(orders, dtype=np.float64)
-    pieces_ = np.asarray(pieces, dtype=np.float64)
-    a0 = np.array([p.conv_a for p in priors])
-    b0 = np.array([p.conv_b for p in priors])
-    s0 = np.array([p.size_shape for p in priors])
-    r0 = np.array([p.size_rate for p in priors])
-    return Posterior(a0 + orders_, b0 + np.maximum(imps - orders_, 0.0), s0 + pieces_, r0 + orders_)
+    return Posterior(conv_a + orders_, conv_b + np.maximum(imps - orders_, 0.0),
+                     size_shape + np.asarray(pieces, dtype=np.float64), size_rate + orders_)
 
 
 def prob_reach(post: Posterior, committed: np.ndarray, threshold: np.ndarray, remaining_impressions: np.ndarray,

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.demand import GLOBAL_PRIOR, Posterior, Prior, population_prior, posterior
+from matching.demand import GLOBAL_PRIOR, Posterior, Prior, population_prior, posterior_from_arrays
 from matching.exposure import rank_feed
 from matching.interest import EVENT_WEIGHTS
 
@@ -52,14 +52,18 @@ class DemandArrays:
     window_end: np.ndarray
     budget: np.ndarray  # (n,) impressions the design is tested with at most
     moq: np.ndarray  # (n,) the buyer MOQ of each design (pieces)
-    priors: list[Prior]
+    prior: np.ndarray  # (n, 4) float64: conv_a, conv_b, size_shape, size_rate of each design's own prior
+    uninformed: np.ndarray  # (n,) bool: its prior came from no similar decided design
 
     def posterior(self) -> Posterior:
         """Posteriors of every open design. A design whose prior came from no similar decided design
         uses the empirical-Bayes prior of the designs under test instead of the fixed global one."""
-        population = population_prior(self.impressions, self.orders, self.pieces, self.moq)
-        priors = [pop if p.source in UNINFORMED else p for p, pop in zip(self.priors, population)]
-        return posterior(priors, self.impressions, self.orders, self.pieces)
+        a, b, s, r = (self.prior[:, j].copy() for j in range(4))
+        pop = population_prior(self.impressions, self.orders, self.pieces, self.moq)
+        if pop is not None:
+            u = self.uninformed
+            a[u], b[u], s[u], r[u] = pop.conv_a, pop.conv_b, pop.size_shape, pop.size_rate / np.maximum(self.moq[u], 1)
+        return posterior_from_arrays(a, b, s, r, self.impressions, self.orders, self.pieces)
 
 
 _LIGHT = (Design.id, Design.status, Design.book_closed_at, Design.embedding.is_not(None), Design.production_threshold,
@@ -155,7 +159,9 @@ class DemandCache:
                     window_end=np.array([e.window_end for e in es], dtype="datetime64[s]"),
                     budget=np.array([e.budget for e in es], dtype=np.int64),
                     moq=np.array([e.moq for e in es], dtype=np.int64),
-                    priors=[e.prior for e in es],
+                    prior=np.array([[e.prior.conv_a, e.prior.conv_b, e.prior.size_shape, e.prior.size_rate] for e in es],
+                                   dtype=np.float64).reshape(-1, 4),
+                    uninformed=np.array([e.prior.source in UNINFORMED for e in es], dtype=bool),
                 )
             return self._arrays
 

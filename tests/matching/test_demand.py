@@ -84,9 +84,9 @@ def test_population_prior_by_moments():
     n = np.full(400, 5000)
     k = rng.binomial(n, true)
     moq = np.where(np.arange(400) % 2 == 0, 5, 50)  # half the designs sell in fives, half in fifties
-    priors = population_prior(n, k, k * moq * 2, moq)  # every order is 2 MOQs
-    p = priors[0]
+    p = population_prior(n, k, k * moq * 2, moq)  # every order is 2 MOQs
     assert p.conversion_mean == pytest.approx(0.01, rel=0.1)
     assert 100 < p.conv_a + p.conv_b < 400
-    assert priors[0].size_mean == pytest.approx(10) and priors[1].size_mean == pytest.approx(100)
-    assert population_prior(n[:5], k[:5], k[:5], moq[:5]) == [GLOBAL_PRIOR] * 5  # too few designs yet
+    assert p.size_mean == pytest.approx(2)  # in MOQs
+    assert p.scaled_to(5).size_mean == pytest.approx(10) and p.scaled_to(50).size_mean == pytest.approx(100)
+    assert population_prior(n[:5], k[:5], k[:5], moq[:5]) is None  # too few designs yet
