@@ -25,6 +25,7 @@ from matching.index import VectorIndex
 
 from app.db import make_engine, migrate, session_factory
 from app.models import Design
+from app.services.event_writer import EventWriter
 from app.services.feed import DemandCache
 from app.settings import Settings
 
@@ -48,6 +49,7 @@ class Workspace:
     _embedder: TextEmbedder | None = None
     _design_index: VectorIndex | None = None
     _cache: DemandCache | None = None
+    _writer: EventWriter | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Workspace:
@@ -102,11 +104,20 @@ class Workspace:
             self._cache = DemandCache(self.sessions)
         return self._cache
 
+    @property
+    def event_writer(self) -> EventWriter:
+        """The group-commit writer for interest events (one thread per process)."""
+        if self._writer is None:
+            self._writer = EventWriter(self.sessions)
+        return self._writer
+
     def save_index(self) -> None:
         with self.index_lock:
             if self._design_index is not None:
                 self._design_index.save(self.settings.design_index_dir)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.save_index()
         self.engine.dispose()

@@ -28,7 +28,7 @@ import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np

@@ -8,13 +8,12 @@ production threshold: every pre-order is then confirmed at the tier that the gro
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,10 +23,10 @@ from matching.interest import InterestStats
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import BUYER_KINDS, Buyer, Design, InterestEvent, PreOrder
+from app.services.event_writer import EventIn, store_events
 from app.services.feed import DemandCache
 from app.settings import Settings
 
-BROWSE_EVENTS = ("view", "click", "favourite", "inquiry")  # pre_order events come from place_preorder
 
 
 def create_buyer(session: Session, name: str, kind: str, region: str = "cn") -> Buyer:
@@ -54,39 +53,16 @@ def published_design(session: Session, design_id: int) -> Design:
     return design
 
 
-@dataclass(frozen=True)
-class EventIn:
-    buyer_id: int
-    design_id: int
-    kind: str
-
-
 def record_events(session: Session, events: Sequence[EventIn], now: datetime) -> list[int]:
-    """Store browse events (view, click, favourite, inquiry) in one go; returns their ids.
+    """Store browse events (view, click, favourite, inquiry) in the caller's transaction; returns their ids.
 
     Every event is checked first (kind, buyer, visible design), so a batch is stored whole or not at all.
+    The API goes through `EventWriter` instead, which commits many requests' events together.
     """
-    for e in events:
-        if e.kind not in BROWSE_EVENTS:
-            raise Invalid(f"unknown event kind {e.kind!r}; allowed: {', '.join(BROWSE_EVENTS)} "
-                          "(pre-orders go through the pre-order endpoint)", field="kind")
-    buyers = {e.buyer_id for e in events}
-    designs = {e.design_id for e in events}
-    known_b = set(session.scalars(select(Buyer.id).where(Buyer.id.in_(buyers))))
-    if buyers - known_b:
-        raise NotFound(f"buyer {min(buyers - known_b)} not found")
-    known_d = set(session.scalars(select(Design.id).where(Design.id.in_(designs), Design.status != "draft")))
-    if designs - known_d:
-        raise NotFound(f"design {min(designs - known_d)} not found")
-    if not events:
-        return []
-    ids = session.scalars(insert(InterestEvent).returning(InterestEvent.id),
-                          [{"design_id": e.design_id, "buyer_id": e.buyer_id, "kind": e.kind, "occurred_at": now}
-                           for e in events]).all()
-    views = Counter(e.design_id for e in events if e.kind == "view")
-    for design_id, n in sorted(views.items()):  # a fixed order avoids deadlocks between concurrent batches
-        session.execute(update(Design).where(Design.id == design_id).values(impressions=Design.impressions + n))
-    return list(ids)
+    (result,) = store_events(session, [(events, now)])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def record_event(session: Session, buyer_id: int, design_id: int, kind: str, now: datetime) -> InterestEvent:

@@ -140,3 +140,25 @@ def test_design_index_survives_restart_and_rebuilds_from_the_database(tmp_path, 
     (ws.settings.design_index_dir / "manifest.json").unlink()
     third = Workspace.open(ws.settings)
     assert sorted(third.design_index.ids.tolist()) == ids  # rebuilt from stored embeddings
+
+
+def test_group_commit_stores_every_good_request_and_fails_bad_ones_alone(ws):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ws.sessions() as s:
+        ids = s.scalars(select(Design.id)).all()
+        before = s.scalar(select(func.count()).select_from(InterestEvent))
+
+    def send(k: int) -> int | str:
+        design = 999_999 if k % 10 == 0 else ids[k % len(ids)]  # every tenth request names an unknown design
+        try:
+            return len(ws.event_writer.submit([interest.EventIn(ws.buyer_id, design, "view")] * 5, utcnow()))
+        except NotFound:
+            return "404"
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(send, range(200)))
+    assert results.count("404") == 20 and results.count(5) == 180
+    with ws.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InterestEvent)) - before == 900
+        assert sum(s.scalars(select(Design.impressions))) == 900

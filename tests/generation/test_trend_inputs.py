@@ -9,7 +9,7 @@ import pytest
 from generation.errors import TrendDataError
 from generation.taxonomy import load_taxonomy
 from generation.trends.io import parse_long_csv, parse_trend_csv, parse_wide_csv
-from generation.trends.mapping import EmbeddingMapper, KeywordMapper, PostMatch, phrases
+from generation.trends.mapping import EmbeddingMapper, KeywordMapper, phrases
 from generation.trends.posts import map_posts, parse_posts_jsonl, posts_to_series
 
 TX = load_taxonomy()

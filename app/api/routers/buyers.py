@@ -69,16 +69,17 @@ def design_image(design_id: Id, index: Annotated[int, Path(ge=0, le=100)], sessi
 
 
 @router.post("/events", status_code=201)
-def record_event(body: EventIn, session: SessionDep) -> EventOut:
-    event = interest.record_event(session, body.buyer_id, body.design_id, body.kind, utcnow())
-    return EventOut.model_validate(event)
+def record_event(body: EventIn, ws: WorkspaceDep) -> EventOut:
+    """One browse event; answered once it is committed (group commit with other requests)."""
+    now = utcnow()
+    (event_id,) = ws.event_writer.submit([interest.EventIn(body.buyer_id, body.design_id, body.kind)], now)
+    return EventOut(id=event_id, buyer_id=body.buyer_id, design_id=body.design_id, kind=body.kind, occurred_at=now)
 
 
 @router.post("/events/batch", status_code=201)
-def record_events(body: EventsIn, session: SessionDep) -> EventsOut:
+def record_events(body: EventsIn, ws: WorkspaceDep) -> EventsOut:
     """Up to 1,000 browse events in one request (as apps send analytics); stored all or nothing."""
-    ids = interest.record_events(session, [interest.EventIn(e.buyer_id, e.design_id, e.kind) for e in body.events],
-                                 utcnow())
+    ids = ws.event_writer.submit([interest.EventIn(e.buyer_id, e.design_id, e.kind) for e in body.events], utcnow())
     return EventsOut(stored=len(ids), first_id=ids[0] if ids else None)
 
 
