@@ -1,13 +1,15 @@
 """Interest, factory matching and allocation. Pure Python + numpy/scipy; no HTTP, no SQL, no settings."""
 
 from matching.allocate import Assignment, Offer, allocate
-from matching.errors import AllocationError, FactoryDataError, MatchingError
+from matching.errors import (AllocationError, FactoryDataError, IndexInputError, IndexManifestError, MatchingError,
+                             UnknownIdError)
 from matching.factories.constraints import Candidate, Requirement, candidates, check_factory
 from matching.factories.registry import Factory, parse_factories_csv, read_factories_csv, write_factories_csv
 from matching.factories.synthetic import make_factory_registry
 from matching.demand import GLOBAL_PRIOR, Outcome, Posterior, Prior, decide_many, global_prior, neighbour_prior, posterior, prob_reach
 from matching.embeddings import TextEmbedder
 from matching.exposure import POLICIES, rank_feed
+from matching.index import VectorIndex
 from matching.interest import EVENT_KINDS, EVENT_WEIGHTS, InterestStats
 
 __all__ = [
@@ -15,5 +17,5 @@ __all__ = [
     "GLOBAL_PRIOR", "InterestStats", "MatchingError", "Offer", "Outcome", "POLICIES", "Posterior", "Prior", "Requirement",
     "TextEmbedder", "allocate", "candidates", "check_factory", "decide_many", "global_prior", "make_factory_registry",
     "neighbour_prior", "parse_factories_csv", "posterior", "prob_reach", "rank_feed", "read_factories_csv",
-    "write_factories_csv",
+    "write_factories_csv", "VectorIndex", "IndexInputError", "IndexManifestError", "UnknownIdError",
 ]

@@ -14,9 +14,10 @@ Structure by size (figures: `scripts/bench_index.py`, BENCHMARKS.md "Vector inde
   `add`) and supports removal, so it is the approximate structure.
 
 IVF parameters are set by size when the index is (re)built. `nlist = NLIST_PER_SQRT * sqrt(n)`, at
-most n / TRAIN_PER_LIST. At 1M, 2 sqrt(n) and 4 sqrt(n) lists took 2.5x and 6x as long to build and
-searched no faster (0.37 / 0.54 ms against 0.46 ms): with nprobe at 2-3 the coarse scan over the
-centroids outweighs the shorter lists. k-means runs on a bounded random sample (TRAIN_PER_LIST * nlist
+most n / TRAIN_PER_LIST. At 1M, 2 sqrt(n) and 4 sqrt(n) lists took 2.5x and 6x as long to build in
+back-to-back runs (k-means cost grows with nlist squared). Their p50 was within 0.1 ms of sqrt(n)'s
+0.46-0.48 ms, because nprobe stays at 2-3 and the coarse scan over more centroids uses up what the
+shorter lists save. k-means runs on a bounded random sample (TRAIN_PER_LIST * nlist
 points, 40,000 at 1M); it is spherical for inner product. `nprobe` is the smallest value on a ladder
 whose recall@10 against exact search reaches `target_recall + TUNE_MARGIN`. It is measured on
 TUNE_QUERIES of the index's own vectors used as queries, each query's own id left out of both
@@ -24,7 +25,8 @@ result lists, and the result is kept in `tuning` and the manifest.
 
 Batch linear algebra (k-means, list assignment, the exact ground truth) runs in numpy. faiss-cpu's
 bundled OpenBLAS does not recognise this CPU and uses its generic kernel, and numpy was 2-4x faster
-at each of these steps (1M build: 142 s with faiss's training and add, 34-60 s this way).
+at each of these steps (development runs at 1M: 142 s to build with faiss's own training and add,
+34-60 s this way).
 
 Conversions are automatic. An `add` that takes the index above `exact_max` rebuilds it as IVF from
 all stored vectors. An IVF index that grows past REGROW_FACTOR times the size it was built at is

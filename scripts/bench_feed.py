@@ -60,6 +60,7 @@ def fill(ws: Workspace, n: int, buyers: int, rng: np.random.Generator) -> None:
                      "published_at": now, "window_end": now.replace(year=now.year + 1), "note": "",
                      "impressions": imps, "pre_order_count": orders, "pieces_ordered": orders * spec.moq * 2,
                      "committed": orders * spec.moq * 2, "embedding": v.astype(np.float32).tobytes(),
+                     "impression_budget": 1000,
                      "created_at": now, "updated_at": now})
     with transaction(ws.sessions) as s:
         for k in range(0, n, 5000):
@@ -75,16 +76,19 @@ def uncached_feed(ws: Workspace, buyer_id: int, k: int, rng: np.random.Generator
     """The baseline: everything read from the database on every request."""
     with ws.sessions() as s:
         rows = s.execute(select(Design.id, Design.prior, Design.impressions, Design.pre_order_count,
-                                Design.pieces_ordered, Design.production_threshold, Design.committed, Design.embedding)
+                                Design.pieces_ordered, Design.production_threshold, Design.committed, Design.embedding,
+                                Design.impression_budget)
                          .where(Design.status == "published")).all()
         ids = np.array([r[0] for r in rows])
         vecs = np.stack([np.frombuffer(r[7], dtype=np.float32) for r in rows])
         post = posterior([prior_of(Design(prior=r[1])) for r in rows], np.array([r[2] for r in rows]),
                          np.array([r[3] for r in rows]), np.array([r[4] for r in rows]))
         need = np.maximum(np.array([r[5] - r[6] for r in rows]), 1)
+        budget = np.array([r[8] or 1000 for r in rows])
         arrays = type("A", (), {"ids": ids, "vectors": vecs})
         u = buyer_vector(s, arrays, buyer_id, utcnow())  # type: ignore[arg-type]
-        order = rank_feed("thompson", post, need, rng, k=k, relevance=vecs @ u if u is not None else None)
+        order = rank_feed("threshold", post, rng, k=k, need=need, target=np.array([r[5] for r in rows]) / budget,
+                          impressions=np.array([r[2] for r in rows]), relevance=vecs @ u if u is not None else None)
         return [int(i) for i in ids[order]]
 
 

@@ -58,7 +58,8 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     def makeable(spec: DesignSpec) -> bool:
         return bool(production.capable(registry, taxonomy, spec, cost_share=cost_share))
 
-    specs = ConceptComposer(taxonomy, signals).compose(n, pins=pins, seed=seed, exclude=taken, accept=makeable)
+    specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session)).compose(
+        n, pins=pins, seed=seed, exclude=taken, accept=makeable)
     images_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for i, spec in enumerate(specs):

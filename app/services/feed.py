@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 
@@ -54,10 +54,17 @@ class DemandArrays:
     moq: np.ndarray  # (n,) the buyer MOQ of each design (pieces)
     prior: np.ndarray  # (n, 4) float64: conv_a, conv_b, size_shape, size_rate of each design's own prior
     uninformed: np.ndarray  # (n,) bool: its prior came from no similar decided design
+    _posterior: Posterior | None = field(default=None, repr=False)
 
     def posterior(self) -> Posterior:
-        """Posteriors of every open design. A design whose prior came from no similar decided design
-        uses the empirical-Bayes prior of the designs under test instead of the fixed global one."""
+        """Posteriors of every open design (computed once per version of the arrays). A design whose
+        prior came from no similar decided design uses the empirical-Bayes prior of the designs under
+        test instead of the fixed global one."""
+        if self._posterior is None:
+            self._posterior = self._compute_posterior()
+        return self._posterior
+
+    def _compute_posterior(self) -> Posterior:
         a, b, s, r = (self.prior[:, j].copy() for j in range(4))
         pop = population_prior(self.impressions, self.orders, self.pieces, self.moq)
         if pop is not None:
@@ -217,7 +224,7 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
     if len(live) == 0:
         return []
     u = buyer_vector(session, a, buyer_id, now or utcnow())
-    relevance = a.vectors[live] @ u if u is not None else None
+    relevance = (a.vectors @ u)[live] if u is not None else None  # never copy the (n, dim) matrix
     post = a.posterior()
     sub = type(post)(post.conv_a[live], post.conv_b[live], post.size_shape[live], post.size_rate[live])
     order = rank_feed(policy, sub, rng, k=k, need=np.maximum(a.threshold[live] - a.committed[live], 1),

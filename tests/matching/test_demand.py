@@ -90,3 +90,17 @@ def test_population_prior_by_moments():
     assert p.size_mean == pytest.approx(2)  # in MOQs
     assert p.scaled_to(5).size_mean == pytest.approx(10) and p.scaled_to(50).size_mean == pytest.approx(100)
     assert population_prior(n[:5], k[:5], k[:5], moq[:5]) is None  # too few designs yet
+
+
+def test_large_feeds_draw_only_within_a_candidate_pool():
+    rng = np.random.default_rng(3)
+    n = 10_000
+    prior = Prior(1, 99, 2, 0.05)
+    orders = np.zeros(n, dtype=int)
+    imps = np.full(n, 2000)  # nothing in 2,000 impressions: clearly below target ...
+    orders[1234], imps[1234] = 5, 100  # ... except one design, near its target after 100 impressions
+    post = posterior([prior] * n, imps, orders, orders * 20)
+    kw = dict(need=np.full(n, 100), target=np.full(n, 1.0), impressions=imps)
+    order = rank_feed("threshold", post, rng, k=5, pool=256, **kw)
+    assert len(set(order.tolist())) == 5 and all(0 <= i < n for i in order)
+    assert 1234 in order
