@@ -380,7 +380,7 @@ class VectorIndex:
         pick = rng.choice(ids.size, m, replace=False)
         q, self_ids = x[pick], ids[pick]
         k = min(TUNE_K + 1, ids.size)
-        pos = _exact_knn(q, x, k, self.metric)
+        pos = exact_knn(q, x, k, self.metric)
         truth = _drop_self(ids[pos], self_ids, TUNE_K)
         ladder = [p for p in NPROBE_LADDER if p < ivf.nlist] + [ivf.nlist]
         recall = 0.0
@@ -513,7 +513,7 @@ def _ivf_add(ivf: Any, centroids: np.ndarray, ids: np.ndarray, x: np.ndarray, me
     ivf.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
 
 
-def _exact_knn(q: np.ndarray, x: np.ndarray, k: int, metric: str) -> np.ndarray:
+def exact_knn(q: np.ndarray, x: np.ndarray, k: int, metric: str) -> np.ndarray:
     """(len(q), k) row positions in x of each query's exact top k, best first."""
     best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
     best_i = np.zeros((len(q), 0), dtype=np.int64)

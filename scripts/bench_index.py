@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching.index import VectorIndex  # noqa: E402
+from matching.index import VectorIndex, exact_knn  # noqa: E402
 
 TAXONOMY = ROOT / "generation" / "taxonomy.json"
 
@@ -173,20 +173,8 @@ def single_query_ms(search, queries: np.ndarray) -> tuple[dict[str, float], np.n
 
 
 def exact_top10(q: np.ndarray, x: np.ndarray, k: int = 10) -> np.ndarray:
-    """(len(q), k) row positions of the exact top k by inner product, in numpy (chunked).
-
-    numpy's BLAS, not faiss's: faiss-cpu's bundled OpenBLAS runs its generic kernel on this CPU and
-    is several times slower for batched products (see BENCHMARKS.md)."""
-    best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
-    best_i = np.zeros((len(q), 0), dtype=np.int64)
-    for s in range(0, len(x), 65_536):
-        sc = q @ x[s:s + 65_536].T
-        part = np.argpartition(-sc, k - 1, axis=1)[:, :k]
-        cand_s = np.concatenate([best_s, np.take_along_axis(sc, part, 1)], axis=1)
-        cand_i = np.concatenate([best_i, part + s], axis=1)
-        keep = np.argsort(-cand_s, axis=1, kind="stable")[:, :k]
-        best_s, best_i = np.take_along_axis(cand_s, keep, 1), np.take_along_axis(cand_i, keep, 1)
-    return best_i
+    """Row positions in x of each query's exact top k by inner product (the library's chunked search)."""
+    return exact_knn(q, x, k, "ip")
 
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:

@@ -80,14 +80,19 @@ def parse_wide_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
     return TrendFrame(tuple(weeks), tuple(names), np.asarray(values, dtype=np.float64))
 
 
-def read_wide_csv(path: str | Path) -> TrendFrame:
-    """`parse_wide_csv` on a file (UTF-8, with or without BOM)."""
+def _read_text(path: str | Path) -> tuple[str, str]:
+    """(text, file name) of a UTF-8 file, with or without BOM; TrendDataError if it cannot be read."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        return p.read_text(encoding="utf-8-sig"), str(p)
     except (OSError, UnicodeDecodeError) as exc:
         raise TrendDataError(str(p), None, f"cannot read: {exc}") from exc
-    return parse_wide_csv(text, file=str(p))
+
+
+def read_wide_csv(path: str | Path) -> TrendFrame:
+    """`parse_wide_csv` on a file (UTF-8, with or without BOM)."""
+    text, file = _read_text(path)
+    return parse_wide_csv(text, file=file)
 
 
 def write_wide_csv(frame: TrendFrame, path: str | Path, *, digits: int = 6) -> None:
@@ -187,9 +192,5 @@ def parse_trend_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
 
 def read_trend_csv(path: str | Path) -> TrendFrame:
     """`parse_trend_csv` on a file (UTF-8, with or without BOM)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TrendDataError(str(p), None, f"cannot read: {exc}") from exc
-    return parse_trend_csv(text, file=str(p))
+    text, file = _read_text(path)
+    return parse_trend_csv(text, file=file)
