@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from generation.concepts.composer import ConceptComposer
 from generation.concepts.spec import DesignSpec

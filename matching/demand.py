@@ -133,6 +133,10 @@ class Posterior:
     def conversion_mean(self) -> np.ndarray:
         return self.conv_a / (self.conv_a + self.conv_b)
 
+    def take(self, idx: np.ndarray) -> Posterior:
+        """The posteriors of the designs at positions `idx`."""
+        return Posterior(self.conv_a[idx], self.conv_b[idx], self.size_shape[idx], self.size_rate[idx])
+
     @property
     def pieces_per_impression(self) -> np.ndarray:
         """Posterior mean of expected pieces per impression (conversion x order size)."""

@@ -85,8 +85,7 @@ def rank_feed(policy: str, post: Posterior, rng: np.random.Generator, *, k: int,
         if relevance is not None:
             pre = pre + relevance_weight * np.asarray(relevance, dtype=np.float64)
         keep = np.argpartition(-pre, pool - 1)[:pool]
-        sub = Posterior(post.conv_a[keep], post.conv_b[keep], post.size_shape[keep], post.size_rate[keep])
-        order = rank_feed(policy, sub, rng, k=k, need=need[keep], target=None if target is None else target[keep],
+        order = rank_feed(policy, post.take(keep), rng, k=k, need=need[keep], target=None if target is None else target[keep],
                           impressions=np.asarray(impressions)[keep],
                           relevance=None if relevance is None else np.asarray(relevance)[keep],
                           relevance_weight=relevance_weight, pool=pool)

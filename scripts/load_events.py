@@ -26,7 +26,7 @@ from app.db import transaction
 from app.models import utcnow
 from app.sample import write_sample
 from app.server_process import api_server
-from app.services import interest, production, trends
+from app.services import production, trends
 from app.settings import Settings
 from app.simulator import BuyerSimulator
 from app.workspace import Workspace

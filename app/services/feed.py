@@ -226,8 +226,7 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
     u = buyer_vector(session, a, buyer_id, now or utcnow())
     relevance = (a.vectors @ u)[live] if u is not None else None  # never copy the (n, dim) matrix
     post = a.posterior()
-    sub = type(post)(post.conv_a[live], post.conv_b[live], post.size_shape[live], post.size_rate[live])
-    order = rank_feed(policy, sub, rng, k=k, need=np.maximum(a.threshold[live] - a.committed[live], 1),
+    order = rank_feed(policy, post.take(live), rng, k=k, need=np.maximum(a.threshold[live] - a.committed[live], 1),
                       target=targets(a)[live], impressions=a.impressions[live], relevance=relevance,
                       relevance_weight=relevance_weight)
     return [int(i) for i in a.ids[live][order]]

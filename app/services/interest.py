@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,19 +63,6 @@ def record_events(session: Session, events: Sequence[EventIn], now: datetime) ->
     if isinstance(result, Exception):
         raise result
     return result
-
-
-def record_event(session: Session, buyer_id: int, design_id: int, kind: str, now: datetime) -> InterestEvent:
-    """Store one browse event of a buyer on a published design."""
-    (event_id,) = record_events(session, [EventIn(buyer_id, design_id, kind)], now)
-    event = session.get(InterestEvent, event_id)
-    assert event is not None
-    return event
-
-
-def committed_quantity(session: Session, design_id: int) -> int:
-    """Pieces committed to a design by active and confirmed pre-orders, across all buyers."""
-    return session.scalar(select(Design.committed).where(Design.id == design_id)) or 0
 
 
 def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: int, now: datetime, *,
@@ -187,20 +174,22 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
     now64 = np.datetime64(now, "s")
     remaining = np.maximum(a.budget[testing] - a.impressions[testing], 0)
     over = (a.window_end[testing] <= now64) | (remaining == 0)
-    post = a.posterior()
-    sub = type(post)(post.conv_a[testing], post.conv_b[testing], post.size_shape[testing], post.size_rate[testing])
-    p = prob_reach(sub, a.committed[testing], a.threshold[testing], remaining, rng)
+    p = prob_reach(a.posterior().take(testing), a.committed[testing], a.threshold[testing], remaining, rng)
     outcomes = decide_many(a.committed[testing], a.threshold[testing], p, a.impressions[testing], over,
                            win_prob=rules.win_probability, drop_prob=rules.drop_probability,
                            min_impressions=rules.min_impressions)
+    # One statement stores every P(reach); only designs with a verdict are loaded.
+    session.connection().execute(  # Core executemany, inside the session's transaction
+        update(Design.__table__).where(Design.__table__.c.id == bindparam("did"), Design.__table__.c.status == "published")
+        .values(p_reach=bindparam("pr")),
+        [{"did": int(i), "pr": float(pr)} for i, pr in zip(a.ids[testing], p)])
     counts: dict[str, int] = {}
     for i, pr, done, outcome in zip(a.ids[testing], p, over, outcomes):
+        if outcome is None:
+            continue
         design = session.get(Design, int(i))
         if design is None or design.status != "published":
             continue  # decided meanwhile by another request
-        design.p_reach = float(pr)
-        if outcome is None:
-            continue
         if outcome == "won":
             if design.committed >= (design.production_threshold or 0):
                 _close_book(session, design, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -228,7 +228,3 @@ def update_status(session: Session, factory_id: str, order_id: int, status: str,
 
 def counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(FactoryOrder.status, func.count()).group_by(FactoryOrder.status)).all())
-
-
-def due_date_from(now: datetime, days: int) -> date:
-    return (now + timedelta(days=days)).date()

@@ -66,13 +66,7 @@ def parse_wide_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
                 raise TrendDataError(file, line, f"week {week} {what}; rows must be consecutive weeks")
         out_row: list[float] = []
         for col, cell in enumerate(row[1:], start=2):
-            try:
-                v = float(cell)
-            except ValueError:
-                raise TrendDataError(file, line, f"column {col} ('{header[col - 1]}'): {cell!r} is not a number") from None
-            if math.isnan(v) or math.isinf(v) or v < 0:
-                raise TrendDataError(file, line, f"column {col} ('{header[col - 1]}'): {cell!r} must be a finite number >= 0")
-            out_row.append(v)
+            out_row.append(_number(cell, file, line, f"column {col} ('{header[col - 1]}')"))
         weeks.append(week)
         values.append(out_row)
     if not weeks:
