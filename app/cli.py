@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ from app.db import transaction
 from app.errors import AppError
 from app.models import utcnow
 from app.sample import write_sample
+from app.services import accounts
 from app.services import designs as design_svc
 from app.services import production, trends
 from app.services.status import stage_counts
@@ -47,9 +49,11 @@ cli = typer.Typer(help="trendloom: design products from trends, test them with b
 trends_cli = typer.Typer(help="Import trend data and see what is rising.", no_args_is_help=True)
 designs_cli = typer.Typer(help="Generate, list and publish designs.", no_args_is_help=True)
 factories_cli = typer.Typer(help="Import and list the factory registry.", no_args_is_help=True)
+users_cli = typer.Typer(help="Accounts: merchandisers, buyers, factories and admins.", no_args_is_help=True)
 cli.add_typer(trends_cli, name="trends")
 cli.add_typer(designs_cli, name="designs")
 cli.add_typer(factories_cli, name="factories")
+cli.add_typer(users_cli, name="users")
 console = Console()
 
 
@@ -288,6 +292,31 @@ def factories_import(path: Path) -> None:
     console.print(f"imported {n} factories from {path}")
 
 
+@users_cli.command("create")
+def users_create(login: Annotated[str, typer.Option(help="sign-in name")],
+                 role: Annotated[str, typer.Option(help="merchandiser, buyer, factory or admin")],
+                 password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+                 display_name: str = "", language: str = "en",
+                 factory_id: Annotated[Optional[str], typer.Option(help="factory users: the factory they act for")] = None,
+                 buyer_id: Annotated[Optional[int], typer.Option(help="buyer users: an existing buyer (default: a new one)")] = None) -> None:
+    """Create an account (e.g. the first admin). The password is asked for, or read from stdin."""
+    password = (sys.stdin.readline().rstrip("\r\n") if password_stdin
+                else typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    with workspace() as ws, transaction(ws.sessions) as s:
+        user = accounts.create_user(s, login, password, role, display_name=display_name, language=language,
+                                    buyer_id=buyer_id, factory_id=factory_id)
+        console.print(f"created user {user.id}: {user.login} ({user.role})")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every account with its role and the buyer or factory it acts for."""
+    with workspace() as ws, ws.sessions() as s:
+        for u in accounts.list_users(s):
+            link = f"buyer {u.buyer_id}" if u.buyer_id else (f"factory {u.factory_id}" if u.factory_id else "")
+            console.print(f"{u.id:>4}  {u.login:<24} {u.role:<13} {link}")
+
+
 @cli.command()
 def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[int, typer.Option(min=1)] = 14,
              designs: Annotated[int, typer.Option(min=0, help="synthetic designs to create first (specs only)")] = 0,
@@ -378,6 +407,10 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     console.rule("6. the next drop, now under test")
     designs_generate(n=max(1, designs // 2), category=None, attribute=None, max_price_cents=None, seed=seed + 1)
     designs_publish(ids=None)
+    console.rule("7. accounts (sign in at /docs with POST /api/v1/auth/token, or on the web pages)")
+    with workspace() as ws, transaction(ws.sessions) as s:
+        for user, password in accounts.seed_demo_accounts(s):
+            console.print(f"{user.role:<13} login [bold]{user.login}[/bold]  password [bold]{password}[/bold]")
     console.rule("status")
     status(as_json=False)
     if not no_serve:

@@ -19,6 +19,18 @@ class NotFound(AppError):
     status_code = 404
 
 
+class Unauthenticated(AppError):
+    """No valid credentials: a missing, wrong or expired token, session or password."""
+
+    status_code = 401
+
+
+class Forbidden(AppError):
+    """Signed in, but the role may not do this (another role's endpoint, or a bad CSRF token)."""
+
+    status_code = 403
+
+
 class Conflict(AppError):
     """The request is valid but the object's state does not allow it (e.g. accept a declined order)."""
 
@@ -43,7 +55,8 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"detail": str(exc)}
         if isinstance(exc, Invalid) and exc.field:
             body["field"] = exc.field
-        return JSONResponse(body, status_code=exc.status_code)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     async def domain_error(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)

@@ -181,3 +181,65 @@ class FactoryOrder(Base):
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+ROLES = ("merchandiser", "buyer", "factory", "admin")
+LANGUAGES = ("en", "zh-CN")
+
+
+class User(Base):
+    """A person who signs in. A buyer user acts for one `buyers` row, a factory user for one factory."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        _in("users", "role", ROLES),
+        _in("users", "language", LANGUAGES),
+        CheckConstraint("(role = 'buyer') = (buyer_id IS NOT NULL)", name="ck_users_buyer_link"),
+        CheckConstraint("(role = 'factory') = (factory_id IS NOT NULL)", name="ck_users_factory_link"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, with its parameters and salt
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"), unique=True)
+    factory_id: Mapped[str | None] = mapped_column(ForeignKey("factories.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for the API. Only the SHA-256 of the token is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="api")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random id, the row its SHA-256 and the form CSRF token."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a request that carried an idempotency key, per user and key."""
+
+    __tablename__ = "idempotency_keys"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

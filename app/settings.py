@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     decide_every_s: float = Field(default=60.0, ge=0, description="seconds between automatic decisions in the server; 0 = off")
     max_quantity: int = Field(default=100_000, ge=1, description="largest pre-order quantity accepted")
     cost_share: float = Field(default=0.55, gt=0, lt=1, description="ex-factory cost as a share of the 50+ tier price")
+    session_ttl_hours: float = Field(default=24 * 7, gt=0, description="how long a web sign-in lasts")
+    token_ttl_days: float = Field(default=90, gt=0, description="how long an API token issued at sign-in lasts")
+    secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (set when served over HTTPS)")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest trend file or image upload")
+    max_image_pixels: int = Field(default=25_000_000, ge=1024, description="largest decoded image (width x height)")
 
     @property
     def db_url(self) -> str:

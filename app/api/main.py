@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from app.api.routers import buyers, factories, health, merchandiser
+from app.api.routers import auth, buyers, factories, health, merchandiser
 from app.db import transaction
 from app.errors import install_error_handlers
 from app.models import utcnow
@@ -59,6 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="trendloom", version="0.1.0", lifespan=lifespan,
                   description="Design products from trends, test them with buyers, make the winners.")
     install_error_handlers(app)
-    for r in (health.router, merchandiser.router, buyers.router, factories.router):
+    for r in (health.router, auth.router, merchandiser.router, buyers.router, factories.router):
         app.include_router(r)
     return app

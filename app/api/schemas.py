@@ -178,3 +178,40 @@ class DeclineOut(BaseModel):
     declined: FactoryOrderOut
     reoffered: list[FactoryOrderOut]
     unmatched_reason: str
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field("api", min_length=1, max_length=100, description="a label for the token, e.g. the client")
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    login: str
+    role: str
+    display_name: str
+    language: str
+    buyer_id: int | None
+    factory_id: str | None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: UserOut
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=8, max_length=1024)
+    role: Literal["merchandiser", "buyer", "factory", "admin"]
+    display_name: str = Field("", max_length=200)
+    language: Literal["en", "zh-CN"] = "en"
+    buyer_id: Id | None = None
+    factory_id: str | None = Field(None, min_length=1, max_length=50)
+    buyer_kind: Literal["shop", "live_streamer", "consumer_group"] = "shop"
