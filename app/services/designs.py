@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from generation.concepts.composer import ConceptComposer, Pins
-from generation.concepts.spec import DesignSpec
+from generation.concepts.spec import DesignSpec, PriceTier
 from generation.images.base import ImageGenerator
 from generation.taxonomy import Taxonomy
 from matching.demand import Outcome, Prior, global_prior, neighbour_prior
@@ -76,6 +76,39 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
         if on_progress is not None:
             on_progress(i + 1)
     return out
+
+
+MAX_NAME, MAX_DESCRIPTION = 200, 4000
+
+
+def edit_draft(session: Session, taxonomy: Taxonomy, design_id: int, *, name: str, description: str,
+               tier_prices_cents: Sequence[int]) -> Design:
+    """Change a draft's name, description and tier prices (the tiers' quantities stay as generated).
+
+    Only drafts can be edited: once published, buyers have seen and committed to the prices. Each tier
+    must be a positive price no higher than the tier before it (more pieces never cost more per piece).
+    """
+    design = get(session, design_id)
+    if design.status != "draft":
+        raise Conflict(f"design {design_id} is {design.status}; only drafts can be edited")
+    name, description = name.strip(), description.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise Invalid(f"a name has 1 to {MAX_NAME} characters", field="name")
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid(f"a description has at most {MAX_DESCRIPTION} characters", field="description")
+    spec = spec_of(design)
+    if len(tier_prices_cents) != len(spec.price_tiers):
+        raise Invalid(f"give a price for each of the {len(spec.price_tiers)} tiers", field="price_tiers")
+    for i, cents in enumerate(tier_prices_cents):
+        if cents <= 0:
+            raise Invalid(f"tier {i + 1}: a price must be positive", field="price_tiers")
+        if i and cents > tier_prices_cents[i - 1]:
+            raise Invalid(f"tier {i + 1}: a larger quantity may not cost more per piece than tier {i}",
+                          field="price_tiers")
+    tiers = tuple(PriceTier(t.min_qty, int(c)) for t, c in zip(spec.price_tiers, tier_prices_cents))
+    edited = replace(spec, name=name, description=description, price_tiers=tiers).validate(taxonomy)
+    design.name, design.spec = name, edited.to_dict()
+    return design
 
 
 def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: datetime,

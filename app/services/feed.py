@@ -216,11 +216,18 @@ def targets(a: DemandArrays) -> np.ndarray:
 
 
 def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, policy: str,
-             relevance_weight: float, rng: np.random.Generator, now: datetime | None = None) -> list[int]:
-    """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance."""
+             relevance_weight: float, rng: np.random.Generator, now: datetime | None = None,
+             category: str | None = None, max_price_cents: int | None = None) -> list[int]:
+    """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance,
+    among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given)."""
     cache.sync()
     a = cache.arrays()
-    live = np.flatnonzero(a.impressions < a.budget)  # a design whose budget is spent waits for its decision
+    keep = a.impressions < a.budget  # a design whose budget is spent waits for its decision
+    if category is not None:
+        keep &= a.category == category
+    if max_price_cents is not None:
+        keep &= a.price <= max_price_cents
+    live = np.flatnonzero(keep)
     if len(live) == 0:
         return []
     u = buyer_vector(session, a, buyer_id, now or utcnow())

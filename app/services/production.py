@@ -226,5 +226,19 @@ def update_status(session: Session, factory_id: str, order_id: int, status: str,
     return order
 
 
+def set_capacity(session: Session, factory_id: str, capacity: int) -> FactoryRow:
+    """Change a factory's monthly capacity (pieces). It may not drop below the factory's MOQ, nor below
+    the pieces it has already committed to (accepted or in production)."""
+    factory = get_factory(session, factory_id)
+    load = used_capacity(session, LOADED).get(factory_id, 0)
+    if capacity < max(factory.moq, load):
+        raise Invalid(f"capacity must be at least {max(factory.moq, load)} pcs: the MOQ is {factory.moq} pcs "
+                      f"and {load} pcs are committed", field="capacity")
+    if capacity > 10**9:
+        raise Invalid("capacity must be at most 1,000,000,000 pcs", field="capacity")
+    factory.capacity = capacity
+    return factory
+
+
 def counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(FactoryOrder.status, func.count()).group_by(FactoryOrder.status)).all())
