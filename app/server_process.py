@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from app.db import transaction
+from app.models import utcnow
+from app.services import accounts
+from app.settings import Settings
+from app.workspace import Workspace
 
 
 def free_port() -> int:
@@ -47,3 +55,15 @@ def api_server(home: Path, *, env: dict[str, str] | None = None, startup_timeout
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
+
+
+def admin_token(home: Path, *, login: str = "load-admin", ttl_days: float = 1) -> str:
+    """A bearer token of a new admin of workspace `home` (random password): load scripts and tests act
+    for many buyers at once, which only an admin may."""
+    ws = Workspace.open(Settings(home=home))
+    try:
+        with transaction(ws.sessions) as s:
+            user = accounts.create_user(s, login, secrets.token_urlsafe(16), "admin")
+            return accounts.issue_token(s, user, utcnow(), timedelta(days=ttl_days), name=login)
+    finally:
+        ws.close()

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 
 from app.db import transaction
 from app.models import Buyer, Design, InterestEvent, utcnow
-from app.server_process import api_server
+from app.server_process import admin_token, api_server
 from app.services.feed import buyer_vector, prior_of
 from app.settings import Settings
 from app.workspace import Workspace
@@ -112,11 +112,12 @@ def main() -> None:
             uncached_feed(ws, 1 + int(rng.integers(args.buyers)), 20, rng)
             base.append(time.perf_counter() - t)
         ws.close()
+        token = admin_token(home)  # an admin may read every buyer's feed
         t0 = time.perf_counter()
         with api_server(home, env={"TRENDLOOM_DECIDE_EVERY_S": "0"}) as url:
             startup_s = time.perf_counter() - t0
             lat = []
-            with httpx.Client(base_url=url, timeout=30) as c:
+            with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
                 for _ in range(20):  # warm-up
                     c.get(f"/api/v1/buyers/{1 + int(rng.integers(args.buyers))}/feed")
                 for _ in range(args.requests):

@@ -25,7 +25,7 @@ import numpy as np
 from app.db import transaction
 from app.models import utcnow
 from app.sample import write_sample
-from app.server_process import api_server
+from app.server_process import admin_token, api_server
 from app.services import production, trends
 from app.settings import Settings
 from app.simulator import BuyerSimulator
@@ -47,7 +47,7 @@ def build_workspace(home: Path, designs: int, buyers: int) -> tuple[list[int], l
     return design_ids, buyer_ids
 
 
-def hammer(url: str, seconds: float, clients: int, make_body, path: str) -> dict[str, object]:
+def hammer(url: str, token: str, seconds: float, clients: int, make_body, path: str) -> dict[str, object]:
     """`clients` threads POST bodies for `seconds`; returns counts and latencies."""
     stop = time.perf_counter() + seconds
     lat: list[float] = []
@@ -57,7 +57,7 @@ def hammer(url: str, seconds: float, clients: int, make_body, path: str) -> dict
 
     def worker(k: int) -> None:
         rng = np.random.default_rng(k)
-        with httpx.Client(base_url=url, timeout=30) as c:
+        with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
             while time.perf_counter() < stop:
                 body, n = make_body(rng)
                 t0 = time.perf_counter()
@@ -98,6 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         design_ids, buyer_ids = build_workspace(home, args.designs, args.buyers)
+        token = admin_token(home)  # an admin may post events for every buyer
         with api_server(home, env={"TRENDLOOM_DECIDE_EVERY_S": "0"}) as url:
             kinds = ["view"] * 6 + ["click", "click", "favourite", "inquiry"]
 
@@ -108,8 +109,8 @@ def main() -> None:
             def batch(rng):
                 return {"events": [one(rng)[0] for _ in range(args.batch)]}, args.batch
 
-            single = hammer(url, args.seconds, args.clients, one, "/api/v1/events")
-            batched = hammer(url, args.seconds, args.clients, batch, "/api/v1/events/batch")
+            single = hammer(url, token, args.seconds, args.clients, one, "/api/v1/events")
+            batched = hammer(url, token, args.seconds, args.clients, batch, "/api/v1/events/batch")
         stored = sqlite3.connect(home / "trendloom.db").execute("SELECT count(*) FROM interest_events").fetchone()[0]
         acked = single["events_acknowledged"] + batched["events_acknowledged"]
         print(json.dumps({"single_event_requests": single, f"batches_of_{args.batch}": batched,

@@ -96,7 +96,7 @@ class BuyerOut(BaseModel):
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    buyer_id: Id
+    buyer_id: Id | None = Field(None, description="default: the signed-in buyer; another buyer's id is 404")
     design_id: Id
     kind: Literal["view", "click", "favourite", "inquiry"]
 
@@ -127,10 +127,11 @@ class EventOut(BaseModel):
 
 class PreOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    buyer_id: Id
+    buyer_id: Id | None = Field(None, description="default: the signed-in buyer; another buyer's id is 404")
     design_id: Id
     quantity: int = Field(gt=0, le=10**9, description="pieces")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200,
+                                        description="the same as the Idempotency-Key header")
 
 
 class PreOrderOut(BaseModel):

@@ -21,20 +21,34 @@ V1 = "/api/v1"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def clients(tmp_path_factory, clients_of):
     home = tmp_path_factory.mktemp("api")
     app = create_app(Settings(home=home))
-    with TestClient(app) as c:
+    with TestClient(app):
         ws = app.state.workspace
+        clients = clients_of(app)
+        merch = clients.new("merchandiser")
         files = write_sample(ws.taxonomy, home / "sample", n_factories=240, n_posts=10)
         with files.trends.open("rb") as fh:
-            r = c.post(f"{V1}/merchandiser/trends", files={"file": ("trends.csv", fh, "text/csv")})
+            r = merch.post(f"{V1}/merchandiser/trends", files={"file": ("trends.csv", fh, "text/csv")})
         assert r.status_code == 201, r.text
         factories = read_factories_csv(files.factories, known_categories=ws.taxonomy.categories)
         with transaction(ws.sessions) as s:
             production.import_factories(s, factories)
-        c.ws = ws
-        yield c
+        clients.merch = merch
+        yield clients
+
+
+@pytest.fixture(scope="module")
+def client(clients):
+    """The merchandiser's client."""
+    return clients.merch
+
+
+@pytest.fixture(scope="module")
+def admin(clients):
+    """An admin passes every role check: for input checks on every router."""
+    return clients.new("admin")
 
 
 def _new_design(client, category="socks"):
@@ -65,10 +79,9 @@ def _plain_design(client, category="socks", material="cotton"):
     return r.json()
 
 
-def _buyer(client, kind="shop"):
-    r = client.post(f"{V1}/buyers", json={"name": "Shop", "kind": kind})
-    assert r.status_code == 201
-    return r.json()["id"]
+def _buyer(clients, kind="shop"):
+    """A new buyer user's client; `.user["buyer_id"]` is its buyer."""
+    return clients.new("buyer", buyer_kind=kind)
 
 
 def test_health_and_signals(client):
@@ -110,8 +123,8 @@ def test_generate_publish_and_images(client):
     ("get", "/factories/NOPE/inbox", None),
     ("post", "/factories/NOPE/orders/1/accept", None),
 ])
-def test_unknown_ids_are_404(client, method, url, body):
-    assert getattr(client, method)(f"{V1}{url}").status_code == 404
+def test_unknown_ids_are_404(admin, method, url, body):
+    assert getattr(admin, method)(f"{V1}{url}").status_code == 404
 
 
 @pytest.mark.parametrize("url, body, field", [
@@ -122,8 +135,8 @@ def test_unknown_ids_are_404(client, method, url, body):
     ("/preorders", {"buyer_id": 1, "design_id": 1, "quantity": 2.5}, "quantity"),
     ("/merchandiser/designs/generate", {"n": 0}, "n"),
 ])
-def test_invalid_bodies_are_422_naming_the_field(client, url, body, field):
-    r = client.post(f"{V1}{url}", json=body)
+def test_invalid_bodies_are_422_naming_the_field(admin, url, body, field):
+    r = admin.post(f"{V1}{url}", json=body)
     assert r.status_code == 422
     assert any(field in err["loc"] for err in r.json()["detail"])
 
@@ -138,8 +151,8 @@ def test_invalid_bodies_are_422_naming_the_field(client, url, body, field):
     ("post", "/merchandiser/designs/generate", {"n": 1, "category": "rockets"}),
     ("post", "/factories/F0001/orders/1/status", {"status": "shipped", "shipped_quantity": 10**30}),
 ])
-def test_absurd_values_are_422_not_500(client, method, url, body):
-    r = client.request(method.upper(), f"{V1}{url}", json=body)
+def test_absurd_values_are_422_not_500(admin, method, url, body):
+    r = admin.request(method.upper(), f"{V1}{url}", json=body)
     assert r.status_code == 422, r.text
 
 
@@ -148,84 +161,103 @@ def test_binary_upload_is_422(client):
     assert r.status_code == 422 and "UTF-8" in r.json()["detail"]
 
 
-def test_events_and_preorder_rules(client):
+def test_events_and_preorder_rules(clients, client):
     design = _new_design(client)
-    buyer = _buyer(client)
+    buyer = _buyer(clients)
     moq = design["spec"]["moq"]
-    assert client.post(f"{V1}/events", json={"buyer_id": buyer, "design_id": design["id"], "kind": "favourite"}).status_code == 201
+    assert buyer.post(f"{V1}/events", json={"design_id": design["id"], "kind": "favourite"}).status_code == 201
     seen = client.get(f"{V1}/merchandiser/designs/{design['id']}").json()["interest"]
     assert seen["favourites"] == 1 and seen["views"] == 0 and seen["score"] == pytest.approx(3 / 10)
-    assert client.post(f"{V1}/events", json={"buyer_id": buyer, "design_id": 999999, "kind": "view"}).status_code == 404
-    assert client.post(f"{V1}/events", json={"buyer_id": 999999, "design_id": design["id"], "kind": "view"}).status_code == 404
-    r = client.post(f"{V1}/preorders", json={"buyer_id": buyer, "design_id": design["id"], "quantity": moq - 1})
+    assert buyer.post(f"{V1}/events", json={"design_id": 999999, "kind": "view"}).status_code == 404
+    assert buyer.post(f"{V1}/events", json={"buyer_id": 999999, "design_id": design["id"], "kind": "view"}).status_code == 404
+    r = buyer.post(f"{V1}/preorders", json={"design_id": design["id"], "quantity": moq - 1})
     assert r.status_code == 422 and f"minimum order of {moq} pcs" in r.json()["detail"]
-    r = client.post(f"{V1}/preorders", json={"buyer_id": buyer, "design_id": design["id"], "quantity": 10**9})
+    r = buyer.post(f"{V1}/preorders", json={"design_id": design["id"], "quantity": 10**9})
     assert r.status_code == 422 and "limit" in r.json()["detail"]
 
 
-def test_retried_preorder_creates_nothing_new(client):
+def test_retried_preorder_creates_nothing_new(clients, client):
     design = _new_design(client, "cap")
-    buyer = _buyer(client)
-    body = {"buyer_id": buyer, "design_id": design["id"], "quantity": design["spec"]["moq"], "idempotency_key": "k-1"}
-    first = client.post(f"{V1}/preorders", json=body)
-    again = client.post(f"{V1}/preorders", json=body)
-    assert first.status_code == 201 and again.status_code == 200 and again.json() == first.json()
-    assert len(client.get(f"{V1}/buyers/{buyer}/preorders").json()) == 1
-    assert client.post(f"{V1}/preorders", json={**body, "quantity": body["quantity"] + 1}).status_code == 422
+    buyer, other = _buyer(clients), _buyer(clients)
+    bid = buyer.user["buyer_id"]
+    body = {"buyer_id": bid, "design_id": design["id"], "quantity": design["spec"]["moq"], "idempotency_key": "k-1"}
+    first = buyer.post(f"{V1}/preorders", json=body)
+    again = buyer.post(f"{V1}/preorders", json=body)
+    assert first.status_code == 201 and again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(buyer.get(f"{V1}/buyers/{bid}/preorders").json()) == 1
+    r = buyer.post(f"{V1}/preorders", json={**body, "quantity": body["quantity"] + 1})
+    assert r.status_code == 422 and "different request" in r.json()["detail"]
+    by_header = {k: v for k, v in body.items() if k != "idempotency_key"}
+    assert buyer.post(f"{V1}/preorders", json=by_header, headers={"Idempotency-Key": "k-1"}).json() == first.json()
+    # keys belong to their user: another buyer's "k-1" is a new pre-order of theirs
+    theirs = other.post(f"{V1}/preorders", json={**body, "buyer_id": None})
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
 
 
-def test_group_order_reaches_a_tier_and_wins_then_factory_flow(client):
+def test_group_order_reaches_a_tier_and_wins_then_factory_flow(clients, client):
     design = _plain_design(client, "socks")
     did, threshold, tiers = design["id"], design["production_threshold"], design["spec"]["price_tiers"]
-    a, b = _buyer(client), _buyer(client, "live_streamer")
-    first = client.post(f"{V1}/preorders", json={"buyer_id": a, "design_id": did, "quantity": 24}).json()
+    a, b = _buyer(clients), _buyer(clients, "live_streamer")
+    first = a.post(f"{V1}/preorders", json={"design_id": did, "quantity": 24}).json()
     assert first["unit_price_cents"] == tiers[1]["unit_price_cents"]  # 24 pcs: the 10-49 tier
-    assert client.post(f"{V1}/buyers/{b}/preorders/{first['id']}/cancel").status_code == 404  # not b's
+    bid = b.user["buyer_id"]
+    assert b.post(f"{V1}/buyers/{bid}/preorders/{first['id']}/cancel").status_code == 404  # not b's
     rest = threshold - 24
-    second = client.post(f"{V1}/preorders", json={"buyer_id": b, "design_id": did, "quantity": max(rest, 24)}).json()
+    second = b.post(f"{V1}/preorders", json={"design_id": did, "quantity": max(rest, 24)}).json()
     assert second["status"] == "confirmed"
-    detail = client.get(f"{V1}/designs/{did}").json()
+    detail = a.get(f"{V1}/designs/{did}").json()
     assert detail["status"] == "won" and detail["committed_quantity"] >= threshold
-    mine = client.get(f"{V1}/buyers/{a}/preorders").json()[0]
+    aid = a.user["buyer_id"]
+    mine = a.get(f"{V1}/buyers/{aid}/preorders").json()[0]
     assert mine["status"] == "confirmed" and mine["unit_price_cents"] == tiers[2]["unit_price_cents"]  # 50+ tier
-    assert client.post(f"{V1}/buyers/{a}/preorders/{first['id']}/cancel").status_code == 409  # won: too late
+    assert a.post(f"{V1}/buyers/{aid}/preorders/{first['id']}/cancel").status_code == 409  # won: too late
 
     ws = client.ws
     with transaction(ws.sessions) as s:
         results = production.match_winners(s, ws.taxonomy, now=utcnow(), cost_share=0.55, split_cost_cents=5000)
     (res,) = [r for r in results if r.design_id == did]
     order = res.orders[0]
-    inbox = client.get(f"{V1}/factories/{order.factory_id}/inbox").json()
+    mill = clients.factory(order.factory_id)
+    inbox = mill.get(f"{V1}/factories/{order.factory_id}/inbox").json()
     assert any(i["order"]["id"] == order.id and i["design"]["image_urls"] for i in inbox)
 
     other = next(c.factory.factory_id for c in res.candidates if c.factory.factory_id != order.factory_id)
-    assert client.post(f"{V1}/factories/{other}/orders/{order.id}/accept").status_code == 404
-    assert client.post(f"{V1}/factories/{order.factory_id}/orders/{order.id}/decline", json={"reason": ""}).status_code == 422
-    r = client.post(f"{V1}/factories/{order.factory_id}/orders/{order.id}/decline", json={"reason": "line is full"})
+    assert clients.factory(other).post(f"{V1}/factories/{other}/orders/{order.id}/accept").status_code == 404
+    url = f"{V1}/factories/{order.factory_id}/orders/{order.id}"
+    assert mill.post(f"{url}/decline", json={"reason": ""}).status_code == 422
+    r = mill.post(f"{url}/decline", json={"reason": "line is full"}, headers={"Idempotency-Key": "d-1"})
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["declined"]["status"] == "declined"
     assert out["reoffered"], out["unmatched_reason"]
     assert all(o["factory_id"] != order.factory_id for o in out["reoffered"])
     assert sum(o["quantity"] for o in out["reoffered"]) == order.quantity
+    again = mill.post(f"{url}/decline", json={"reason": "line is full"}, headers={"Idempotency-Key": "d-1"})
+    assert again.status_code == 200 and again.json() == out  # not a second re-match
+    r = mill.post(f"{url}/decline", json={"reason": "changed my mind"}, headers={"Idempotency-Key": "d-1"})
+    assert r.status_code == 422
 
     new = out["reoffered"][0]
+    maker = clients.factory(new["factory_id"])
     url = f"{V1}/factories/{new['factory_id']}/orders/{new['id']}"
-    assert client.post(f"{url}/status", json={"status": "in_production"}).status_code == 409  # not accepted yet
-    assert client.post(f"{url}/accept").json()["status"] == "accepted"
-    assert client.post(f"{url}/accept").status_code == 409
-    assert client.post(f"{url}/status", json={"status": "in_production"}).json()["status"] == "in_production"
-    assert client.get(f"{V1}/designs/{did}").json()["status"] == "in_production"
-    r = client.post(f"{url}/status", json={"status": "shipped", "shipped_quantity": new["quantity"] + 1})
+    assert maker.post(f"{url}/status", json={"status": "in_production"}).status_code == 409  # not accepted yet
+    accepted = maker.post(f"{url}/accept", headers={"Idempotency-Key": "a-1"})
+    assert accepted.json()["status"] == "accepted"
+    assert maker.post(f"{url}/accept", headers={"Idempotency-Key": "a-1"}).json() == accepted.json()  # a retry
+    assert maker.post(f"{url}/accept").status_code == 409  # a second accept without the key is a conflict
+    assert maker.post(f"{url}/status", json={"status": "in_production"}).json()["status"] == "in_production"
+    assert a.get(f"{V1}/designs/{did}").json()["status"] == "in_production"
+    r = maker.post(f"{url}/status", json={"status": "shipped", "shipped_quantity": new["quantity"] + 1})
     assert r.status_code == 422
-    assert client.post(f"{url}/status", json={"status": "shipped", "shipped_quantity": new["quantity"]}).status_code == 200
+    assert maker.post(f"{url}/status", json={"status": "shipped", "shipped_quantity": new["quantity"]}).status_code == 200
     with ws.sessions() as s:
         live = s.scalars(select(FactoryOrder).where(FactoryOrder.design_id == did, FactoryOrder.status != "declined")).all()
         expected = "shipped" if all(o.status == "shipped" for o in live) else "in_production"
         assert s.get(Design, did).status == expected
 
 
-def test_capacity_is_never_exceeded_on_accept(client):
+def test_capacity_is_never_exceeded_on_accept(clients, client):
     ws = client.ws
     design = _plain_design(client, "tote-bag", "canvas")
     with transaction(ws.sessions) as s:
@@ -237,7 +269,7 @@ def test_capacity_is_never_exceeded_on_accept(client):
         factory = production.get_factory(s, order.factory_id)
         factory.capacity = order.quantity - 1  # someone lowered the capacity after the offer
         fid, oid = order.factory_id, order.id
-    r = client.post(f"{V1}/factories/{fid}/orders/{oid}/accept")
+    r = clients.factory(fid).post(f"{V1}/factories/{fid}/orders/{oid}/accept")
     assert r.status_code == 409 and "capacity" in r.json()["detail"]
 
 

@@ -64,11 +64,13 @@ def test_migration_matches_models_on_postgres(pg_url):
     engine.dispose()
 
 
-def test_api_loop_on_postgres(pg_url, tmp_path):
+def test_api_loop_on_postgres(pg_url, tmp_path, clients_of):
     tx = load_taxonomy()
     write_wide_csv(make_trend_sample(tx, weeks=104, seed=1).frame, tmp_path / "t.csv")
     app = create_app(Settings(home=tmp_path / "ws", database_url=pg_url))
-    with TestClient(app) as c:
+    with TestClient(app):
+        clients = clients_of(app)
+        c = clients.new("merchandiser")
         with (tmp_path / "t.csv").open("rb") as fh:
             assert c.post("/api/v1/merchandiser/trends", files={"file": ("t.csv", fh, "text/csv")}).status_code == 201
         with transaction(app.state.workspace.sessions) as s:
@@ -77,12 +79,12 @@ def test_api_loop_on_postgres(pg_url, tmp_path):
         assert c.post("/api/v1/merchandiser/trends", files={"file": ("b.csv", bad, "text/csv")}).status_code == 422
         (draft,) = c.post("/api/v1/merchandiser/designs/generate", json={"n": 1}).json()
         design = c.post(f"/api/v1/merchandiser/designs/{draft['id']}/publish").json()
-        buyer = c.post("/api/v1/buyers", json={"name": "b", "kind": "shop"}).json()["id"]
-        body = {"buyer_id": buyer, "design_id": design["id"], "quantity": design["production_threshold"] + design["spec"]["moq"],
+        buyer = clients.new("buyer")
+        body = {"design_id": design["id"], "quantity": design["production_threshold"] + design["spec"]["moq"],
                 "idempotency_key": "pg-1"}
-        first = c.post("/api/v1/preorders", json=body)
+        first = buyer.post("/api/v1/preorders", json=body)
         assert first.status_code == 201 and first.json()["status"] == "confirmed"
-        assert c.post("/api/v1/preorders", json=body).json() == first.json()
-        assert c.get(f"/api/v1/designs/{design['id']}").json()["status"] == "won"
+        assert buyer.post("/api/v1/preorders", json=body).json() == first.json()
+        assert buyer.get(f"/api/v1/designs/{design['id']}").json()["status"] == "won"
         status = c.get("/api/v1/status").json()
         assert status["trends"]["series"] == 650 and status["pre_orders"]["confirmed"] == 1

@@ -119,11 +119,12 @@ def test_real_minilm_maps_a_paraphrased_category(tmp_path):
     assert m[0].category == "dress" and m[0].how == "embedding"
 
 
-def test_upload_posts_and_long_csv_through_the_api(tmp_path, sample):
+def test_upload_posts_and_long_csv_through_the_api(tmp_path, sample, clients_of):
     app = create_app(Settings(home=tmp_path / "ws", decide_every_s=0))
     posts = make_social_posts(TX, sample, n=200, seed=3)
     body = "\n".join(json.dumps(p, ensure_ascii=False) for p in posts) + "\n"
-    with TestClient(app) as c:
+    with TestClient(app):
+        c = clients_of(app).new("merchandiser")
         r = c.post("/api/v1/merchandiser/trends", files={"file": ("posts.jsonl", body, "application/x-ndjson")})
         assert r.status_code == 201, r.text
         assert r.json()["posts"]["posts"] == 200 and r.json()["series"] > 0

@@ -1,11 +1,17 @@
-"""Factory endpoints: the inbox of matched orders, accept, decline (re-matches) and production status."""
+"""Factory endpoints: the inbox of matched orders, accept, decline (re-matches) and production status.
+
+Only the factory's own user (or an admin) reaches a factory's endpoints; any other factory id answers
+404. Accept and decline take an `Idempotency-Key` header: a retry returns the first response."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
 
+from app.api import idempotency
+from app.api.auth import FactoryUser, factory_scope
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import DeclineIn, DeclineOut, DesignOut, FactoryOrderOut, InboxItem, StatusIn
 from app.models import Design, utcnow
@@ -17,37 +23,48 @@ OrderId = Annotated[int, Path(ge=1, le=2**53)]
 
 
 @router.get("/{factory_id}/inbox")
-def inbox(factory_id: FactoryId, session: SessionDep,
+def inbox(factory_id: FactoryId, user: FactoryUser, session: SessionDep,
           status: Literal["offered", "accepted", "declined", "in_production", "shipped"] | None = None) -> list[InboxItem]:
     """This factory's orders with the design spec and its flat sketch."""
     out = []
-    for order in production.inbox(session, factory_id, status):
+    for order in production.inbox(session, factory_scope(user, factory_id), status):
         design = session.get(Design, order.design_id)
         assert design is not None
         out.append(InboxItem(order=FactoryOrderOut.model_validate(order), design=DesignOut.of(design)))
     return out
 
 
-@router.post("/{factory_id}/orders/{order_id}/accept")
-def accept(factory_id: FactoryId, order_id: OrderId, session: SessionDep) -> FactoryOrderOut:
-    return FactoryOrderOut.model_validate(production.accept(session, factory_id, order_id))
+@router.post("/{factory_id}/orders/{order_id}/accept", response_model=FactoryOrderOut)
+def accept(factory_id: FactoryId, order_id: OrderId, user: FactoryUser, session: SessionDep, request: Request,
+           key: idempotency.IdempotencyKey = None) -> JSONResponse:
+    """Take the order on; refused (409) if it would load the factory beyond its capacity."""
+    factory_id = factory_scope(user, factory_id)
+    claim = idempotency.claim(session, user, key, request, None)
+    if isinstance(claim, JSONResponse):
+        return claim
+    order = production.accept(session, factory_id, order_id)
+    return claim.done(200, FactoryOrderOut.model_validate(order))
 
 
-@router.post("/{factory_id}/orders/{order_id}/decline")
-def decline(factory_id: FactoryId, order_id: OrderId, body: DeclineIn, session: SessionDep,
-            ws: WorkspaceDep) -> DeclineOut:
+@router.post("/{factory_id}/orders/{order_id}/decline", response_model=DeclineOut)
+def decline(factory_id: FactoryId, order_id: OrderId, body: DeclineIn, user: FactoryUser, session: SessionDep,
+            ws: WorkspaceDep, request: Request, key: idempotency.IdempotencyKey = None) -> JSONResponse:
     """Decline with a reason; the quantity is offered again to other capable factories."""
-    st = ws.settings
+    factory_id, st = factory_scope(user, factory_id), ws.settings
+    claim = idempotency.claim(session, user, key, request, body)
+    if isinstance(claim, JSONResponse):
+        return claim
     res = production.decline(session, ws.taxonomy, factory_id, order_id, body.reason, now=utcnow(),
                              cost_share=st.cost_share, split_cost_cents=st.split_cost_cents)
     declined = production.order_for_factory(session, factory_id, order_id)
-    return DeclineOut(declined=FactoryOrderOut.model_validate(declined),
-                      reoffered=[FactoryOrderOut.model_validate(o) for o in res.orders],
-                      unmatched_reason=res.unmatched_reason)
+    return claim.done(200, DeclineOut(declined=FactoryOrderOut.model_validate(declined),
+                                      reoffered=[FactoryOrderOut.model_validate(o) for o in res.orders],
+                                      unmatched_reason=res.unmatched_reason))
 
 
 @router.post("/{factory_id}/orders/{order_id}/status")
-def update_status(factory_id: FactoryId, order_id: OrderId, body: StatusIn, session: SessionDep) -> FactoryOrderOut:
+def update_status(factory_id: FactoryId, order_id: OrderId, body: StatusIn, user: FactoryUser,
+                  session: SessionDep) -> FactoryOrderOut:
     """accepted -> in_production -> shipped (with the shipped quantity)."""
-    return FactoryOrderOut.model_validate(
-        production.update_status(session, factory_id, order_id, body.status, body.shipped_quantity))
+    return FactoryOrderOut.model_validate(production.update_status(
+        session, factory_scope(user, factory_id), order_id, body.status, body.shipped_quantity))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from app.api.auth import MerchandiserUser
 from app.api.deps import SessionDep
 from app.services.status import stage_counts
 
@@ -21,6 +22,6 @@ def healthz(session: SessionDep) -> dict[str, str]:
 
 
 @router.get("/api/v1/status")
-def status(session: SessionDep) -> dict[str, Any]:
-    """Counts per stage of the loop (the same as `trendloom status --json`)."""
+def status(_: MerchandiserUser, session: SessionDep) -> dict[str, Any]:
+    """Counts per stage of the loop (the same as `trendloom status --json`); merchandisers and admins."""
     return stage_counts(session)

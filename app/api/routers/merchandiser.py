@@ -1,26 +1,29 @@
-"""Merchandiser endpoints: trend data and signals, design generation, review and publishing."""
+"""Merchandiser endpoints: trend data and signals, design generation, review and publishing.
+
+Every endpoint needs the merchandiser role (or admin); only merchandisers publish."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, UploadFile
 
 from generation.concepts.composer import Pins
 from generation.trends.io import parse_trend_csv
 from generation.trends.posts import parse_posts_jsonl, posts_to_series
 
+from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import DesignOut, GenerateIn, IngestOut, SignalOut
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import designs, interest, trends
+from app.services import designs, interest, trends, uploads
 from app.services.interest import rules_of
 
-router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"])
+router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"],
+                   dependencies=[Depends(require_role("merchandiser"))])
 DesignId = Annotated[int, Path(ge=1, le=2**53)]
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 @router.get("/trends/signals")
@@ -43,9 +46,7 @@ def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep,
     """Import weekly series (CSV, wide or long) or social posts (a `.jsonl` file name); a bad line
     rejects the whole file (422 with the line and reason). Posts the keywords do not map are mapped
     by embedding similarity with the workspace's text embedder."""
-    raw = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise Invalid(f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="file")
+    raw = uploads.read_limited(file.file, ws.settings.max_upload_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -86,6 +87,18 @@ def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[De
     made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins,
                             seed=body.seed, cost_share=ws.settings.cost_share)
     return [DesignOut.of(d, 0) for d in made]
+
+
+@router.post("/designs/{design_id}/images", status_code=201)
+def upload_image(design_id: DesignId, file: UploadFile, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
+    """Attach an image (PNG, JPEG or WebP, within the upload and pixel limits) to a design; it is
+    stored re-encoded as PNG after the design's other images."""
+    d = designs.get(session, design_id)
+    img = uploads.decode_image(uploads.read_limited(file.file, ws.settings.max_upload_bytes),
+                               max_pixels=ws.settings.max_image_pixels)
+    uploads.attach_image(session, d, img, ws.settings.images_dir)
+    stats = interest.stats(session, [d.id])[d.id]
+    return DesignOut.of(d, stats.quantity, stats)
 
 
 @router.post("/designs/{design_id}/publish")

@@ -1,0 +1,59 @@
+"""Signed-in API clients for the app tests, and a cheap password hash so creating users stays fast."""
+
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.db import transaction
+from app.models import utcnow
+from app.services import accounts
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """argon2id with the smallest cost: the production profile takes ~0.3 s a hash on a busy CI machine.
+    The scheme, the salts and the checks are the same; only the work factor is lowered."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
+
+
+class Clients:
+    """API clients of one app, each signed in with a bearer token as a new user of some role."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.ws = app.state.workspace
+        self._made = 0
+        self._factories: dict[str, TestClient] = {}
+
+    def new(self, role: str, **kwargs) -> TestClient:
+        """A client signed in as a new user; `.user` holds its id, role, buyer_id and factory_id."""
+        self._made += 1
+        with transaction(self.ws.sessions) as s:
+            user = accounts.create_user(s, f"{role}-{self._made}", PASSWORD, role, **kwargs)
+            token = accounts.issue_token(s, user, utcnow(), timedelta(hours=2))
+            info = {"id": user.id, "login": user.login, "role": role, "buyer_id": user.buyer_id,
+                    "factory_id": user.factory_id}
+        client = TestClient(self.app, headers={"Authorization": f"Bearer {token}"})
+        client.user = info
+        client.token = token
+        client.ws = self.ws
+        return client
+
+    def factory(self, factory_id: str) -> TestClient:
+        """The signed-in client of `factory_id`'s user (made on first use)."""
+        if factory_id not in self._factories:
+            self._factories[factory_id] = self.new("factory", factory_id=factory_id)
+        return self._factories[factory_id]
+
+
+@pytest.fixture(scope="session")
+def clients_of():
+    """`clients_of(app)`: signed-in clients of an app whose lifespan has started (see `Clients`)."""
+    return Clients
