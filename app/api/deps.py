@@ -23,4 +23,6 @@ def get_session(ws: Annotated[Workspace, Depends(get_workspace)]) -> Iterator[Se
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits when the handler returns, *before* the response is sent, so a
+# client never gets an answer (or a redirect to follow) for work that is not yet committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
