@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 from app.models import utcnow
 from app.services import interest
 from app.settings import Settings
+from app import web
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for r in (health.router, auth.router, merchandiser.router, buyers.router, factories.router):
         app.include_router(r)
+    web.mount(app)  # the merchandiser, buyer and factory pages (after the API's error handlers)
     return app

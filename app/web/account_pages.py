@@ -1,0 +1,67 @@
+"""Signing in and out, the language switch, and the front door that sends each role to its pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.api.auth import OptionalAuth, login_response, logout_response
+from app.api.deps import SessionDep, WorkspaceDep
+from app.errors import Invalid, Unauthenticated
+from app.services import accounts
+from app.web.deps import HOME
+from app.web.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES
+from app.web.rendering import local_path, render
+
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE_AGE_S = 365 * 24 * 3600
+
+
+@router.get("/")
+def front_door(auth: OptionalAuth) -> RedirectResponse:
+    """Signed in: the home page of the user's role; otherwise the sign-in page."""
+    return RedirectResponse(HOME[auth.user.role] if auth else "/login", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, auth: OptionalAuth, next: str = "") -> Response:
+    if auth is not None:
+        return RedirectResponse(local_path(next, HOME[auth.user.role]), status_code=303)
+    return render(request, "login.html", None, next=local_path(next, ""), error=False, login="")
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, ws: WorkspaceDep, login: Annotated[str, Form(max_length=200)],
+          password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Check the password; on success start a session (cookie) and go to `next` or the role's home."""
+    try:
+        user = accounts.authenticate(session, login, password)
+    except Unauthenticated:  # answered on the page itself, with the login kept in the field
+        return render(request, "login.html", None, status_code=401, next=local_path(next, ""), error=True,
+                      login=login)
+    response = login_response(session, ws.settings, user, redirect_to=local_path(next, HOME[user.role]))
+    if LANG_COOKIE not in request.cookies and user.language != DEFAULT_LANGUAGE:
+        # the language this user picked on another browser (the switch stores it on the account)
+        response.set_cookie(LANG_COOKIE, user.language, max_age=LANG_COOKIE_AGE_S, path="/", samesite="lax")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, auth: OptionalAuth) -> Response:
+    """End the session (CSRF-checked like every signed-in form) and go back to the sign-in page."""
+    return logout_response(session, request, redirect_to="/login")
+
+
+@router.post("/language")
+def switch_language(session: SessionDep, auth: OptionalAuth, lang: Annotated[str, Form(max_length=10)],
+                    next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+    """Remember the picked language in a cookie (and on the account when signed in); back to `next`."""
+    if lang not in LANGUAGES:
+        raise Invalid(f"unknown language {lang!r}; allowed: {', '.join(LANGUAGES)}", field="lang")
+    if auth is not None:
+        accounts.set_language(session, auth.user, lang)
+    response = RedirectResponse(local_path(next, "/"), status_code=303)
+    response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE_S, path="/", samesite="lax")
+    return response

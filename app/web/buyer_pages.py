@@ -1,0 +1,105 @@
+"""Buyer storefront: the feed and search with filters, a design's page (tier prices, progress to the
+production threshold), favourite, inquire, pre-order and cancel, and "my pre-orders".
+
+What the buyer sees is recorded as interest events through the same group-commit writer as the API:
+each design shown in the feed or the search results is a `view` (an impression), opening its page a
+`click`, and the buttons are `favourite` and `inquiry`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import Response
+
+from app.api.auth import buyer_scope
+from app.api.deps import SessionDep, WorkspaceDep
+from app.models import Design, utcnow
+from app.services import dashboard, designs, feed, interest
+from app.services.event_writer import EventIn
+from app.web.deps import BuyerPage
+from app.web.rendering import parse_money, redirect, render
+
+router = APIRouter(prefix="/shop", include_in_schema=False)
+Id = Annotated[int, Path(ge=1, le=2**53)]
+PAGE_SIZE = 24
+
+
+def _record(ws: WorkspaceDep, buyer_id: int, design_ids: list[int], kind: str) -> None:
+    if design_ids:
+        ws.event_writer.submit([EventIn(buyer_id, i, kind) for i in design_ids], utcnow())
+
+
+@router.get("")
+def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
+               q: Annotated[str, Query(max_length=500)] = "", category: Annotated[str, Query(max_length=50)] = "",
+               max_price: Annotated[str, Query(max_length=20)] = "") -> Response:
+    """The personal feed, or search results when there is a query; both filtered by category and price."""
+    buyer_id = buyer_scope(auth.user, None)
+    if category:
+        ws.taxonomy.category(category)
+    ceiling = parse_money(max_price, "max_price") if max_price.strip() else None
+    if q.strip():
+        found: list[Design] = [d for d, _ in feed.search(session, ws, q.strip(), k=PAGE_SIZE, category=category or None,
+                                                         max_price_cents=ceiling)]
+    else:
+        st = ws.settings
+        ids = feed.feed_ids(session, ws.demand_cache, buyer_id, k=PAGE_SIZE, policy=st.exposure_policy,
+                            relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
+                            category=category or None, max_price_cents=ceiling)
+        found = feed.designs_by_id(session, ids)
+    _record(ws, buyer_id, [d.id for d in found], "view")
+    return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,
+                  categories=sorted(ws.taxonomy.categories), progress=dashboard.progress)
+
+
+@router.get("/designs/{design_id}")
+def design_page(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep) -> Response:
+    """A virtual item: images, spec, tier prices (the current tier marked), progress to the threshold."""
+    buyer_id = buyer_scope(auth.user, None)
+    d = interest.published_design(session, design_id)
+    _record(ws, buyer_id, [d.id], "click")
+    spec = designs.spec_of(d)
+    return render(request, "shop/design.html", auth, d=d, spec=spec, progress=dashboard.progress(d),
+                  current_price=spec.unit_price_cents(d.committed), idempotency_key=str(uuid.uuid4()),
+                  open_book=d.status in ("published", "won") and d.book_closed_at is None)
+
+
+@router.post("/designs/{design_id}/favourite")
+def favourite(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep) -> Response:
+    _record(ws, buyer_scope(auth.user, None), [design_id], "favourite")
+    return redirect(request, f"/shop/designs/{design_id}", ok="flash.favourited")
+
+
+@router.post("/designs/{design_id}/inquire")
+def inquire(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep) -> Response:
+    _record(ws, buyer_scope(auth.user, None), [design_id], "inquiry")
+    return redirect(request, f"/shop/designs/{design_id}", ok="flash.inquired")
+
+
+@router.post("/designs/{design_id}/preorder")
+def preorder(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
+             quantity: Annotated[int, Form(gt=0, le=10**9)],
+             idempotency_key: Annotated[str, Form(min_length=1, max_length=100)]) -> Response:
+    """Commit pieces at the tier the group total reaches. The form's key makes a double submit harmless."""
+    order, created = interest.place_preorder(session, buyer_scope(auth.user, None), design_id, quantity, utcnow(),
+                                             idempotency_key=f"web:{auth.user.id}:{idempotency_key}",
+                                             max_quantity=ws.settings.max_quantity)
+    return redirect(request, "/shop/preorders", ok="flash.preordered" if created else "flash.preorder_repeated",
+                    n=order.quantity)
+
+
+@router.get("/preorders")
+def my_preorders(request: Request, auth: BuyerPage, session: SessionDep) -> Response:
+    """This buyer's pre-orders with their design, newest first; active ones can be cancelled."""
+    orders = interest.buyer_preorders(session, buyer_scope(auth.user, None))[::-1]
+    by_id = {d.id: d for d in feed.designs_by_id(session, sorted({o.design_id for o in orders}))}
+    return render(request, "shop/preorders.html", auth, orders=orders, designs=by_id)
+
+
+@router.post("/preorders/{preorder_id}/cancel")
+def cancel(request: Request, preorder_id: Id, auth: BuyerPage, session: SessionDep) -> Response:
+    interest.cancel_preorder(session, buyer_scope(auth.user, None), preorder_id)
+    return redirect(request, "/shop/preorders", ok="flash.cancelled")
