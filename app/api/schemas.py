@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models import Design
 
 Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-safe bound
+# The database keeps naive UTC; answers say so ("...Z"), as RFC 3339 date-times must carry an offset.
+UtcDateTime = Annotated[datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=UTC))]
 from matching.interest import InterestStats
 
 
@@ -37,7 +39,7 @@ class DesignOut(BaseModel):
     image_urls: list[str]
     production_threshold: int | None
     committed_quantity: int | None = None
-    window_end: datetime | None
+    window_end: UtcDateTime | None
     note: str
     interest: InterestOut | None = None  # merchandiser views only
 
@@ -122,7 +124,7 @@ class EventOut(BaseModel):
     buyer_id: int
     design_id: int
     kind: str
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 class PreOrderIn(BaseModel):
@@ -142,7 +144,7 @@ class PreOrderOut(BaseModel):
     quantity: int
     unit_price_cents: int
     status: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class FactoryOrderOut(BaseModel):
@@ -202,7 +204,7 @@ class UserOut(BaseModel):
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_at: datetime
+    expires_at: UtcDateTime
     user: UserOut
 
 
@@ -216,3 +218,32 @@ class UserIn(BaseModel):
     buyer_id: Id | None = None
     factory_id: str | None = Field(None, min_length=1, max_length=50)
     buyer_kind: Literal["shop", "live_streamer", "consumer_group"] = "shop"
+
+
+class ErrorOut(BaseModel):
+    """An error raised on purpose: what was wrong, and what is allowed."""
+
+    detail: str
+    field: str | None = None  # the request field at fault, when there is one
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """A request that does not match the schema (FastAPI's validation error)."""
+
+    detail: list[ValidationIssue]
+
+
+# Documented on every API router, so clients (and the schema fuzzer) know every answer they may get.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "not signed in, or a wrong or expired token"},
+    403: {"model": ErrorOut, "description": "another role's endpoint, or a missing CSRF token"},
+    404: {"model": ErrorOut, "description": "no such object, or not yours"},
+    409: {"model": ErrorOut, "description": "the object's state does not allow it"},
+    422: {"model": ValidationErrorOut | ErrorOut, "description": "an invalid request: the field, and what is allowed"},
+}

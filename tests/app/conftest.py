@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.db import transaction
-from app.models import utcnow
+from app.models import Design, utcnow
 from app.services import accounts
+from generation.concepts.pricing import price_tiers
+from generation.concepts.spec import DesignSpec
 
 PASSWORD = "correct horse battery"
 
@@ -18,8 +20,10 @@ PASSWORD = "correct horse battery"
 def cheap_password_hashing():
     """argon2id with the smallest cost: the production profile takes ~0.3 s a hash on a busy CI machine.
     The scheme, the salts and the checks are the same; only the work factor is lowered."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        mp.setattr(accounts, "_hasher", cheap)
+        mp.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a password"))
         yield
 
 
@@ -45,6 +49,27 @@ class Clients:
         client.token = token
         client.ws = self.ws
         return client
+
+    def plain_design(self, merch: TestClient, category: str = "socks", material: str = "cotton",
+                     *, publish: bool = True) -> dict:
+        """A design with a hand-written spec that sample factories can make, published by `merch`
+        (or left a draft); returns its JSON."""
+        ws = self.ws
+        spec = DesignSpec(category=category, color="navy", material=material,
+                          price_tiers=price_tiers(ws.taxonomy, category, material, 0),
+                          moq=ws.taxonomy.category(category).buyer_moq, name="Plain navy")
+        with transaction(ws.sessions) as s:
+            d = Design(name=spec.name, category=category, spec=spec.to_dict(), status="draft", images=[])
+            s.add(d)
+            s.flush()
+            path = ws.settings.images_dir / f"design-{d.id}-0.png"
+            ws.images.generate(spec)[0].save(path)
+            d.images = [path.name]
+            did = d.id
+        r = merch.post(f"/api/v1/merchandiser/designs/{did}/publish") if publish else merch.get(
+            f"/api/v1/merchandiser/designs/{did}")
+        assert r.status_code == 200, r.text
+        return r.json()
 
     def factory(self, factory_id: str) -> TestClient:
         """The signed-in client of `factory_id`'s user (made on first use)."""

@@ -13,8 +13,6 @@ from app.models import Design, FactoryOrder, utcnow
 from app.sample import write_sample
 from app.services import interest, production
 from app.settings import Settings
-from generation.concepts.pricing import price_tiers
-from generation.concepts.spec import DesignSpec
 from matching.factories.registry import read_factories_csv
 
 V1 = "/api/v1"
@@ -55,25 +53,6 @@ def _new_design(client, category="socks"):
     r = client.post(f"{V1}/merchandiser/designs/generate", json={"n": 1, "category": category, "seed": 7})
     assert r.status_code == 201, r.text
     did = r.json()[0]["id"]
-    r = client.post(f"{V1}/merchandiser/designs/{did}/publish")
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def _plain_design(client, category="socks", material="cotton"):
-    """A published design with a hand-written spec that several sample factories can make."""
-    ws = client.ws
-    tiers = price_tiers(ws.taxonomy, category, material, 0)
-    spec = DesignSpec(category=category, color="navy", material=material, price_tiers=tiers,
-                      moq=ws.taxonomy.category(category).buyer_moq, name="Plain navy")
-    with transaction(ws.sessions) as s:
-        d = Design(name=spec.name, category=category, spec=spec.to_dict(), status="draft", images=[])
-        s.add(d)
-        s.flush()
-        path = ws.settings.images_dir / f"design-{d.id}-0.png"
-        ws.images.generate(spec)[0].save(path)
-        d.images = [path.name]
-        did = d.id
     r = client.post(f"{V1}/merchandiser/designs/{did}/publish")
     assert r.status_code == 200, r.text
     return r.json()
@@ -196,7 +175,7 @@ def test_retried_preorder_creates_nothing_new(clients, client):
 
 
 def test_group_order_reaches_a_tier_and_wins_then_factory_flow(clients, client):
-    design = _plain_design(client, "socks")
+    design = clients.plain_design(client, "socks")
     did, threshold, tiers = design["id"], design["production_threshold"], design["spec"]["price_tiers"]
     a, b = _buyer(clients), _buyer(clients, "live_streamer")
     first = a.post(f"{V1}/preorders", json={"design_id": did, "quantity": 24}).json()
@@ -259,7 +238,7 @@ def test_group_order_reaches_a_tier_and_wins_then_factory_flow(clients, client):
 
 def test_capacity_is_never_exceeded_on_accept(clients, client):
     ws = client.ws
-    design = _plain_design(client, "tote-bag", "canvas")
+    design = clients.plain_design(client, "tote-bag", "canvas")
     with transaction(ws.sessions) as s:
         buyer = interest.create_buyer(s, "big", "live_streamer")
         interest.place_preorder(s, buyer.id, design["id"], design["production_threshold"], utcnow())

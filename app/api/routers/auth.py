@@ -8,12 +8,12 @@ from fastapi import APIRouter
 
 from app.api.auth import AdminUser, BearerCredentials, CurrentAuth, CurrentUser
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import TokenIn, TokenOut, UserIn, UserOut
+from app.api.schemas import ERROR_RESPONSES, TokenIn, TokenOut, UserIn, UserOut
 from app.errors import Invalid
 from app.models import utcnow
 from app.services import accounts
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 @router.post("/auth/token", status_code=201, responses={401: {"description": "wrong login or password"}})

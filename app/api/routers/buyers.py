@@ -14,15 +14,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from app.api import idempotency
 from app.api.auth import AdminUser, BuyerUser, CurrentUser, buyer_scope
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import (BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, EventsIn, EventsOut, PreOrderIn,
-                             PreOrderOut, SearchHit)
+from app.api.schemas import (ERROR_RESPONSES, BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, EventsIn, EventsOut,
+                             PreOrderIn, PreOrderOut, SearchHit)
 from app.errors import Invalid, NotFound
 from app.models import utcnow
 from app.services import designs as design_svc
 from app.services import feed as feed_svc
 from app.services import interest
 
-router = APIRouter(prefix="/api/v1", tags=["buyers"])
+router = APIRouter(prefix="/api/v1", tags=["buyers"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=2**53)]
 
 

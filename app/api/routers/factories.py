@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse
 from app.api import idempotency
 from app.api.auth import FactoryUser, factory_scope
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import DeclineIn, DeclineOut, DesignOut, FactoryOrderOut, InboxItem, StatusIn
+from app.api.schemas import ERROR_RESPONSES, DeclineIn, DeclineOut, DesignOut, FactoryOrderOut, InboxItem, StatusIn
 from app.models import Design, utcnow
 from app.services import production
 
-router = APIRouter(prefix="/api/v1/factories", tags=["factories"])
+router = APIRouter(prefix="/api/v1/factories", tags=["factories"], responses=ERROR_RESPONSES)
 FactoryId = Annotated[str, Path(min_length=1, max_length=50)]
 OrderId = Annotated[int, Path(ge=1, le=2**53)]
 

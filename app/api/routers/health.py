@@ -9,9 +9,10 @@ from sqlalchemy import text
 
 from app.api.auth import MerchandiserUser
 from app.api.deps import SessionDep
+from app.api.schemas import ERROR_RESPONSES
 from app.services.status import stage_counts
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 
 
 @router.get("/healthz")

@@ -15,13 +15,13 @@ from generation.trends.posts import parse_posts_jsonl, posts_to_series
 
 from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import DesignOut, GenerateIn, IngestOut, SignalOut
+from app.api.schemas import ERROR_RESPONSES, DesignOut, GenerateIn, IngestOut, SignalOut
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import designs, interest, trends, uploads
 from app.services.interest import rules_of
 
-router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"],
+router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"], responses=ERROR_RESPONSES,
                    dependencies=[Depends(require_role("merchandiser"))])
 DesignId = Annotated[int, Path(ge=1, le=2**53)]
 
