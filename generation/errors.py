@@ -18,3 +18,7 @@ class TrendDataError(GenerationError):
         self.file, self.line, self.reason = file, line, reason
         where = f"{file}, line {line}" if line is not None else file
         super().__init__(f"{where}: {reason}")
+
+
+class ImageModelError(GenerationError):
+    """An image model cannot be loaded or run: missing or corrupt weights, a mismatched embedder."""
