@@ -41,7 +41,8 @@ def decode_image(raw: bytes, *, max_pixels: int, field: str = "file") -> Image.I
     try:
         img = Image.open(io.BytesIO(raw), formats=ALLOWED_IMAGE_FORMATS)
     except Image.DecompressionBombError:
-        raise Invalid(f"the image is too large to decode (over {max_pixels:,} pixels)", field=field) from None
+        raise Invalid(f"the image is too large to decode; at most {max_pixels:,} pixels are allowed",
+                      field=field) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise Invalid(f"the file is not an image in an allowed format ({allowed})", field=field) from None
     width, height = img.size
