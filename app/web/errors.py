@@ -6,7 +6,7 @@ request to a page path (`app.web.deps.is_page`) gets
 - not signed in (401): a redirect to the sign-in page that comes back afterwards;
 - a failed form POST (409 wrong state, 422 bad value, 403, 404): a redirect back to the page the form
   was on, with the reason as a flash message; the request's transaction has been rolled back;
-- a failed GET: an error page with the status code and the reason.
+- a failed GET: an error page with the API's status code and the reason.
 Every other request is answered by the API's handler, unchanged.
 """
 
@@ -16,14 +16,10 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from starlette.responses import Response
 
-from generation.errors import GenerationError
-from matching.errors import MatchingError
-
-from app.errors import AppError, Unauthenticated
+from app.errors import Unauthenticated
 from app.web.deps import is_page
 from app.web.i18n import DEFAULT_LANGUAGE, catalogue
 from app.web.rendering import redirect, render
@@ -41,43 +37,39 @@ def _back(request: Request) -> str:
     return "/"
 
 
-def _status(exc: Exception) -> int:
-    if isinstance(exc, AppError):
-        return exc.status_code
-    return 422  # domain errors (GenerationError, MatchingError) and invalid forms
-
-
 def _reason(exc: Exception) -> str:
     if isinstance(exc, RequestValidationError):
         return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}" for e in exc.errors())
     return str(exc)
 
 
-def page_error(request: Request, exc: Exception) -> Response:
-    """The page answer to `exc` raised while serving a page."""
+def page_error(request: Request, exc: Exception, status_code: int) -> Response:
+    """The page answer to `exc`, raised while serving a page, that the API answers with `status_code`."""
     if isinstance(exc, Unauthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, "/login" + (f"?next={quote(target)}" if request.method == "GET" else ""))
     if request.method == "POST":
         return redirect(request, _back(request), error="flash.failed", detail=_reason(exc))
-    code = _status(exc)
-    key = f"error.code.{code}"
-    return render(request, "error.html", None, status_code=code, code=code, reason=_reason(exc),
+    key = f"error.code.{status_code}"
+    return render(request, "error.html", None, status_code=status_code, code=status_code, reason=_reason(exc),
                   message_key=key if key in catalogue(DEFAULT_LANGUAGE) else "error.generic")
 
 
 def install_page_error_handlers(app: FastAPI) -> None:
-    """Answer errors on page paths with pages; leave every other path to the handler installed before."""
-    for exc_type in (AppError, GenerationError, MatchingError, RequestValidationError):
-        api_handler: Handler | None = app.exception_handlers.get(exc_type)
+    """Answer errors on page paths with pages; leave every other path to the handler installed before.
 
-        async def handler(request: Request, exc: Exception, api_handler: Handler | None = api_handler) -> Response:
-            if is_page(request.url.path):
-                return page_error(request, exc)
-            if api_handler is None:  # FastAPI's own default for validation errors
-                assert isinstance(exc, RequestValidationError)
-                return await request_validation_exception_handler(request, exc)
+    Every exception class with a handler at this point is wrapped (HTTP errors, request validation, the
+    API's application, domain and model errors); the API's handler still decides the status code."""
+    handlers: dict[type[Exception], Handler] = {
+        k: v for k, v in app.exception_handlers.items()
+        if isinstance(k, type) and issubclass(k, Exception) and not issubclass(k, WebSocketRequestValidationError)}
+    for exc_type, api_handler in handlers.items():
+
+        async def handler(request: Request, exc: Exception, api_handler: Handler = api_handler) -> Response:
             result = api_handler(request, exc)
-            return await result if isinstance(result, Awaitable) else result
+            response = await result if isinstance(result, Awaitable) else result
+            if not is_page(request.url.path):
+                return response
+            return page_error(request, exc, response.status_code)
 
         app.add_exception_handler(exc_type, handler)

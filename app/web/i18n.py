@@ -75,7 +75,7 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
 
 @dataclass(frozen=True)
 class Translator:
-    """Messages and taxonomy names in one language; `t("key", n=3)` formats a catalogue entry."""
+    """Messages and taxonomy names in one language; `t("common.pieces", n=3)` formats a catalogue entry."""
 
     lang: str
     taxonomy: Taxonomy

@@ -1,0 +1,258 @@
+"""The web pages through FastAPI's test client: sign-in, roles, CSRF, languages, and each role's
+flow from generating a design to the factory shipping it, with bad input along the way."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.api.main import create_app
+from app.db import transaction
+from app.errors import Invalid
+from app.models import Design, FactoryOrder, PreOrder, User
+from app.services import accounts, production, trends
+from app.settings import Settings
+from app.web.rendering import parse_money
+from generation.trends.synthetic import make_trend_sample
+from matching.factories.registry import Factory
+
+PASSWORD = "correct horse battery"
+MILL = dict(country="CN", region="Zhejiang", categories=("socks",), materials=("cotton",), processes=("knitting",),
+            moq=100, capacity=5_000, lead_time_days=10, quality=0.8)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    home = tmp_path_factory.mktemp("web")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRENDLOOM_IMAGE_BACKEND", "flat")  # the procedural sketch: the pages, not the model, are tested
+        app = create_app(Settings(home=home, decide_every_s=0))
+    with TestClient(app):
+        ws = app.state.workspace
+        with transaction(ws.sessions) as s:
+            trends.ingest_frame(s, make_trend_sample(ws.taxonomy, weeks=104).frame, ws.taxonomy, source="t")
+            # S1 is the cheaper mill, so the allocation offers the order to S1
+            production.import_factories(s, [Factory("S1", "Sock mill one", price_index=0.9, **MILL),
+                                            Factory("S2", "Sock mill two", price_index=1.2, **MILL)])
+            for login, role, extra in (("merch", "merchandiser", {}), ("buyer", "buyer", {}),
+                                       ("buyer2", "buyer", {}), ("linguist", "buyer", {}), ("mill1", "factory", {"factory_id": "S1"}),
+                                       ("mill2", "factory", {"factory_id": "S2"})):
+                accounts.create_user(s, login, PASSWORD, role, **extra)
+        yield app
+
+
+def browser(site, login=None, lang="en") -> TestClient:
+    """A client with its own cookies, signed in as `login` when given."""
+    c = TestClient(site, headers={"Accept-Language": lang}, follow_redirects=False)
+    if login:
+        r = c.post("/login", data={"login": login, "password": PASSWORD})
+        assert r.status_code == 303, r.text
+    return c
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def post(c: TestClient, page: str, action: str, data: dict | None = None):
+    """Submit a form of `page` (its CSRF token and Referer) and follow the redirect."""
+    token = csrf(c.get(page).text)
+    r = c.post(action, data={"csrf_token": token, **(data or {})}, headers={"Referer": f"http://testserver{page}"})
+    assert r.status_code == 303, r.text
+    return c.get(r.headers["location"])
+
+
+def test_pages_need_a_sign_in_and_come_back_after_it(site):
+    c = browser(site)
+    assert c.get("/").headers["location"] == "/login"
+    r = c.get("/merchandiser/trends?category=socks")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/merchandiser/trends%3Fcategory%3Dsocks"
+    r = c.post("/login", data={"login": "merch", "password": "wrong password", "next": "/merchandiser/trends"})
+    assert r.status_code == 401 and "Wrong login or password" in r.text and 'value="merch"' in r.text
+    r = c.post("/login", data={"login": "merch", "password": PASSWORD, "next": "/merchandiser/trends"})
+    assert r.status_code == 303 and r.headers["location"] == "/merchandiser/trends"
+    assert c.get("/").headers["location"] == "/merchandiser"
+    r = browser(site).post("/login", data={"login": "buyer", "password": PASSWORD, "next": "//evil.example/x"})
+    assert r.headers["location"] == "/shop"  # only paths on this site
+
+
+def test_each_role_sees_only_its_own_pages(site):
+    buyer, factory = browser(site, "buyer"), browser(site, "mill1")
+    for c, path in ((buyer, "/merchandiser"), (buyer, "/factory"), (factory, "/shop"), (factory, "/merchandiser/trends")):
+        r = c.get(path)
+        assert r.status_code == 403 and "may not open this page" in r.text, path
+    r = buyer.get("/shop/designs/999999")
+    assert r.status_code == 404 and "does not exist" in r.text and "design 999999 not found" in r.text
+    r = buyer.get("/shop/nothing-here")
+    assert r.status_code == 404 and "<html" in r.text
+    assert buyer.get("/api/v1/designs/999999").json() == {"detail": "design 999999 not found"}  # the API keeps JSON
+    r = buyer.post("/merchandiser/decide", data={"csrf_token": csrf(buyer.get("/shop").text)})
+    assert r.status_code == 303 and "trendloom_flash" in r.headers["set-cookie"]
+
+
+def test_forms_without_the_csrf_token_are_refused(site):
+    c = browser(site, "merch")
+    r = c.post("/merchandiser/generate", data={"n": 1}, headers={"Referer": "http://testserver/merchandiser/generate"})
+    assert r.status_code == 303 and r.headers["location"] == "/merchandiser/generate"
+    page = c.get(r.headers["location"]).text
+    assert "CSRF" in page and 'class="flash error"' in page
+    with site.state.workspace.sessions() as s:
+        assert s.scalars(select(Design)).all() == []
+    r = c.post("/logout", data={"csrf_token": "forged"})
+    assert c.get("/merchandiser").status_code == 200  # still signed in
+
+
+def test_the_language_follows_the_browser_until_the_user_picks_one(site):
+    c = browser(site, "linguist", lang="zh-CN,zh;q=0.9,en;q=0.5")
+    page = c.get("/shop").text
+    assert '<html lang="zh-Hans">' in page and "虚拟商品" in page and "袜子" in page
+    page = post(c, "/shop", "/language", {"lang": "en", "next": "/shop?category=socks"}).text
+    assert '<html lang="en">' in page and "Virtual items" in page and 'value="socks" selected' in page
+    with site.state.workspace.sessions() as s:
+        assert s.scalar(select(User.language).where(User.login == "linguist")) == "en"
+    post(c, "/shop", "/language", {"lang": "zh-CN"})
+    # a new browser of the same user starts in the language the user picked
+    other = browser(site, lang="en")
+    r = other.post("/login", data={"login": "linguist", "password": PASSWORD})
+    assert "trendloom_lang=zh-CN" in r.headers["set-cookie"]
+    assert "虚拟商品" in other.get("/shop").text
+    assert browser(site, lang="fr").get("/login").text.count("Sign in") >= 2  # English by default
+
+
+def test_the_trend_report_draws_the_top_movers(site):
+    c = browser(site, "merch")
+    page = c.get("/merchandiser/trends").text
+    assert page.count('<figure class="chart">') == 6 and page.count('class="band ') == 6
+    assert "forecast for the next 26 weeks" in page
+    page = c.get("/merchandiser/trends?category=socks", headers={"Accept-Language": "zh-CN"}).text
+    assert "袜子" in page and "未来 26 周预测" in page
+    r = c.get("/merchandiser/trends?category=spaceship")
+    assert r.status_code == 422 and "unknown category" in r.text
+
+
+def test_generate_edit_publish_preorder_match_and_produce(site):
+    ws = site.state.workspace
+    merch, buyer, other_buyer = browser(site, "merch"), browser(site, "buyer"), browser(site, "buyer2")
+    mill1, mill2 = browser(site, "mill1"), browser(site, "mill2")
+
+    page = post(merch, "/merchandiser/generate", "/merchandiser/generate",
+                {"n": 1, "category": "socks", "color": "navy", "material": "cotton", "seed": 3}).text
+    assert "Generated 1 draft designs" in page
+    did = int(re.search(r'data-design="(\d+)"', page).group(1))
+    review = f"/merchandiser/designs/{did}"
+    assert buyer.get(f"/web/images/{did}/0").status_code == 404  # drafts are the merchandiser's
+    assert merch.get(f"/web/images/{did}/0").headers["content-type"] == "image/png"
+
+    page = post(merch, review, f"{review}/edit", {"name": "Cloud Walk Socks", "description": "Soft.",
+                                                  "price": ["12.00", "13.00", "9.50"]}).text
+    assert "a larger quantity may not cost more" in page and "Cloud Walk Socks" not in page
+    page = post(merch, review, f"{review}/edit", {"name": "Cloud Walk Socks", "description": "Soft.",
+                                                  "price": ["12.00", "10.50", "9.5"]}).text
+    assert "Changes saved" in page and "Cloud Walk Socks" in page and "10.50" in page
+    page = post(merch, review, f"{review}/publish").text
+    assert "Published" in page and "under test" in page and 'id="edit"' not in page
+    assert "Changes saved" not in merch.get(review).text  # a flash is shown once
+
+    assert f'data-design="{did}"' in buyer.get("/shop").text
+    assert f'data-design="{did}"' in buyer.get("/shop", params={"q": "cloud walk socks", "category": "socks"}).text
+    assert f'data-design="{did}"' not in buyer.get("/shop", params={"max_price": "11.99"}).text
+    detail = buyer.get(f"/shop/designs/{did}").text
+    assert "12.00" in detail and "0 of 100 pcs committed" in detail
+    page = post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/favourite").text
+    assert "Added to your favourites" in page
+    page = post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/preorder",
+                {"quantity": 1, "idempotency_key": "k0"}).text
+    assert "below this design&#39;s minimum order" in page
+
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', detail).group(1)
+    for _ in range(2):  # a double submit of the same form places one pre-order
+        r = buyer.post(f"/shop/designs/{did}/preorder", data={"csrf_token": csrf(detail), "quantity": 40,
+                                                              "idempotency_key": key})
+        assert r.status_code == 303
+    mine = buyer.get("/shop/preorders").text
+    assert "already placed" in mine and mine.count("data-preorder=") == 1
+    (pid,) = re.findall(r'data-preorder="(\d+)"', mine)
+    r = other_buyer.post(f"/shop/preorders/{pid}/cancel", data={"csrf_token": csrf(other_buyer.get("/shop").text)},
+                         headers={"Referer": "http://testserver/shop/preorders"})
+    assert "not found" in other_buyer.get(r.headers["location"]).text  # another buyer's pre-order
+    page = post(buyer, "/shop/preorders", f"/shop/preorders/{pid}/cancel").text
+    assert "Pre-order cancelled" in page and "cancelled" in page
+
+    page = post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/preorder",
+                {"quantity": 100, "idempotency_key": "k1"}).text
+    assert "Pre-order placed for 100 pcs" in page and "confirmed" in page  # the threshold is reached: won
+    assert "Pre-orders are closed" in buyer.get(f"/shop/designs/{did}").text
+
+    page = post(merch, "/merchandiser", "/merchandiser/match").text
+    assert "Offered 1 orders to factories" in page
+    with ws.sessions() as s:
+        order = s.scalars(select(FactoryOrder).where(FactoryOrder.design_id == did)).one()
+    assert order.factory_id == "S1" and order.quantity == 100
+    assert f'data-order="{order.id}"' not in mill2.get("/factory").text
+    page = post(mill2, "/factory", f"/factory/orders/{order.id}/accept").text
+    assert "not found" in page  # another factory's order
+    inbox = mill1.get("/factory").text
+    assert f'data-order="{order.id}"' in inbox and "Cloud Walk Socks" in inbox and "knitting" in inbox
+    assert mill1.get(f"/web/images/{did}/0").status_code == 200
+    page = post(mill1, "/factory", f"/factory/orders/{order.id}/accept").text
+    assert "Order accepted" in page
+    page = post(mill1, "/factory", f"/factory/orders/{order.id}/status", {"status": "in_production"}).text
+    assert "Production status updated" in page and "Pieces shipped" in page
+    page = post(mill1, "/factory", f"/factory/orders/{order.id}/status",
+                {"status": "shipped", "shipped_quantity": 101}).text
+    assert "shipped_quantity must be between 1 and the ordered 100 pcs" in page
+    post(mill1, "/factory", f"/factory/orders/{order.id}/status", {"status": "shipped", "shipped_quantity": 98})
+    with ws.sessions() as s:
+        assert s.get(FactoryOrder, order.id).shipped_quantity == 98 and s.get(Design, did).status == "shipped"
+        assert [p.status for p in s.scalars(select(PreOrder).where(PreOrder.design_id == did))] == ["cancelled", "confirmed"]
+
+    page = post(mill1, "/factory/capacity", "/factory/capacity", {"capacity": 50}).text
+    assert "capacity must be at least 100 pcs" in page
+    page = post(mill1, "/factory/capacity", "/factory/capacity", {"capacity": 7000}).text
+    assert "Capacity saved" in page and "7000 pcs" in page
+
+
+def test_a_declined_order_goes_to_the_next_factory(site):
+    ws = site.state.workspace
+    merch, buyer, mill1, mill2 = (browser(site, u) for u in ("merch", "buyer", "mill1", "mill2"))
+    page = post(merch, "/merchandiser/generate", "/merchandiser/generate",
+                {"n": 1, "category": "socks", "color": "black", "material": "cotton", "seed": 11}).text
+    did = int(re.search(r'data-design="(\d+)"', page).group(1))
+    post(merch, f"/merchandiser/designs/{did}", f"/merchandiser/designs/{did}/publish")
+    post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/preorder", {"quantity": 100, "idempotency_key": "d1"})
+    post(merch, "/merchandiser", "/merchandiser/match")
+    with ws.sessions() as s:
+        (order,) = s.scalars(select(FactoryOrder).where(FactoryOrder.design_id == did)).all()
+    r = mill1.post(f"/factory/orders/{order.id}/decline", data={"csrf_token": csrf(mill1.get("/factory").text)})
+    assert r.status_code == 303  # no reason: refused, back to the inbox with the message
+    page = post(mill1, "/factory", f"/factory/orders/{order.id}/decline", {"reason": "Knitting line is full"}).text
+    assert "Order declined" in page and "Declined: Knitting line is full" in page
+    assert "Sock mill two" in mill2.get("/factory").text and f'data-design' not in mill2.get("/factory").text
+    with ws.sessions() as s:
+        again = s.scalars(select(FactoryOrder).where(FactoryOrder.design_id == did, FactoryOrder.status == "offered")).one()
+    assert again.factory_id == "S2" and f'data-order="{again.id}"' in mill2.get("/factory").text
+
+
+def test_the_dashboard_shows_designs_under_test_in_both_languages(site):
+    merch = browser(site, "merch")
+    page = post(merch, "/merchandiser/generate", "/merchandiser/generate", {"n": 1, "category": "socks", "color": "white", "material": "cotton", "seed": 21}).text
+    assert "Generated 1 draft designs" in page, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', page)
+    with site.state.workspace.sessions() as s:
+        draft = s.scalars(select(Design).where(Design.status == "draft")).first()
+    post(merch, f"/merchandiser/designs/{draft.id}", f"/merchandiser/designs/{draft.id}/publish")
+    page = merch.get("/merchandiser").text
+    assert f'data-design="{draft.id}"' in page and "P(reach)" in page and "0 of 100 pcs committed" in page
+    page = merch.get("/merchandiser", headers={"Accept-Language": "zh-CN"}).text
+    assert "测款中的设计" in page and "已预订 0 / 100 件" in page
+
+
+@pytest.mark.parametrize(("text", "cents"), [("12", 1200), ("12.5", 1250), ("0.01", 1), (" 7.05 ", 705)])
+def test_prices_typed_in_forms(text, cents):
+    assert parse_money(text, "price") == cents
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.005", "-3", "0", "NaN", "Infinity", "1e12", "12,50"])
+def test_bad_prices_typed_in_forms(text):
+    with pytest.raises(Invalid):
+        parse_money(text, "price")
