@@ -18,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from generation.concepts.composer import Pins
-from generation.errors import GenerationError
-from generation.errors import TrendDataError
+from generation.concepts.spec import DesignSpec
+from generation.errors import GenerationError, TaxonomyError, TrendDataError
 from generation.trends.chart import plot_movers, top_movers
 from generation.trends.cooccur import post_pairs, series_pairs
 from generation.trends.forecast import Forecast, forecast_frame
@@ -50,10 +50,12 @@ trends_cli = typer.Typer(help="Import trend data and see what is rising.", no_ar
 designs_cli = typer.Typer(help="Generate, list and publish designs.", no_args_is_help=True)
 factories_cli = typer.Typer(help="Import and list the factory registry.", no_args_is_help=True)
 users_cli = typer.Typer(help="Accounts: merchandisers, buyers, factories and admins.", no_args_is_help=True)
+images_cli = typer.Typer(help="Draw product images with the configured image backend.", no_args_is_help=True)
 cli.add_typer(trends_cli, name="trends")
 cli.add_typer(designs_cli, name="designs")
 cli.add_typer(factories_cli, name="factories")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(images_cli, name="images")
 console = Console()
 
 
@@ -255,6 +257,30 @@ def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, categ
                                    on_progress=lambda i: bar.update(task, completed=i))
         ids = [d.id for d in made]
     console.print(f"generated {len(ids)} draft designs: {ids}")
+
+
+@images_cli.command("generate")
+def images_generate(spec: Annotated[Path, typer.Option(help="JSON with at least category, color, pattern, material")],
+                    out: Annotated[Path, typer.Option(help="folder for the PNGs")],
+                    n: Annotated[int, typer.Option(min=1, max=64)] = 4, seed: int = 0) -> None:
+    """Write N images of one spec (TRENDLOOM_IMAGE_BACKEND picks the model; same seed, same images)."""
+    try:
+        data = json.loads(spec.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        console.print(f"[red]error:[/red] cannot read spec {spec}: {exc}")
+        raise typer.Exit(1) from None
+    with workspace() as ws:
+        if not isinstance(data, dict) or "pattern" not in data:
+            raise TaxonomyError(f"{spec}: a JSON object with category, color, pattern and material is required")
+        design = DesignSpec.from_dict(data).validate(ws.taxonomy)
+        out.mkdir(parents=True, exist_ok=True)
+        with progress() as bar:
+            task = bar.add_task(f"drawing with {ws.images.name}", total=None)
+            images = ws.images.generate(design, n=n, seed=seed)
+            bar.update(task, total=1, completed=1)
+        for k, image in enumerate(images):
+            image.save(out / f"{design.category}-{seed}-{k}.png")
+    console.print(f"wrote {len(images)} images of '{design.text()}' to {out}")
 
 
 @designs_cli.command("publish")

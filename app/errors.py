@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from generation.errors import GenerationError
+from generation.errors import GenerationError, ImageModelError
 from matching.errors import MatchingError
 
 
@@ -61,6 +61,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
+    async def model_error(_: Request, exc: Exception) -> JSONResponse:
+        # the server's own model files are missing or broken: not the caller's fault, so 503
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
     app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(ImageModelError, model_error)
     app.add_exception_handler(GenerationError, domain_error)
     app.add_exception_handler(MatchingError, domain_error)

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SHIPPED_IMAGE_MODEL = Path(__file__).resolve().parent.parent / "weights" / "trendloom-flat-32"
+
 
 class Settings(BaseSettings):
     """Read from the environment (prefix `TRENDLOOM_`; `DATABASE_URL` also works unprefixed)."""
@@ -21,7 +23,15 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default SQLite (WAL) at HOME/trendloom.db",
     )
     taxonomy_path: Path | None = Field(default=None, description="taxonomy JSON; default the shipped one")
-    image_size: int = Field(default=256, ge=32, le=1024)
+    image_size: int = Field(default=256, ge=32, le=1024, description="pixels of stored design images")
+    image_backend: Literal["trendloom", "diffusers", "flat"] = Field(
+        default="trendloom", description="trendloom = the shipped diffusion model; diffusers = any diffusers "
+        "text-to-image pipeline at IMAGE_MODEL; flat = the procedural flat sketch only")
+    image_model: str | None = Field(default=None, description="model folder (or hub id for diffusers); "
+                                    "default the shipped weights/trendloom-flat-32")
+    image_steps: int | None = Field(default=None, ge=1, le=200, description="sampling steps; default the model's")
+    image_guidance: float | None = Field(default=None, ge=0, le=30, description="classifier-free guidance scale")
+    image_scheduler: str | None = Field(default=None, description="dpm-solver, ddim or euler (shipped model)")
     test_window_days: int = Field(default=14, ge=1, description="days a published design is tested at most")
     test_impressions: int = Field(default=1000, ge=10, description="impressions a design is tested with at most")
     split_cost_cents: int = Field(default=5_000, ge=0, description="fixed cost per extra factory in an allocation")
@@ -45,6 +55,10 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'trendloom.db').resolve()}"
+
+    @property
+    def image_model_path(self) -> str:
+        return self.image_model or str(SHIPPED_IMAGE_MODEL)
 
     @property
     def images_dir(self) -> Path:

@@ -14,9 +14,11 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from generation.concepts.spec import DesignSpec
 from generation.images.base import FlatSketchGenerator, ImageGenerator
 from generation.taxonomy import Taxonomy, load_taxonomy
 from matching.embeddings import TextEmbedder
@@ -38,13 +40,57 @@ def _load_embedder(path: str) -> TextEmbedder:
     return TextEmbedder.from_pretrained(path or None)
 
 
+def load_image_backend(settings: Settings, taxonomy: Taxonomy) -> ImageGenerator:
+    """The image backend the settings select; raises ImageModelError (with the file) if it cannot load.
+
+    torch and diffusers are imported here, not at module level, so commands that draw nothing stay quick.
+    """
+    from generation.images.diffusion import TrendloomDiffusion
+    from generation.images.pipeline import DiffusersText2Image
+
+    sampling = {"steps": settings.image_steps, "guidance_scale": settings.image_guidance}
+    if settings.image_backend == "flat":
+        return FlatSketchGenerator(taxonomy, size=settings.image_size)
+    if settings.image_backend == "diffusers":
+        return DiffusersText2Image.from_pretrained(settings.image_model_path, size=None, steps=settings.image_steps or 25,
+                                                   guidance_scale=5.0 if settings.image_guidance is None
+                                                   else settings.image_guidance)
+    emb = _load_embedder(str(settings.embedder_path or ""))
+    return TrendloomDiffusion.from_pretrained(settings.image_model_path, embed=emb.encode, embedder_name=emb.name,
+                                              scheduler=settings.image_scheduler, output_size=settings.image_size,
+                                              **sampling)
+
+
+class LazyImages:
+    """The configured image backend, loaded on first use (a CLI `status` never loads a model)."""
+
+    def __init__(self, settings: Settings, taxonomy: Taxonomy) -> None:
+        self.settings, self.taxonomy = settings, taxonomy
+        self._backend: ImageGenerator | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.settings.image_backend
+
+    @property
+    def backend(self) -> ImageGenerator:
+        with self._lock:
+            if self._backend is None:
+                self._backend = load_image_backend(self.settings, self.taxonomy)
+            return self._backend
+
+    def generate(self, spec: DesignSpec, *, n: int = 1, seed: int = 0) -> list[Image.Image]:
+        return self.backend.generate(spec, n=n, seed=seed)
+
+
 @dataclass
 class Workspace:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     taxonomy: Taxonomy
-    images: ImageGenerator
+    images: LazyImages
     index_lock: threading.RLock = field(default_factory=threading.RLock)
     _embedder: TextEmbedder | None = None
     _design_index: VectorIndex | None = None
@@ -59,8 +105,7 @@ class Workspace:
         engine = make_engine(settings.db_url)
         migrate(engine)
         taxonomy = load_taxonomy(settings.taxonomy_path)
-        return cls(settings, engine, session_factory(engine), taxonomy,
-                   FlatSketchGenerator(taxonomy, size=settings.image_size))
+        return cls(settings, engine, session_factory(engine), taxonomy, LazyImages(settings, taxonomy))
 
     @property
     def embedder(self) -> TextEmbedder:

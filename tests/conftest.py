@@ -3,6 +3,8 @@ import os
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The flat sketch is the fast image backend; tests of the shipped diffusion model select it themselves.
+os.environ.setdefault("TRENDLOOM_IMAGE_BACKEND", "flat")
 
 
 @pytest.fixture

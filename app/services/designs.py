@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from generation.concepts.composer import ConceptComposer, Pins
 from generation.concepts.spec import DesignSpec, PriceTier
 from generation.images.base import ImageGenerator
+from generation.images.flat import render_flat
 from generation.taxonomy import Taxonomy
 from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
@@ -22,6 +23,8 @@ from app.errors import Conflict, Invalid, NotFound
 from app.models import Design
 from app.services import production, trends
 from app.workspace import Workspace
+
+SKETCH_SIZE = 256  # pixels of the stored flat sketch
 
 
 def spec_of(design: Design) -> DesignSpec:
@@ -45,7 +48,11 @@ def list_designs(session: Session, *, status: str | None = None, limit: int = 20
 def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, images_dir: Path, *, n: int,
              cost_share: float, pins: Pins = Pins(), seed: int = 0,
              on_progress: Callable[[int], None] | None = None) -> list[Design]:
-    """Compose `n` draft designs that some factory can make, and render an image for each."""
+    """Compose `n` draft designs that some factory can make, with their images.
+
+    `images[0]` is the configured backend's picture; unless that backend is the flat sketch itself,
+    the flat technical sketch (what a factory works from) is stored after it.
+    """
     signals = [sig for _, sig in trends.signals(session)]
     if not signals:
         raise Conflict("no trend signals yet: import trend data first (trendloom trends ingest FILE)")
@@ -66,8 +73,11 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
         design = Design(name=spec.name, category=spec.category, spec=spec.to_dict(), status="draft", images=[])
         session.add(design)
         session.flush()  # assigns the id used in the file name
+        pictures = images.generate(spec, n=1, seed=seed + i)
+        if images.name != "flat":  # the factory's technical drawing always comes last
+            pictures.append(render_flat(spec, taxonomy, size=SKETCH_SIZE))
         paths = []
-        for k, image in enumerate(images.generate(spec, n=1, seed=seed + i)):
+        for k, image in enumerate(pictures):
             path = images_dir / f"design-{design.id}-{k}.png"
             image.save(path)
             paths.append(path.name)
