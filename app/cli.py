@@ -440,7 +440,13 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     console.rule("status")
     status(as_json=False)
     if not no_serve:
-        console.rule(f"serving on http://{host}:{port}/docs")
+        base = f"http://{host}:{port}"
+        console.rule(f"serving on {base}")
+        console.print(f"web pages: sign in at [bold]{base}/login[/bold] with an account from step 7 "
+                      "(English / 中文 at the top of every page)")
+        for who, path in (("merchandiser console", "/merchandiser"), ("buyer storefront", "/shop"),
+                          ("factory portal", "/factory"), ("API (OpenAPI)", "/docs")):
+            console.print(f"  {who:<21} {base}{path}")
         serve(host=host, port=port)
 
 
