@@ -29,9 +29,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def api_server(home: Path, *, env: dict[str, str] | None = None, startup_timeout_s: float = 180) -> Iterator[str]:
-    """Start `trendloom`'s API for workspace `home`; yield its base URL; stop it (SIGTERM) afterwards."""
+def spawn_api(home: Path, *, env: dict[str, str] | None = None,
+              startup_timeout_s: float = 180) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `trendloom`'s API for workspace `home` and wait until it answers /healthz; returns the
+    process (the caller stops it, e.g. with SIGKILL to test crash safety) and its base URL."""
     port = free_port()
     full_env = {**os.environ, "TRENDLOOM_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.api.main:create_app", "--factory",
@@ -44,12 +45,23 @@ def api_server(home: Path, *, env: dict[str, str] | None = None, startup_timeout
                 raise RuntimeError(f"the API server exited with code {proc.returncode} during start-up")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
+                    return proc, url
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the API server did not answer /healthz within {startup_timeout_s} s")
             time.sleep(0.3)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+@contextmanager
+def api_server(home: Path, *, env: dict[str, str] | None = None, startup_timeout_s: float = 180) -> Iterator[str]:
+    """Start `trendloom`'s API for workspace `home`; yield its base URL; stop it (SIGTERM) afterwards."""
+    proc, url = spawn_api(home, env=env, startup_timeout_s=startup_timeout_s)
+    try:
         yield url
     finally:
         if proc.poll() is None:

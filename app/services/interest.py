@@ -88,10 +88,15 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
         raise Invalid(f"quantity {quantity} is below this design's minimum order of {spec.moq} pcs", field="quantity")
     if quantity > max_quantity:
         raise Invalid(f"quantity {quantity} is above the {max_quantity} pcs limit per pre-order", field="quantity")
-    session.execute(update(Design).where(Design.id == design_id).values(
+    # The book is checked again in the UPDATE itself: concurrent requests that all read it open above
+    # must not slip in after another one closed it (the row lock orders them; the WHERE re-checks).
+    moved = session.execute(update(Design).where(
+        Design.id == design_id, Design.status.in_(("published", "won")), Design.book_closed_at.is_(None)).values(
         committed=Design.committed + quantity, pieces_ordered=Design.pieces_ordered + quantity,
         pre_order_count=Design.pre_order_count + 1))
     session.refresh(design)
+    if moved.rowcount != 1:
+        raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
     order = PreOrder(buyer_id=buyer_id, design_id=design_id, quantity=quantity,
                      unit_price_cents=spec.unit_price_cents(design.committed), idempotency_key=idempotency_key,
                      status="active", created_at=now)
