@@ -167,7 +167,7 @@ SMALL_CAPACITY: tuple[int, int] = (2_000, 20_000)
 ANCHORS_PER_CATEGORY = 3  # fast small-batch factories guaranteed for every category
 
 
-def make_factory_registry(n: int = 240, *, seed: int = 0) -> list[Factory]:
+def make_factory_registry(n: int = 240, *, seed: int = 0, unique_names: bool = True) -> list[Factory]:
     """`n` invented factories in real industrial belts, the same ones for the same `seed`.
 
     First, for every category, three small-batch factories (MOQ <= 300, lead time <= 21 days) that
@@ -175,6 +175,8 @@ def make_factory_registry(n: int = 240, *, seed: int = 0) -> list[Factory]:
     the belts in proportion to their weight. The list is shuffled and numbered F0001, F0002, ...
     The category guarantee holds from n = 45 (15 categories x 3) up, every belt is present from
     n = 76 up; a smaller n gets the first anchors only. `n < 1` raises ValueError.
+    `unique_names=False` skips the search for an unused company name (it grows with n; registries of
+    tens of thousands for benchmarks) and names each factory after its belt and trade only.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1 factory, got {n}")
@@ -187,7 +189,7 @@ def make_factory_registry(n: int = 240, *, seed: int = 0) -> list[Factory]:
     plan = plan[:n]
     for belt, count in zip(BELTS, _quotas([b.weight for b in BELTS], n - len(plan))):
         plan += [(belt, None)] * count
-    names: set[str] = set()
+    names: set[str] | None = set() if unique_names else None
     built = [_make_factory(belt, rng, names, anchor) for belt, anchor in plan]
     order = rng.permutation(len(built))
     return [replace(built[j], factory_id=f"F{i + 1:04d}") for i, j in enumerate(order)]
@@ -205,9 +207,10 @@ def _quotas(weights: list[int], total: int) -> list[int]:
     return counts
 
 
-def _make_factory(belt: Belt, rng: np.random.Generator, names: set[str],
+def _make_factory(belt: Belt, rng: np.random.Generator, names: set[str] | None,
                   anchor: str | None) -> Factory:
-    """One factory of `belt`; an `anchor` factory is small-batch, fast, and makes `anchor`."""
+    """One factory of `belt`; an `anchor` factory is small-batch, fast, and makes `anchor`.
+    `names` holds the names taken so far; None: names need not be unique."""
     small = anchor is not None or bool(rng.random() < belt.small_share)
     offered = list(belt.products)
     n_cats = min(len(offered), int(rng.choice([1, 2, 3, 4], p=[0.35, 0.35, 0.2, 0.1])))
@@ -247,7 +250,9 @@ def _make_factory(belt: Belt, rng: np.random.Generator, names: set[str],
     workers = max(8, round(capacity / CATEGORY_PROFILES[first].output_per_worker * rng.uniform(0.8, 1.25)))
 
     return Factory(
-        factory_id="", name=_company_name(belt, first, rng, names), country=belt.country,
+        factory_id="", country=belt.country,
+        name=(_company_name(belt, first, rng, names) if names is not None
+              else f"{belt.city} {CATEGORY_PROFILES[first].trades[0]} Co., Ltd."),
         region=belt.region, city=belt.city, categories=categories, materials=tuple(sorted(materials)),
         processes=tuple(sorted(processes)), moq=moq, capacity=capacity, lead_time_days=int(lead),
         quality=round(float(quality), 2), price_index=round(float(price), 2), small_batch=moq <= 300,
