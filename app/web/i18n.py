@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from generation.taxonomy import Taxonomy
 from generation.trends.rising import TrendSignal
@@ -97,6 +99,18 @@ class Translator:
         """An attribute's display name (colour, material, pattern, silhouette, detail)."""
         a = self.taxonomy.attribute(kind, slug)
         return (a.zh or _words(a.name)) if self.lang == "zh-CN" else _words(a.name)
+
+    def spec_title(self, spec: Mapping[str, Any]) -> str:
+        """A design's attributes in this language (colour, pattern, material, silhouette, category), e.g.
+        "薰衣草紫 有机棉 方形 抱枕套": shown beside the design's own name, which is written in English."""
+        words = [self.attribute("color", spec["color"])]
+        if spec.get("pattern", "solid") != "solid":
+            words.append(self.attribute("pattern", spec["pattern"]))
+        words.append(self.attribute("material", spec["material"]))
+        if spec.get("silhouette"):
+            words.append(self.attribute("silhouette", spec["silhouette"]))
+        words.append(self.category(spec["category"]))
+        return " ".join(words)
 
     def process(self, slug: str) -> str:
         """A production process's name; one the catalogue does not know (a custom taxonomy's) shows its slug."""

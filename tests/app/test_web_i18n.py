@@ -137,3 +137,11 @@ def test_the_users_pick_beats_the_browser_and_english_is_the_default():
     assert negotiate("zh-CN", "en") == "zh-CN"
     assert negotiate(None, "zh") == "zh-CN"
     assert negotiate("xx", "fr") == "en"
+
+
+def test_a_designs_attributes_are_named_in_chinese():
+    t = Translator("zh-CN", load_taxonomy())
+    spec = {"category": "cushion-cover", "color": "lavender", "material": "organic-cotton", "pattern": "solid",
+            "silhouette": "square"}
+    assert t.spec_title(spec) == "薰衣草紫 有机棉 方形 抱枕套"
+    assert t.spec_title({**spec, "pattern": "stripe", "silhouette": None}) == "薰衣草紫 条纹 有机棉 抱枕套"

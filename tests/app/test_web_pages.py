@@ -244,7 +244,7 @@ def test_the_dashboard_shows_designs_under_test_in_both_languages(site):
     page = merch.get("/merchandiser").text
     assert f'data-design="{draft.id}"' in page and "P(reach)" in page and "0 of 100 pcs committed" in page
     page = merch.get("/merchandiser", headers={"Accept-Language": "zh-CN"}).text
-    assert "测款中的设计" in page and "已预订 0 / 100 件" in page
+    assert "测款中的设计" in page and "已预订 0 / 100 件" in page and "白色" in page and "袜子" in page
 
 
 @pytest.mark.parametrize(("text", "cents"), [("12", 1200), ("12.5", 1250), ("0.01", 1), (" 7.05 ", 705)])
