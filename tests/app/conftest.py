@@ -1,6 +1,14 @@
-"""Signed-in API clients for the app tests, and a cheap password hash so creating users stays fast."""
+"""Fixtures shared by the app tests: signed-in API clients, a cheap password hash so creating users stays
+fast, and a throwaway PostgreSQL server."""
 
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -82,3 +90,35 @@ class Clients:
 def clients_of():
     """`clients_of(app)`: signed-in clients of an app whose lifespan has started (see `Clients`)."""
     return Clients
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not bins:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing: .ci/run installs Debian's 'postgresql' package")
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
+    bindir = Path(bins[-1]).parent
+    data = Path(tempfile.mkdtemp(prefix="trendloom-pg-"))  # not under pytest's root-only tmp folder
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: use the package's postgres user
+        shutil.chown(data, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "trendloom", "--no-sync")
+    run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-o",
+        f"-h 127.0.0.1 -p {port} -k {data} -F", "start")
+    try:
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "trendloom", "trendloom")
+        yield f"postgresql+psycopg://trendloom@127.0.0.1:{port}/trendloom"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(data, ignore_errors=True)
