@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from generation.concepts.spec import DesignSpec
 from generation.taxonomy import Taxonomy
@@ -16,7 +16,7 @@ from matching.factories.constraints import Candidate, Requirement, candidates
 from matching.factories.registry import Factory
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Design, FactoryOrder, FactoryRow, PreOrder
+from app.models import Design, FactoryOrder, FactoryRow, PreOrder, utcnow
 
 OPEN_ORDER = ("offered", "accepted", "in_production")  # orders that hold factory capacity
 LOADED = ("accepted", "in_production")  # orders a factory has committed to
@@ -168,16 +168,33 @@ def inbox(session: Session, factory_id: str, status: str | None = None) -> list[
 
 
 def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
-    """offered -> accepted, if the factory's committed load stays within its monthly capacity."""
+    """offered -> accepted, if the factory's committed load stays within its monthly capacity.
+
+    Safe under concurrent accepts: the check and the write are one conditional UPDATE, after the
+    factory row is locked (SELECT ... FOR UPDATE on PostgreSQL, so a second accept waits and then
+    sees the first one's load; SQLite runs one writer at a time, so the statement itself is atomic)."""
     order = order_for_factory(session, factory_id, order_id)
     if order.status != "offered":
         raise Conflict(f"order {order_id} is {order.status}; only offered orders can be accepted")
-    factory = get_factory(session, factory_id)
-    load = used_capacity(session, LOADED).get(factory_id, 0)
-    if load + order.quantity > factory.capacity:
-        raise Conflict(f"accepting {order.quantity} pcs would load {factory_id} to {load + order.quantity} "
+    session.execute(select(FactoryRow.id).where(FactoryRow.id == factory_id).with_for_update())
+    other = aliased(FactoryOrder)
+    load = (select(func.coalesce(func.sum(other.quantity), 0))
+            .where(other.factory_id == factory_id, other.status.in_(LOADED)).scalar_subquery())
+    capacity = select(FactoryRow.capacity).where(FactoryRow.id == factory_id).scalar_subquery()
+    moved = session.execute(
+        update(FactoryOrder)
+        .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered", load + FactoryOrder.quantity <= capacity)
+        .values(status="accepted", updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(order)
+    if moved == 0:
+        if order.status != "offered":
+            raise Conflict(f"order {order_id} is {order.status}; only offered orders can be accepted")
+        factory = get_factory(session, factory_id)
+        session.refresh(factory)
+        now = used_capacity(session, LOADED).get(factory_id, 0)
+        raise Conflict(f"accepting {order.quantity} pcs would load {factory_id} to {now + order.quantity} "
                        f"of its {factory.capacity} pcs capacity")
-    order.status = "accepted"
     return order
 
 

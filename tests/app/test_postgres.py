@@ -1,14 +1,5 @@
-"""The same schema and API flow on a real PostgreSQL server (Debian's package, started by the test)."""
+"""The same schema and API flow on a real PostgreSQL server (Debian's package; `pg_url` in conftest.py)."""
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -22,38 +13,6 @@ from app.settings import Settings
 from generation.taxonomy import load_taxonomy
 from generation.trends.io import write_wide_csv
 from generation.trends.synthetic import make_trend_sample
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not bins:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing: .ci/run installs Debian's 'postgresql' package")
-        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
-    bindir = Path(bins[-1]).parent
-    data = Path(tempfile.mkdtemp(prefix="trendloom-pg-"))  # not under pytest's root-only tmp folder
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: use the package's postgres user
-        shutil.chown(data, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
-    run(str(bindir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "trendloom", "--no-sync")
-    run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-o",
-        f"-h 127.0.0.1 -p {port} -k {data} -F", "start")
-    try:
-        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "trendloom", "trendloom")
-        yield f"postgresql+psycopg://trendloom@127.0.0.1:{port}/trendloom"
-    finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def test_migration_matches_models_on_postgres(pg_url):

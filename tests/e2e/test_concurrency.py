@@ -96,8 +96,6 @@ def test_parallel_retries_of_one_key_make_one_preorder(served):
     assert db.execute("SELECT committed FROM designs WHERE id = ?", (design["id"],)).fetchone() == (design["moq"],)
 
 
-@pytest.mark.xfail(reason="production.accept checks the load, then writes: parallel accepts oversell. Issue #6 "
-                          "makes accepts capacity-safe; remove this mark with that change", strict=False)
 def test_parallel_accepts_never_exceed_capacity(served):
     m, url = served
     ws = Workspace.open(Settings(home=m.home))
