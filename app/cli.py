@@ -254,7 +254,7 @@ def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, categ
         made = design_svc.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=n, seed=seed,
                                    cost_share=ws.settings.cost_share,
                                    pins=Pins(category, tuple(pinned), max_price_cents),
-                                   on_progress=lambda i: bar.update(task, completed=i))
+                                   on_progress=lambda i: bar.update(task, completed=i), ws=ws)
         ids = [d.id for d in made]
     console.print(f"generated {len(ids)} draft designs: {ids}")
 

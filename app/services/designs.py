@@ -45,12 +45,25 @@ def list_designs(session: Session, *, status: str | None = None, limit: int = 20
     return list(session.scalars(q))
 
 
+def catalog_similarity(ws: Workspace) -> Callable[[np.ndarray], np.ndarray]:
+    """(n, dim) spec embeddings -> (n,) cosine to the nearest published design (-1 for an empty catalog)."""
+    def nearest(vecs: np.ndarray) -> np.ndarray:
+        index = ws.design_index
+        if len(index) == 0:
+            return np.full(len(vecs), -1.0, dtype=np.float32)
+        with ws.index_lock:
+            scores, _ = index.search(vecs, 1)
+        return scores[:, 0]
+    return nearest
+
+
 def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, images_dir: Path, *, n: int,
              cost_share: float, pins: Pins = Pins(), seed: int = 0,
-             on_progress: Callable[[int], None] | None = None) -> list[Design]:
+             on_progress: Callable[[int], None] | None = None, ws: Workspace | None = None) -> list[Design]:
     """Compose `n` draft designs that some factory can make, with their images.
 
-    `images[0]` is the configured backend's picture; unless that backend is the flat sketch itself,
+    With the workspace `ws`, the batch is chosen for diversity (MMR over spec embeddings) and novelty
+    against the published catalog (the design index). `images[0]` is the configured backend's picture; unless that backend is the flat sketch itself,
     the flat technical sketch (what a factory works from) is stored after it.
     """
     signals = [sig for _, sig in trends.signals(session)]
@@ -65,8 +78,9 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     def makeable(spec: DesignSpec) -> bool:
         return bool(production.capable(registry, taxonomy, spec, cost_share=cost_share))
 
+    diverse = {"embed": ws.embedder.encode, "catalog_similarity": catalog_similarity(ws)} if ws is not None else {}
     specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session)).compose(
-        n, pins=pins, seed=seed, exclude=taken, accept=makeable)
+        n, pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
     images_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for i, spec in enumerate(specs):

@@ -68,7 +68,7 @@ def generate(request: Request, auth: MerchandiserPage, session: SessionDep, ws: 
     pinned = tuple((kind, value) for kind, value in zip(PINNABLE, (color, material, pattern)) if value)
     pins = Pins(category or None, pinned, parse_money(max_price, "max_price") if max_price.strip() else None)
     made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=n, pins=pins, seed=seed,
-                            cost_share=ws.settings.cost_share)
+                            cost_share=ws.settings.cost_share, ws=ws)
     return redirect(request, "/merchandiser/designs?status=draft", ok="flash.generated", n=len(made))
 
 

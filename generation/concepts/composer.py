@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from generation.concepts.diversity import MAX_CATALOG_SIMILARITY, CatalogSimilarity, Embed, select_diverse
 from generation.concepts.pricing import buyer_moq, price_tiers
 from generation.concepts.spec import DesignSpec, Evidence
 from generation.errors import TaxonomyError
@@ -136,13 +137,30 @@ class ConceptComposer:
 
     def compose(self, n: int, *, pins: Pins = Pins(), seed: int = 0, max_tries: int = 50,
                 exclude: Collection[tuple[str, str, str, str]] = (),
-                accept: Callable[[DesignSpec], bool] | None = None) -> list[DesignSpec]:
+                accept: Callable[[DesignSpec], bool] | None = None, embed: Embed | None = None,
+                catalog_similarity: CatalogSimilarity | None = None, pool: int = 3) -> list[DesignSpec]:
         """`n` distinct specs, none repeating a (category, colour, material, pattern) in `exclude`.
 
         `accept`, when given, must approve each spec (the service passes "some factory can make it").
+        With `embed`, `pool * n` candidates are composed and `select_diverse` keeps `n`: novel against
+        the catalog (`catalog_similarity`) and spread out by maximal marginal relevance.
         TaxonomyError if a pin is unknown or not enough distinct acceptable designs fit the pins."""
         if n < 1:
             raise TaxonomyError(f"n must be at least 1, got {n}")
+        if embed is not None:
+            wanted = n * max(1, pool)
+            candidates = self._compose(wanted, pins, seed, max_tries, exclude, accept, minimum=n)
+            specs = select_diverse(candidates, n, embed, catalog_similarity=catalog_similarity)
+            if len(specs) < n:
+                raise TaxonomyError(f"only {len(specs)} of {len(candidates)} candidate designs are novel against "
+                                    f"the catalog (similarity below {MAX_CATALOG_SIMILARITY}); loosen the pins")
+            return specs
+        return self._compose(n, pins, seed, max_tries, exclude, accept, minimum=n)
+
+    def _compose(self, n: int, pins: Pins, seed: int, max_tries: int,
+                 exclude: Collection[tuple[str, str, str, str]], accept: Callable[[DesignSpec], bool] | None,
+                 *, minimum: int) -> list[DesignSpec]:
+        """Up to `n` distinct specs; TaxonomyError if fewer than `minimum` can be found."""
         rng = np.random.default_rng(seed)
         pinned = dict(pins.attributes)
         for kind in pinned:
@@ -202,9 +220,9 @@ class ConceptComposer:
             seen.add(key)
             name, description = describe(spec, self.taxonomy)
             specs.append(DesignSpec(**{**spec.__dict__, "name": name, "description": description}).validate(self.taxonomy))
-        if len(specs) < n:
+        if len(specs) < minimum:
             raise TaxonomyError(
-                f"could only compose {len(specs)} distinct designs out of {n} with pins {pins}"
+                f"could only compose {len(specs)} distinct designs out of {minimum} with pins {pins}"
                 + (" that a factory can make" if accept is not None else "")
                 + "; loosen the pins or raise the price ceiling"
             )

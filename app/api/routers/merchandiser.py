@@ -85,7 +85,7 @@ def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[De
     """Compose drafts from the rising trends and render their images (blocking work: a plain def)."""
     pins = Pins(body.category, tuple(body.attributes.items()), body.max_price_cents)
     made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins,
-                            seed=body.seed, cost_share=ws.settings.cost_share)
+                            seed=body.seed, cost_share=ws.settings.cost_share, ws=ws)
     return [DesignOut.of(d, 0) for d in made]
 
 
