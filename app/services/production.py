@@ -176,10 +176,8 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
     order = order_for_factory(session, factory_id, order_id)
     if order.status != "offered":
         raise Conflict(f"order {order_id} is {order.status}; only offered orders can be accepted")
-    session.execute(select(FactoryRow.id).where(FactoryRow.id == factory_id).with_for_update())
-    other = aliased(FactoryOrder)
-    load = (select(func.coalesce(func.sum(other.quantity), 0))
-            .where(other.factory_id == factory_id, other.status.in_(LOADED)).scalar_subquery())
+    _lock_factory(session, factory_id)
+    load = _committed_load(factory_id)
     capacity = select(FactoryRow.capacity).where(FactoryRow.id == factory_id).scalar_subquery()
     moved = session.execute(
         update(FactoryOrder)
@@ -243,17 +241,41 @@ def update_status(session: Session, factory_id: str, order_id: int, status: str,
     return order
 
 
+def _lock_factory(session: Session, factory_id: str) -> None:
+    """Lock the factory row until the transaction ends (FOR UPDATE on PostgreSQL; SQLite has one writer
+    at a time). Every change to a factory's load or capacity takes this lock first, so a capacity change
+    and an accept cannot both pass their check against the other's old value."""
+    session.execute(select(FactoryRow.id).where(FactoryRow.id == factory_id).with_for_update())
+
+
+def _committed_load(factory_id: str):  # noqa: ANN202 - a SQL expression
+    """SQL: the pieces `factory_id` has committed to (accepted or in production)."""
+    other = aliased(FactoryOrder)
+    return (select(func.coalesce(func.sum(other.quantity), 0))
+            .where(other.factory_id == factory_id, other.status.in_(LOADED)).scalar_subquery())
+
+
 def set_capacity(session: Session, factory_id: str, capacity: int) -> FactoryRow:
     """Change a factory's monthly capacity (pieces). It may not drop below the factory's MOQ, nor below
-    the pieces it has already committed to (accepted or in production)."""
+    the pieces it has already committed to (accepted or in production).
+
+    Safe against concurrent accepts in the same way as `accept`: the factory row is locked, then the
+    check and the write are one conditional UPDATE, so the load it checks is the load it writes under."""
     factory = get_factory(session, factory_id)
-    load = used_capacity(session, LOADED).get(factory_id, 0)
-    if capacity < max(factory.moq, load):
-        raise Invalid(f"capacity must be at least {max(factory.moq, load)} pcs: the MOQ is {factory.moq} pcs "
-                      f"and {load} pcs are committed", field="capacity")
     if capacity > 10**9:
         raise Invalid("capacity must be at most 1,000,000,000 pcs", field="capacity")
-    factory.capacity = capacity
+    _lock_factory(session, factory_id)
+    load = _committed_load(factory_id)
+    moved = session.execute(
+        update(FactoryRow)
+        .where(FactoryRow.id == factory_id, FactoryRow.moq <= capacity, load <= capacity)
+        .values(capacity=capacity)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(factory)
+    if moved == 0:
+        now = used_capacity(session, LOADED).get(factory_id, 0)
+        raise Invalid(f"capacity must be at least {max(factory.moq, now)} pcs: the MOQ is {factory.moq} pcs "
+                      f"and {now} pcs are committed", field="capacity")
     return factory
 
 

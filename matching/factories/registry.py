@@ -101,7 +101,7 @@ def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
     small = (row.get("small_batch") or "no").strip().lower()
     if small not in ("yes", "no", "true", "false", "1", "0"):
         raise ValueError(f"column 'small_batch': {small!r} is not yes/no")
-    workers = (row.get("workers") or "0").strip() or "0"
+    workers = integer("workers", 0) if (row.get("workers") or "").strip() else 0  # an absent count is 0, a bad one an error
     return Factory(
         factory_id=row["factory_id"].strip(),
         name=row["name"].strip(),
@@ -117,7 +117,7 @@ def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
         quality=number("quality", 0.0, 1.0),
         price_index=number("price_index", 0.1, 10.0),
         small_batch=small in ("yes", "true", "1"),
-        workers=int(workers) if workers.isdigit() else 0,
+        workers=workers,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.db import make_engine, migrate, session_factory, transaction
-from app.errors import Conflict
+from app.errors import Conflict, Invalid
 from app.models import Design, FactoryOrder, FactoryRow
 from app.services import production
 
@@ -67,3 +67,69 @@ def test_parallel_accepts_on_sqlite(tmp_path):
 
 def test_parallel_accepts_on_postgres(pg_url):
     _check(*_fire_parallel_accepts(pg_url))
+
+
+def _race_capacity_against_accept(url: str, rounds: int = 6) -> list[tuple[str, str, int, int]]:
+    """Each round: a factory with capacity 400 and one offer of 300 pcs; one thread accepts the offer while
+    another lowers the capacity to 200 (allowed while nothing is committed). At most one may succeed.
+    Returns (accept outcome, capacity outcome, committed load, capacity) per round."""
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    out = []
+    for r in range(rounds):
+        fid = f"R{r}"
+        with transaction(sessions) as s:
+            s.add(FactoryRow(id=fid, name="Mill", country="CN", region="Zhejiang", categories=["socks"],
+                             materials=["cotton"], processes=["knitting"], moq=100, capacity=400, lead_time_days=10,
+                             quality=0.8, price_index=1.0))
+            design = Design(name="d", category="socks", spec={}, status="matched")
+            s.add(design)
+            s.flush()
+            order = FactoryOrder(design_id=design.id, factory_id=fid, round=1, quantity=300, unit_price_cents=100,
+                                 due_date=date(2030, 1, 1), status="offered")
+            s.add(order)
+            s.flush()
+            oid = order.id
+        start = threading.Barrier(2)
+        outcome = ["", ""]
+
+        def run(i: int, action) -> None:  # noqa: ANN001
+            start.wait()
+            try:
+                with transaction(sessions) as s:
+                    action(s)
+                outcome[i] = "ok"
+            except (Conflict, Invalid) as exc:
+                outcome[i] = f"refused: {exc}"
+
+        threads = [threading.Thread(target=run, args=(0, lambda s: production.accept(s, fid, oid))),
+                   threading.Thread(target=run, args=(1, lambda s: production.set_capacity(s, fid, 200)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with sessions() as s:
+            load = s.scalar(select(func.coalesce(func.sum(FactoryOrder.quantity), 0)).where(
+                FactoryOrder.factory_id == fid, FactoryOrder.status == "accepted"))
+            out.append((outcome[0], outcome[1], int(load), s.get(FactoryRow, fid).capacity))
+    engine.dispose()
+    return out
+
+
+def _check_race(rounds: list[tuple[str, str, int, int]]) -> None:
+    for accepted, lowered, load, capacity in rounds:
+        assert load <= capacity, rounds
+        assert (accepted == "ok") != (lowered == "ok"), rounds  # exactly one wins: the other sees its effect
+        if accepted == "ok":
+            assert "at least 300 pcs" in lowered and (load, capacity) == (300, 400)
+        else:
+            assert "capacity" in accepted and (load, capacity) == (0, 200)
+
+
+def test_capacity_change_and_accept_race_on_sqlite(tmp_path):
+    _check_race(_race_capacity_against_accept(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+
+
+def test_capacity_change_and_accept_race_on_postgres(pg_url):
+    _check_race(_race_capacity_against_accept(pg_url))
