@@ -31,7 +31,7 @@ class Settings(BaseSettings):
                                     "default the shipped weights/trendloom-flat-32")
     image_steps: int | None = Field(default=None, ge=1, le=200, description="sampling steps; default the model's")
     image_guidance: float | None = Field(default=None, ge=0, le=30, description="classifier-free guidance scale")
-    image_scheduler: str | None = Field(default=None, description="dpm-solver, ddim or euler (shipped model)")
+    image_scheduler: str | None = Field(default=None, description="dpm-solver or ddim (shipped model)")
     test_window_days: int = Field(default=14, ge=1, description="days a published design is tested at most")
     test_impressions: int = Field(default=1000, ge=10, description="impressions a design is tested with at most")
     split_cost_cents: int = Field(default=5_000, ge=0, description="fixed cost per extra factory in an allocation")
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     session_ttl_hours: float = Field(default=24 * 7, gt=0, description="how long a web sign-in lasts")
     token_ttl_days: float = Field(default=90, gt=0, description="how long an API token issued at sign-in lasts")
     secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (set when served over HTTPS)")
+    shortlist_min: int = Field(default=64, ge=1, description="factory matching: capability shortlist K is at least this")
+    shortlist_share: float = Field(default=0.3, gt=0, le=1, description="factory matching: K is at least this share of the registry")
+    exact_max_lanes: int = Field(default=4_000, ge=0, description="joint allocation: exact MILP up to this many lanes, heuristic above")
+    reorder_sell_through: float = Field(default=0.7, gt=0, le=1, description="share of shipped pieces sold that triggers a reorder")
+    reorder_multiple: float = Field(default=1.0, gt=0, le=10, description="a reorder is this multiple of the pieces sold since the last one")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest trend file or image upload")
     max_image_pixels: int = Field(default=25_000_000, ge=1024, description="largest decoded image (width x height)")
 
@@ -67,3 +72,7 @@ class Settings(BaseSettings):
     @property
     def design_index_dir(self) -> Path:
         return self.home / "index" / "designs"
+
+    @property
+    def factory_index_dir(self) -> Path:
+        return self.home / "index" / "factories"

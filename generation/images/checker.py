@@ -42,7 +42,7 @@ def judged_colour(image: Image.Image, spec: DesignSpec, taxonomy: Taxonomy) -> s
     pixels = np.asarray(image.convert("RGB"))[mask]
     centre = _lab(np.median(pixels, axis=0))
     names = taxonomy.allowed("color", spec.category)
-    palette = _lab(np.array([taxonomy.attribute("color", n).rgb_tuple() for n in names], dtype=np.float64))
+    palette = _lab(np.array([taxonomy.attribute("color", n).rgb_tuple for n in names], dtype=np.float64))
     return names[int(np.argmin(((palette - centre) ** 2).sum(axis=1)))]
 
 

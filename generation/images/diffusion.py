@@ -8,8 +8,8 @@ Built from diffusers parts and saved like a diffusers pipeline:
         unet/diffusion_pytorch_model.safetensors
         scheduler/scheduler_config.json         the training noise schedule (DDPM, cosine betas)
 
-Sampling uses a fast solver built from the training schedule (`dpm-solver` by default, `ddim` or
-`euler` by name) with classifier-free guidance: the model was trained with the condition dropped 10%
+Sampling uses a fast solver built from the training schedule (`dpm-solver` by default, or `ddim`
+by name) with classifier-free guidance: the model was trained with the condition dropped 10%
 of the time, so `eps = eps_uncond + g * (eps_cond - eps_uncond)`.
 """
 
@@ -22,8 +22,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler,
-                       UNet2DConditionModel)
+from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
 from PIL import Image
 
 from generation.concepts.spec import DesignSpec
@@ -32,7 +31,15 @@ from generation.images.conditioning import POOLED_SLOTS, Embed, SpecEncoder
 
 CONFIG_NAME = "trendloom_image.json"
 WEIGHTS_NAME = "unet/diffusion_pytorch_model.safetensors"
-SCHEDULERS = {"dpm-solver": DPMSolverMultistepScheduler, "ddim": DDIMScheduler, "euler": EulerDiscreteScheduler}
+# Sampling schedulers by name, built from the training schedule. Pixel-space models need the clean-image
+# estimate kept in [-1, 1] (DDIM: clip_sample, carried over from the DDPM config; DPM-Solver: dynamic
+# thresholding) and DPM-Solver needs lambda clipped under a cosine schedule (diffusers' docs); without
+# these both amplify early-step errors into noise.
+SCHEDULERS = {
+    "dpm-solver": lambda config: DPMSolverMultistepScheduler.from_config(
+        config, thresholding=True, sample_max_value=1.0, lambda_min_clipped=-5.1),
+    "ddim": lambda config: DDIMScheduler.from_config(config),
+}
 TRAIN_HINT = ("train weights with `python scripts/train_image_model.py --out {path}`, or point "
               "TRENDLOOM_IMAGE_MODEL at another folder (TRENDLOOM_IMAGE_BACKEND=diffusers for any diffusers "
               "text-to-image pipeline)")
@@ -109,7 +116,7 @@ class TrendloomDiffusion:
         name = scheduler or config.scheduler
         if name not in SCHEDULERS:
             raise ImageModelError(f"unknown scheduler {name!r}; allowed: {', '.join(SCHEDULERS)}")
-        self.scheduler = SCHEDULERS[name].from_config(training_schedule().config)
+        self.scheduler = SCHEDULERS[name](training_schedule().config)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, *, embed: Embed, embedder_name: str, device: str = "cpu",
