@@ -7,13 +7,22 @@ class MatchingError(Exception):
     """Base class for every error the matching package raises on purpose."""
 
 
-class FactoryDataError(MatchingError):
-    """A factory registry file is malformed. Carries the file, the 1-based line and the reason."""
+class DataFileError(MatchingError):
+    """An input file (or list of records) is malformed. Carries the file, the 1-based line and the reason."""
 
-    def __init__(self, file: str, line: int | None, reason: str) -> None:
+    def __init__(self, file: str, line: int | None, reason: str, *, unit: str = "line") -> None:
         self.file, self.line, self.reason = file, line, reason
-        where = f"{file}, line {line}" if line is not None else file
+        where = f"{file}, {unit} {line}" if line is not None else file
         super().__init__(f"{where}: {reason}")
+
+
+class FactoryDataError(DataFileError):
+    """A factory registry file is malformed."""
+
+
+class OrderDataError(DataFileError):
+    """A production orders file (or the same orders as JSON) is malformed: unknown category, material or
+    process (the message lists the known ones), a bad quantity, a repeated design id."""
 
 
 class AllocationError(MatchingError):

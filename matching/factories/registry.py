@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from matching.errors import FactoryDataError
+from matching.errors import DataFileError, FactoryDataError
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "factory_id", "name", "country", "region", "categories", "materials", "processes",
@@ -43,7 +43,7 @@ class Factory:
     workers: int = 0
 
     def capability_text(self) -> str:
-        """Plain-text capability profile (for embeddings and for people reading a match)."""
+        """Plain-text capability profile for people reading a match (what is embedded: `capability.capability_text`)."""
         return (
             f"{self.name} in {self.city or self.region}: makes {', '.join(self.categories)}; "
             f"materials {', '.join(self.materials)}; processes {', '.join(self.processes)}"
@@ -57,21 +57,35 @@ class Factory:
         return row
 
 
-def _split(value: str) -> tuple[str, ...]:
+def whole_number(raw: str, column: str, minimum: int) -> int:
+    """A CSV cell as a whole number >= `minimum`; ValueError naming the column and the value otherwise."""
+    raw = raw.strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"column {column!r}: {raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ValueError(f"column {column!r}: {value} is below {minimum}")
+    return value
+
+
+def read_text(path: str | Path, error: type[DataFileError]) -> str:
+    """A UTF-8 file's text (a BOM is dropped); `error` (file, no line, why) when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(str(path), None, f"cannot read: {exc}") from exc
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """A ';'-separated cell as its stripped, non-empty items."""
     return tuple(v.strip() for v in value.split(";") if v.strip())
 
 
 def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
                known_materials: frozenset[str] | None) -> Factory:
     def integer(col: str, minimum: int) -> int:
-        raw = (row.get(col) or "").strip()
-        try:
-            v = int(raw)
-        except ValueError:
-            raise ValueError(f"column {col!r}: {raw!r} is not a whole number") from None
-        if v < minimum:
-            raise ValueError(f"column {col!r}: {v} is below {minimum}")
-        return v
+        return whole_number(row.get(col) or "", col, minimum)
 
     def number(col: str, lo: float, hi: float) -> float:
         raw = (row.get(col) or "").strip()
@@ -86,7 +100,7 @@ def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
     for col in ("factory_id", "name", "country", "region", "categories", "materials", "processes"):
         if not (row.get(col) or "").strip():
             raise ValueError(f"column {col!r} is empty")
-    categories, materials = _split(row["categories"]), _split(row["materials"])
+    categories, materials = split_list(row["categories"]), split_list(row["materials"])
     if known_categories is not None:
         unknown = sorted(set(categories) - known_categories)
         if unknown:
@@ -110,7 +124,7 @@ def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
         city=(row.get("city") or "").strip(),
         categories=categories,
         materials=materials,
-        processes=_split(row["processes"]),
+        processes=split_list(row["processes"]),
         moq=moq,
         capacity=capacity,
         lead_time_days=integer("lead_time_days", 1),
@@ -154,12 +168,7 @@ def parse_factories_csv(text: str, *, file: str = "<factories>",
 
 def read_factories_csv(path: str | Path, **kwargs: Iterable[str] | None) -> list[Factory]:
     """`parse_factories_csv` on a file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FactoryDataError(str(p), None, f"cannot read: {exc}") from exc
-    return parse_factories_csv(text, file=str(p), **kwargs)  # type: ignore[arg-type]
+    return parse_factories_csv(read_text(path, FactoryDataError), file=str(path), **kwargs)  # type: ignore[arg-type]
 
 
 def write_factories_csv(factories: Iterable[Factory], path: str | Path) -> None:

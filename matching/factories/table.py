@@ -52,6 +52,11 @@ class FactoryTable:
                 free[self.position[fid]] -= q
         return free
 
+    def has(self, kind: str, name: str) -> np.ndarray:
+        """(F,) bool: the factories whose registry lists `name` among their `kind`s (category, material, process)."""
+        j = self._column.get((kind, name))
+        return np.zeros(len(self), dtype=bool) if j is None else self.capable[:, j]
+
     def makers(self, req: Requirement) -> np.ndarray:
         """(F,) bool: makes the category, works every material and has every process (cached per recipe)."""
         key = (req.category, tuple(sorted(req.materials)), tuple(sorted(req.processes)))
