@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,6 +31,8 @@ from generation.trends.posts import map_posts, posts_to_series, read_posts_jsonl
 from generation.trends.rising import rank_forecast
 from matching.errors import MatchingError
 from matching.exposure import POLICIES
+from matching.factories.orders import read_orders_csv, write_rows_csv
+from matching.factories.planner import MatchPlan
 from matching.factories.registry import read_factories_csv
 
 from app.db import transaction
@@ -38,7 +41,7 @@ from app.models import utcnow
 from app.sample import write_sample
 from app.services import accounts
 from app.services import designs as design_svc
-from app.services import production, trends
+from app.services import planning, production, trends
 from app.services.status import stage_counts
 from app.settings import Settings
 from app.simulator import BuyerSimulator
@@ -372,16 +375,67 @@ def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[
 
 
 @cli.command()
-def match() -> None:
-    """Offer every winning design's pre-ordered quantity to capable factories at least cost."""
+def match(factories: Annotated[Optional[Path], typer.Option(help="factory registry CSV (with --orders and --out)")] = None,
+          orders: Annotated[Optional[Path], typer.Option(help="orders CSV: design_id,category,materials,processes,"
+                                                         "quantity,due_in_days,description")] = None,
+          out: Annotated[Optional[Path], typer.Option(help="allocation CSV; OUT.unplaced.csv and OUT.candidates.csv beside it")] = None,
+          exact: Annotated[bool, typer.Option("--exact", help="also solve the MILP exactly, write its plan, print the gap")] = False) -> None:
+    """Without options: offer every winning design's pre-ordered quantity to the workspace's factories,
+    all winners together at least cost. With --factories, --orders and --out: plan those orders on
+    that registry (full capacity free) and write the allocation; nothing is stored."""
+    if factories is None and orders is None and out is None:
+        if exact:
+            raise typer.BadParameter("--exact needs --factories, --orders and --out", param_hint="--exact")
+        _match_winners()
+        return
+    if factories is None or orders is None or out is None:
+        raise typer.BadParameter("--factories, --orders and --out go together", param_hint="--factories/--orders/--out")
+    with workspace() as ws:
+        registry = read_factories_csv(factories, known_categories=ws.taxonomy.categories,
+                                      known_materials=ws.taxonomy.materials)
+        todo = read_orders_csv(orders, planning.vocabulary(ws.taxonomy))
+        needs = [planning.order_need(o, ws.taxonomy, cost_share=ws.settings.cost_share) for o in todo]
+        result = planning.plan(ws, registry, needs, np.array([f.capacity for f in registry]),
+                               solver="both" if exact else "heuristic", workspace_registry=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_rows_csv(out, ("design_id", "factory_id", "quantity", "unit_cost", "total_cost"),
+                   ((r.design_id, r.factory_id, r.quantity, r.unit_cost_cents, r.total_cost_cents) for r in result.rows()))
+    write_rows_csv(_sidecar(out, "unplaced"), ("design_id", "quantity", "reason"),
+                   ((u.design_id, u.quantity, u.reason) for u in result.unplaced))
+    write_rows_csv(_sidecar(out, "candidates"), ("design_id", "factory_id", "rank", "similarity", "kept", "score", "reasons"),
+                   ((d, c.factory_id, c.rank, f"{c.similarity:.4f}", "yes" if c.kept else "no", f"{c.score:.4f}",
+                     " | ".join(c.reasons)) for d, rows in result.candidates.items() for c in rows))
+    _print_plan(result, len(todo), out)
+
+
+def _print_plan(result: MatchPlan, n_orders: int, out: Path) -> None:
+    placed = sum(r.quantity for r in result.rows())
+    left = sum(u.quantity for u in result.unplaced)
+    console.print(f"{n_orders} orders: {placed} pcs on {len(result.rows())} lanes -> {out}; "
+                  f"{left} pcs unplaced -> {_sidecar(out, 'unplaced')}")
+    h = result.heuristic
+    if h is not None:
+        console.print(f"heuristic objective {h.objective} cents (lower bound {h.lower_bound:.0f}, "
+                      f"gap to bound {100 * h.gap:.2f}%, {h.seconds:.2f} s)")
+    e = result.exact
+    if e is not None:
+        console.print(f"exact MILP objective {e.objective} cents ({e.stats.get('status')}, bound {e.lower_bound:.0f}, "
+                      f"{e.seconds:.2f} s); written plan: exact")
+    if result.heuristic_gap is not None:
+        console.print(f"gap heuristic vs exact: {100 * result.heuristic_gap:.3f}%")
+    console.print(f"objective {result.objective} cents")
+    for u in result.unplaced:
+        console.print(f"[yellow]unplaced[/yellow] {u.design_id}: {u.quantity} pcs - {u.reason}")
+
+
+def _match_winners() -> None:
+    """Offer every closed-book winner to the workspace's factories (plain `trendloom match`)."""
     with workspace() as ws, transaction(ws.sessions) as s:
-        st = ws.settings
-        results = production.match_winners(s, ws.taxonomy, now=utcnow(),
-                                           cost_share=st.cost_share, split_cost_cents=st.split_cost_cents)
+        results = production.match_winners(s, ws, now=utcnow())
         for r in results:
             if r.orders:
                 parts = ", ".join(f"{o.factory_id} x{o.quantity} @ {o.unit_price_cents / 100:.2f}" for o in r.orders)
-                console.print(f"design {r.design_id}: {parts}")
+                console.print(f"design {r.design_id}: {parts}" + (f" ({r.unmatched_reason})" if r.unmatched_reason else ""))
             else:
                 console.print(f"design {r.design_id}: [yellow]unmatched[/yellow] - {r.unmatched_reason}")
     if not results:
@@ -429,7 +483,7 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     simulate(buyers=buyers, days=days, designs=0, policy=None, feed_size=8, visit_rate=1.0, fixed_horizon=False,
              seed=seed, as_json=False)
     console.rule("5. factories")
-    match()
+    match(factories=None, orders=None, out=None, exact=False)
     console.rule("6. the next drop, now under test")
     designs_generate(n=max(1, designs // 2), category=None, attribute=None, max_price_cents=None, seed=seed + 1)
     designs_publish(ids=None)

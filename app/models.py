@@ -173,6 +173,7 @@ class FactoryOrder(Base):
     design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"), index=True)
     factory_id: Mapped[str] = mapped_column(ForeignKey("factories.id"))
     round: Mapped[int] = mapped_column(Integer, default=1)  # 1 = first match, +1 per re-match
+    batch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1 = pre-orders, 2.. = reorders
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
@@ -181,6 +182,35 @@ class FactoryOrder(Base):
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Sale(Base):
+    """Pieces of a shipped design sold on (reported by a merchandiser or admin): the sell-through signal."""
+
+    __tablename__ = "sales"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_sale_quantity_positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Reorder(Base):
+    """A repeat batch of a design, created once when its sell-through crossed the threshold. The unique
+    (design, batch) pair is what makes crossing the threshold twice create one reorder, never two."""
+
+    __tablename__ = "reorders"
+    __table_args__ = (UniqueConstraint("design_id", "batch", name="uq_reorder_batch"),
+                      CheckConstraint("quantity > 0", name="ck_reorder_quantity_positive"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"), index=True)
+    batch: Mapped[int] = mapped_column(Integer)  # the factory orders' batch it created (2 = first reorder)
+    quantity: Mapped[int] = mapped_column(Integer)
+    sold: Mapped[int] = mapped_column(Integer)  # pieces sold when it was triggered
+    shipped: Mapped[int] = mapped_column(Integer)  # pieces shipped when it was triggered
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- accounts -------------------------------------------------------------------------------------

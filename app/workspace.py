@@ -1,4 +1,4 @@
-"""A workspace: the database, the taxonomy, the image backend, the embedder and the design index.
+"""A workspace: the database, the taxonomy, the image backend, the embedder, the design and factory indexes.
 
 The CLI opens one per command; the API opens one in its lifespan and keeps it on `app.state`. The
 embedder and the design index load on first use (a CLI `status` never pays for them); the API touches
@@ -23,6 +23,8 @@ from generation.images.base import FlatSketchGenerator, ImageGenerator
 from generation.taxonomy import Taxonomy, load_taxonomy
 from matching.embeddings import TextEmbedder
 from matching.errors import MatchingError
+from matching.factories.capability import CapabilityIndex, registry_fingerprint
+from matching.factories.registry import Factory
 from matching.index import VectorIndex
 
 from app.db import make_engine, migrate, session_factory
@@ -32,6 +34,8 @@ from app.services.feed import DemandCache
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+# (embedder name, capability text) -> its vector: a re-imported registry embeds only the texts that changed
+_capability_vectors: dict[tuple[str, str], np.ndarray] = {}
 
 
 @functools.lru_cache(maxsize=4)
@@ -94,6 +98,7 @@ class Workspace:
     index_lock: threading.RLock = field(default_factory=threading.RLock)
     _embedder: TextEmbedder | None = None
     _design_index: VectorIndex | None = None
+    _factory_index: CapabilityIndex | None = None
     _cache: DemandCache | None = None
     _writer: EventWriter | None = None
 
@@ -141,6 +146,37 @@ class Workspace:
             index.add(np.array([r[0] for r in rows], dtype=np.int64),
                       np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
         return index
+
+    def embed_capabilities(self, texts: list[str] | tuple[str, ...]) -> np.ndarray:
+        """`embedder.encode`, remembering each text's vector for the life of the process."""
+        emb = self.embedder
+        todo = sorted({t for t in texts if (emb.name, t) not in _capability_vectors})
+        for text, vec in zip(todo, emb.encode(todo)):
+            _capability_vectors[emb.name, text] = vec
+        return np.stack([_capability_vectors[emb.name, t] for t in texts]) if texts else np.zeros((0, emb.dim), np.float32)
+
+    def capability_index(self, factories: list[Factory], *, workspace_registry: bool = True) -> CapabilityIndex:
+        """The capability index of `factories`, built once. For the workspace's own registry it is kept
+        here and saved beside the design index, and rebuilt when the registry changes (an import: its
+        fingerprint differs); another registry (a CSV given to `match`) is built and not kept."""
+        with self.index_lock:
+            emb = self.embedder
+            if not workspace_registry:
+                return CapabilityIndex.build(factories, self.embed_capabilities, embedder=emb.name)
+            if self._factory_index is not None and self._factory_index.fingerprint == registry_fingerprint(factories):
+                return self._factory_index
+            folder = self.settings.factory_index_dir
+            index = None
+            if (folder / "manifest.json").exists():
+                try:
+                    index = CapabilityIndex.load(folder, factories, embedder=emb.name, dim=emb.dim)
+                except MatchingError as exc:
+                    log.info("factory index at %s not used (%s); rebuilding it", folder, exc)
+            if index is None:
+                index = CapabilityIndex.build(factories, self.embed_capabilities, embedder=emb.name)
+                index.save(folder)
+            self._factory_index = index
+            return index
 
     @property
     def demand_cache(self) -> DemandCache:

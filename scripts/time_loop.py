@@ -56,8 +56,7 @@ def main() -> None:
         sim = BuyerSimulator(ws, seed=0)
         report = timed("simulate buyers", lambda: sim.run(buyers=args.buyers, days=args.days, start=utcnow()))
         with transaction(ws.sessions) as s:
-            timed("match winners", lambda: production.match_winners(
-                s, ws.taxonomy, now=utcnow(), cost_share=settings.cost_share, split_cost_cents=settings.split_cost_cents))
+            timed("match winners", lambda: production.match_winners(s, ws, now=utcnow()))
         ws.close()
     n_events = sum(report.events.values()) + report.pre_orders
     print(json.dumps({

@@ -12,6 +12,7 @@ from app.models import Design
 Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-safe bound
 # The database keeps naive UTC; answers say so ("...Z"), as RFC 3339 date-times must carry an offset.
 UtcDateTime = Annotated[datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=UTC))]
+from matching.factories.planner import MatchPlan
 from matching.interest import InterestStats
 
 
@@ -153,6 +154,7 @@ class FactoryOrderOut(BaseModel):
     design_id: int
     factory_id: str
     round: int
+    batch: int  # 1 = the pre-ordered quantity, 2.. = reorders
     quantity: int
     unit_price_cents: int
     due_date: date
@@ -181,6 +183,104 @@ class DeclineOut(BaseModel):
     declined: FactoryOrderOut
     reoffered: list[FactoryOrderOut]
     unmatched_reason: str
+
+
+class OrderIn(BaseModel):
+    """One design to produce (the columns of the orders CSV of `trendloom match`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    design_id: str = Field(min_length=1, max_length=100)
+    category: str = Field(min_length=1, max_length=50)
+    materials: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(min_length=1, max_length=10)
+    processes: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
+    quantity: int = Field(gt=0, le=10**9, strict=True, description="pieces, a whole number above 0")
+    due_in_days: int = Field(ge=1, le=3650, strict=True)
+    description: str = Field("", max_length=2000)
+    base_unit_cost_cents: int | None = Field(None, ge=1, le=10**9, strict=True,
+                                             description="default: the category's norm for the dearest material")
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    orders: list[OrderIn] = Field(min_length=1, max_length=1000)
+    exact: bool = Field(False, description="also solve the MILP exactly; its plan is returned, with the gap")
+
+
+class PlanRowOut(BaseModel):
+    design_id: str
+    factory_id: str
+    quantity: int
+    unit_cost_cents: int
+    total_cost_cents: int
+
+
+class UnplacedOut(BaseModel):
+    design_id: str
+    quantity: int
+    reason: str
+
+
+class CandidateOut(BaseModel):
+    factory_id: str
+    rank: int
+    similarity: float
+    kept: bool
+    score: float
+    reasons: list[str]
+
+
+class PlanOut(BaseModel):
+    """A production plan (nothing is stored): rows with their cost, unplaced demand with the reason, and
+    every shortlisted factory per design with why it was kept or rejected."""
+
+    objective_cents: int
+    method: str  # "exact" or "heuristic": which plan `rows` is
+    lower_bound_cents: float
+    heuristic_objective_cents: int | None
+    exact_objective_cents: int | None
+    gap_heuristic_vs_exact: float | None
+    rows: list[PlanRowOut]
+    unplaced: list[UnplacedOut]
+    candidates: dict[str, list[CandidateOut]]
+
+    @classmethod
+    def of(cls, plan: MatchPlan) -> PlanOut:
+        h, e = plan.heuristic, plan.exact
+        return cls(objective_cents=plan.objective, method=plan.allocation.method,
+                   lower_bound_cents=plan.allocation.lower_bound,
+                   heuristic_objective_cents=h.objective if h else None, exact_objective_cents=e.objective if e else None,
+                   gap_heuristic_vs_exact=plan.heuristic_gap,
+                   rows=[PlanRowOut(design_id=r.design_id, factory_id=r.factory_id, quantity=r.quantity,
+                                    unit_cost_cents=r.unit_cost_cents, total_cost_cents=r.total_cost_cents)
+                         for r in plan.rows()],
+                   unplaced=[UnplacedOut(design_id=u.design_id, quantity=u.quantity, reason=u.reason) for u in plan.unplaced],
+                   candidates={d: [CandidateOut(factory_id=c.factory_id, rank=c.rank, similarity=c.similarity, kept=c.kept,
+                                                score=c.score, reasons=list(c.reasons)) for c in rows]
+                               for d, rows in plan.candidates.items()})
+
+
+class SaleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quantity: int = Field(gt=0, le=10**9, strict=True, description="pieces sold since the last report")
+
+
+class ReorderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    batch: int
+    quantity: int
+    sold: int
+    shipped: int
+    note: str
+
+
+class SalesOut(BaseModel):
+    design_id: int
+    sold: int  # pieces sold in all
+    shipped: int  # pieces shipped in all
+    sell_through: float
+    reorder: ReorderOut | None  # the reorder this report triggered, if any
+    orders: list[FactoryOrderOut]  # the reorder's offered factory orders
 
 
 class TokenIn(BaseModel):

@@ -21,7 +21,7 @@ from matching.factories.constraints import candidates
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design
-from app.services import production, trends
+from app.services import planning, production, trends
 from app.workspace import Workspace
 
 SKETCH_SIZE = 256  # pixels of the stored flat sketch
@@ -157,7 +157,7 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
         spec = spec_of(design)
         makers = production.capable(registry, ws.taxonomy, spec, cost_share=st.cost_share)
         if not makers:
-            req = production.requirement_for(spec, ws.taxonomy, quantity=10**9, cost_share=st.cost_share)
+            req = planning.requirement_for(spec, ws.taxonomy, quantity=10**9, cost_share=st.cost_share)
             raise Conflict(f"design {design_id} cannot be published: "
                            f"{production.why_none(candidates(registry, req, {}), spec.category)}")
         best = min(makers, key=lambda f: f.moq)

@@ -6,17 +6,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from generation.concepts.spec import DesignSpec
 from generation.taxonomy import Taxonomy
-from matching.allocate import Offer, allocate
-from matching.factories.constraints import Candidate, Requirement, candidates
+from matching.allocation.problem import AllocationRow
+from matching.factories.constraints import Candidate, candidates
+from matching.factories.orders import Order, check_orders
+from matching.factories.planner import MatchPlan
 from matching.factories.registry import Factory
+from matching.factories.shortlist import CandidateRow
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design, FactoryOrder, FactoryRow, PreOrder, utcnow
+from app.services import planning
+from app.workspace import Workspace
 
 OPEN_ORDER = ("offered", "accepted", "in_production")  # orders that hold factory capacity
 LOADED = ("accepted", "in_production")  # orders a factory has committed to
@@ -36,14 +42,15 @@ def import_factories(session: Session, factories: Iterable[Factory]) -> int:
     return n
 
 
-def _factory(row: FactoryRow) -> Factory:
+def factory_of(row: FactoryRow) -> Factory:
+    """The registry profile of a stored factory."""
     return Factory(row.id, row.name, row.country, row.region, tuple(row.categories), tuple(row.materials),
                    tuple(row.processes), row.moq, row.capacity, row.lead_time_days, row.quality,
                    row.price_index, row.city, row.small_batch, row.workers)
 
 
 def factories(session: Session) -> list[Factory]:
-    return [_factory(r) for r in session.scalars(select(FactoryRow).order_by(FactoryRow.id))]
+    return [factory_of(r) for r in session.scalars(select(FactoryRow).order_by(FactoryRow.id))]
 
 
 def get_factory(session: Session, factory_id: str) -> FactoryRow:
@@ -53,22 +60,9 @@ def get_factory(session: Session, factory_id: str) -> FactoryRow:
     return row
 
 
-def requirement_for(spec: DesignSpec, taxonomy: Taxonomy, *, quantity: int, cost_share: float,
-                    due_in_days: int | None = None) -> Requirement:
-    """What making `quantity` pieces of `spec` needs; cost = `cost_share` of the largest tier's price."""
-    return Requirement(
-        category=spec.category,
-        materials=(spec.material,),
-        processes=tuple(spec.required_processes(taxonomy)),
-        quantity=quantity,
-        due_in_days=due_in_days if due_in_days is not None else taxonomy.category(spec.category).due_days,
-        base_unit_cost_cents=int(round(spec.price_tiers[-1].unit_price_cents * cost_share)),
-    )
-
-
 def capable(registry: list[Factory], taxonomy: Taxonomy, spec: DesignSpec, *, cost_share: float) -> list[Factory]:
     """Factories that could make `spec` at all (any quantity above their MOQ, free capacity ignored)."""
-    req = requirement_for(spec, taxonomy, quantity=10**9, cost_share=cost_share)
+    req = planning.requirement_for(spec, taxonomy, quantity=10**9, cost_share=cost_share)
     return [c.factory for c in candidates(registry, req, {}) if c.feasible]
 
 
@@ -83,35 +77,62 @@ def used_capacity(session: Session, statuses: tuple[str, ...] = OPEN_ORDER) -> d
 class MatchResult:
     design_id: int
     orders: list[FactoryOrder] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-    unmatched_reason: str = ""
+    candidates: list[CandidateRow] = field(default_factory=list)
+    unmatched_reason: str = ""  # why some or all of the quantity found no factory ("" when all placed)
 
 
-def _offer(session: Session, taxonomy: Taxonomy, design: Design, quantity: int, *, now: datetime,
-           cost_share: float, split_cost_cents: int, round_: int) -> MatchResult:
-    """Allocate `quantity` of `design` across capable factories and create offered orders."""
-    spec = DesignSpec.from_dict(design.spec)
-    req = requirement_for(spec, taxonomy, quantity=quantity, cost_share=cost_share)
-    declined = set(session.scalars(select(FactoryOrder.factory_id).where(
-        FactoryOrder.design_id == design.id, FactoryOrder.status == "declined")))
-    cands = candidates(factories(session), req, used_capacity(session), exclude=declined)
-    feasible = [c for c in cands if c.feasible]
-    result = MatchResult(design.id, candidates=cands)
-    plan = allocate(quantity, [Offer(c.factory.factory_id, c.unit_cost_cents, c.factory.moq, c.max_quantity)
-                               for c in feasible], split_cost_cents=split_cost_cents)
-    if not plan:
-        result.unmatched_reason = (
-            f"no combination of the {len(feasible)} capable factories can take {quantity} pcs" if feasible
-            else why_none(cands, req.category))
-        return result
-    due = (now + timedelta(days=req.due_in_days)).date()
-    for a in plan:
-        order = FactoryOrder(design_id=design.id, factory_id=a.factory_id, round=round_, quantity=a.quantity,
-                             unit_price_cents=a.unit_cost_cents, due_date=due, status="offered")
-        session.add(order)
-        result.orders.append(order)
+@dataclass(frozen=True)
+class Demand:
+    """A quantity of one design to offer: which batch (1 = pre-orders, 2.. = reorders) and who declined."""
+
+    design: Design
+    quantity: int
+    batch: int = 1
+    exclude: frozenset[str] = frozenset()
+
+
+def declined_by(session: Session, design_id: int) -> frozenset[str]:
+    """Factories that declined this design before (never offered it again)."""
+    return frozenset(session.scalars(select(FactoryOrder.factory_id).where(
+        FactoryOrder.design_id == design_id, FactoryOrder.status == "declined")))
+
+
+def offer(session: Session, ws: Workspace, demands: list[Demand], *, now: datetime) -> list[MatchResult]:
+    """Plan every demand together (shared free capacity, `planning.plan`) and create the offered orders.
+
+    Free capacity = capacity - pieces held by open orders (offered, accepted, in production). Each order
+    gets the design's next round number; what could not be placed is in `unmatched_reason`."""
+    registry = factories(session)
+    if not registry:
+        return [MatchResult(d.design.id, unmatched_reason="no factories in the registry: import one first")
+                for d in demands]
+    used = used_capacity(session)
+    free = np.array([f.capacity - used.get(f.factory_id, 0) for f in registry], dtype=np.int64)
+    needs = [planning.spec_need(d.design.id, DesignSpec.from_dict(d.design.spec), ws.taxonomy, quantity=d.quantity,
+                                cost_share=ws.settings.cost_share, exclude=d.exclude) for d in demands]
+    plan = planning.plan(ws, registry, needs, free)
+    rows: dict[str, list[AllocationRow]] = {}
+    for r in plan.rows():
+        rows.setdefault(r.design_id, []).append(r)
+    left = {u.design_id: u for u in plan.unplaced}
+    results = []
+    for d, need in zip(demands, needs):
+        key = str(d.design.id)
+        res = MatchResult(d.design.id, candidates=plan.candidates[key])
+        if key in left:
+            res.unmatched_reason = f"{left[key].quantity} pcs unplaced: {left[key].reason}"
+        round_ = 1 + (session.scalar(select(func.max(FactoryOrder.round)).where(
+            FactoryOrder.design_id == d.design.id)) or 0)
+        due = (now + timedelta(days=need.requirement.due_in_days)).date()
+        for a in rows.get(key, []):
+            order = FactoryOrder(design_id=d.design.id, factory_id=a.factory_id, round=round_, batch=d.batch,
+                                 quantity=a.quantity, unit_price_cents=a.unit_cost_cents, due_date=due,
+                                 status="offered")
+            session.add(order)
+            res.orders.append(order)
+        results.append(res)
     session.flush()
-    return result
+    return results
 
 
 def why_none(cands: list[Candidate], category: str) -> str:
@@ -130,23 +151,50 @@ def why_none(cands: list[Candidate], category: str) -> str:
         f"{k} ({v})" for k, v in top)
 
 
-def match_winners(session: Session, taxonomy: Taxonomy, *, now: datetime, cost_share: float,
-                  split_cost_cents: int) -> list[MatchResult]:
-    """Offer every winner whose pre-order book has closed (threshold reached) to factories;
-    matched designs move to `matched`. Winners still filling their book wait."""
-    results = []
-    ready = select(Design).where(Design.status == "won", Design.book_closed_at.is_not(None)).order_by(Design.id)
+def plan_orders(session: Session, ws: Workspace, orders: list[Order], *, exact: bool) -> MatchPlan:
+    """Plan `orders` on the workspace's registry with the free capacity it has now; nothing is stored.
+    Orders are checked against the taxonomy first (OrderDataError naming the item and the known names)."""
+    checked = check_orders(orders, planning.vocabulary(ws.taxonomy), file="orders", unit="item")
+    registry = factories(session)
+    if not registry:
+        raise Conflict("no factories in the registry: import one first")
+    used = used_capacity(session)
+    free = np.array([f.capacity - used.get(f.factory_id, 0) for f in registry], dtype=np.int64)
+    needs = [planning.order_need(o, ws.taxonomy, cost_share=ws.settings.cost_share) for o in checked]
+    return planning.plan(ws, registry, needs, free, solver="both" if exact else "heuristic")
+
+
+def live_quantity(session: Session, design_id: int, batch: int) -> int:
+    """Pieces of `batch` of the design in orders that were not declined (offered or later)."""
+    return int(session.scalar(select(func.coalesce(func.sum(FactoryOrder.quantity), 0)).where(
+        FactoryOrder.design_id == design_id, FactoryOrder.batch == batch, FactoryOrder.status != "declined")) or 0)
+
+
+def match_winners(session: Session, ws: Workspace, *, now: datetime) -> list[MatchResult]:
+    """Offer every winner whose pre-order book has closed (threshold reached) to factories, all of them
+    together in one joint allocation over the factories' shared free capacity. The quantity offered is
+    the confirmed pre-orders minus what live orders of the first batch already hold, so a winner left
+    partly unplaced (or whose decline found no taker) is offered the rest on the next run. Designs with
+    orders move to `matched`; winners still filling their book wait."""
+    ready = select(Design).where(Design.status.in_(("won", "matched")), Design.book_closed_at.is_not(None)).order_by(Design.id)
+    demands = []
     for design in session.scalars(ready):
-        quantity = session.scalar(select(func.sum(PreOrder.quantity)).where(
+        confirmed = session.scalar(select(func.sum(PreOrder.quantity)).where(
             PreOrder.design_id == design.id, PreOrder.status == "confirmed")) or 0
-        res = _offer(session, taxonomy, design, quantity, now=now, cost_share=cost_share,
-                     split_cost_cents=split_cost_cents, round_=1)
+        rest = int(confirmed) - live_quantity(session, design.id, 1)
+        if rest > 0:
+            demands.append(Demand(design, rest, 1, declined_by(session, design.id)))
+    if not demands:
+        return []
+    results = offer(session, ws, demands, now=now)
+    for d, res in zip(demands, results):
+        n = len({o.factory_id for o in res.orders})
         if res.orders:
-            design.status = "matched"
-            design.note = f"offered to {len(res.orders)} factor{'y' if len(res.orders) == 1 else 'ies'}"
+            d.design.status = "matched"
+            d.design.note = f"offered to {n} factor{'y' if n == 1 else 'ies'}" + (
+                f"; {res.unmatched_reason}" if res.unmatched_reason else "")
         else:
-            design.note = f"unmatched: {res.unmatched_reason}"
-        results.append(res)
+            d.design.note = f"unmatched: {res.unmatched_reason}"
     return results
 
 
@@ -196,9 +244,10 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
     return order
 
 
-def decline(session: Session, taxonomy: Taxonomy, factory_id: str, order_id: int, reason: str, *,
-            now: datetime, cost_share: float, split_cost_cents: int) -> MatchResult:
-    """offered -> declined, and offer the same quantity to other factories (never this one again)."""
+def decline(session: Session, ws: Workspace, factory_id: str, order_id: int, reason: str, *,
+            now: datetime) -> MatchResult:
+    """offered -> declined, and offer the same quantity (same batch) to other factories, never to one
+    that declined this design before."""
     order = order_for_factory(session, factory_id, order_id)
     if order.status != "offered":
         raise Conflict(f"order {order_id} is {order.status}; only offered orders can be declined")
@@ -208,8 +257,7 @@ def decline(session: Session, taxonomy: Taxonomy, factory_id: str, order_id: int
     session.flush()
     design = session.get(Design, order.design_id)
     assert design is not None
-    res = _offer(session, taxonomy, design, order.quantity, now=now, cost_share=cost_share,
-                 split_cost_cents=split_cost_cents, round_=order.round + 1)
+    (res,) = offer(session, ws, [Demand(design, order.quantity, order.batch, declined_by(session, design.id))], now=now)
     if not res.orders:
         design.note = f"{order.quantity} pcs unmatched after decline by {factory_id}: {res.unmatched_reason}"
     return res

@@ -45,9 +45,7 @@ def accept(request: Request, order_id: OrderId, auth: FactoryPage, session: Sess
 def decline(request: Request, order_id: OrderId, auth: FactoryPage, session: SessionDep, ws: WorkspaceDep,
             reason: Annotated[str, Form(min_length=1, max_length=1000)]) -> Response:
     """Decline with a reason; the quantity is offered to other capable factories."""
-    st = ws.settings
-    production.decline(session, ws.taxonomy, _factory_id(auth), order_id, reason, now=utcnow(),
-                       cost_share=st.cost_share, split_cost_cents=st.split_cost_cents)
+    production.decline(session, ws, _factory_id(auth), order_id, reason, now=utcnow())
     return redirect(request, "/factory", ok="flash.declined")
 
 

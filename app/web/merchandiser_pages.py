@@ -117,7 +117,5 @@ def decide(request: Request, auth: MerchandiserPage, session: SessionDep, ws: Wo
 @router.post("/match")
 def match(request: Request, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep) -> Response:
     """Offer every winner whose pre-order book has closed to factories, at least cost."""
-    st = ws.settings
-    results = production.match_winners(session, ws.taxonomy, now=utcnow(), cost_share=st.cost_share,
-                                       split_cost_cents=st.split_cost_cents)
+    results = production.match_winners(session, ws, now=utcnow())
     return redirect(request, "/merchandiser", ok="flash.matched", n=sum(len(r.orders) for r in results))

@@ -63,10 +63,9 @@ def world(tmp_path_factory, clients_of):
         pending = a.post(f"{V1}/preorders", json={"design_id": open_design["id"], "quantity": open_design["spec"]["moq"]})
         assert pending.json()["status"] == "active"
         with transaction(ws.sessions) as s:
-            (res,) = [r for r in production.match_winners(s, ws.taxonomy, now=utcnow(), cost_share=0.55,
-                                                          split_cost_cents=5000) if r.design_id == won["id"]]
+            (res,) = [r for r in production.match_winners(s, ws, now=utcnow()) if r.design_id == won["id"]]
             order = res.orders[0]
-            other = next(c.factory.factory_id for c in res.candidates if c.factory.factory_id != order.factory_id)
+            other = next(c.factory_id for c in res.candidates if c.factory_id != order.factory_id)
         f, g = clients.factory(order.factory_id), clients.factory(other)
         params = {"buyer_id": a.user["buyer_id"], "preorder_id": pending.json()["id"], "design_id": won["id"],
                   "index": 0, "factory_id": order.factory_id, "order_id": order.id}

@@ -194,14 +194,14 @@ def test_group_order_reaches_a_tier_and_wins_then_factory_flow(clients, client):
 
     ws = client.ws
     with transaction(ws.sessions) as s:
-        results = production.match_winners(s, ws.taxonomy, now=utcnow(), cost_share=0.55, split_cost_cents=5000)
+        results = production.match_winners(s, ws, now=utcnow())
     (res,) = [r for r in results if r.design_id == did]
     order = res.orders[0]
     mill = clients.factory(order.factory_id)
     inbox = mill.get(f"{V1}/factories/{order.factory_id}/inbox").json()
     assert any(i["order"]["id"] == order.id and i["design"]["image_urls"] for i in inbox)
 
-    other = next(c.factory.factory_id for c in res.candidates if c.factory.factory_id != order.factory_id)
+    other = next(c.factory_id for c in res.candidates if c.factory_id != order.factory_id)
     assert clients.factory(other).post(f"{V1}/factories/{other}/orders/{order.id}/accept").status_code == 404
     url = f"{V1}/factories/{order.factory_id}/orders/{order.id}"
     assert mill.post(f"{url}/decline", json={"reason": ""}).status_code == 422
@@ -242,8 +242,7 @@ def test_capacity_is_never_exceeded_on_accept(clients, client):
     with transaction(ws.sessions) as s:
         buyer = interest.create_buyer(s, "big", "live_streamer")
         interest.place_preorder(s, buyer.id, design["id"], design["production_threshold"], utcnow())
-        (res,) = [r for r in production.match_winners(s, ws.taxonomy, now=utcnow(), cost_share=0.55,
-                                                      split_cost_cents=5000) if r.design_id == design["id"]]
+        (res,) = [r for r in production.match_winners(s, ws, now=utcnow()) if r.design_id == design["id"]]
         order = res.orders[0]
         factory = production.get_factory(s, order.factory_id)
         factory.capacity = order.quantity - 1  # someone lowered the capacity after the offer

@@ -50,12 +50,11 @@ def accept(factory_id: FactoryId, order_id: OrderId, user: FactoryUser, session:
 def decline(factory_id: FactoryId, order_id: OrderId, body: DeclineIn, user: FactoryUser, session: SessionDep,
             ws: WorkspaceDep, request: Request, key: idempotency.IdempotencyKey = None) -> JSONResponse:
     """Decline with a reason; the quantity is offered again to other capable factories."""
-    factory_id, st = factory_scope(user, factory_id), ws.settings
+    factory_id = factory_scope(user, factory_id)
     claim = idempotency.claim(session, user, key, request, body)
     if isinstance(claim, JSONResponse):
         return claim
-    res = production.decline(session, ws.taxonomy, factory_id, order_id, body.reason, now=utcnow(),
-                             cost_share=st.cost_share, split_cost_cents=st.split_cost_cents)
+    res = production.decline(session, ws, factory_id, order_id, body.reason, now=utcnow())
     declined = production.order_for_factory(session, factory_id, order_id)
     return claim.done(200, DeclineOut(declined=FactoryOrderOut.model_validate(declined),
                                       reoffered=[FactoryOrderOut.model_validate(o) for o in res.orders],

@@ -7,18 +7,23 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from generation.concepts.composer import Pins
 from generation.trends.io import parse_trend_csv
 from generation.trends.posts import parse_posts_jsonl, posts_to_series
+from matching.factories.orders import Order
 
 from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import ERROR_RESPONSES, DesignOut, GenerateIn, IngestOut, SignalOut
+from app.api import idempotency
+from app.api.auth import MerchandiserUser
+from app.api.schemas import (ERROR_RESPONSES, DesignOut, FactoryOrderOut, GenerateIn, IngestOut, PlanIn, PlanOut,
+                             ReorderOut, SaleIn, SalesOut, SignalOut)
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import designs, interest, trends, uploads
+from app.services import designs, interest, production, reorders, trends, uploads
 from app.services.interest import rules_of
 
 router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"], responses=ERROR_RESPONSES,
@@ -111,3 +116,30 @@ def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> Desig
 def decide(session: SessionDep, ws: WorkspaceDep) -> dict[str, int]:
     """Decide every design under test now (the server also does this every `decide_every_s` seconds)."""
     return interest.evaluate(session, ws.demand_cache, utcnow(), np.random.default_rng(), rules_of(ws.settings))
+
+
+@router.post("/match/plan")
+def plan_production(body: PlanIn, session: SessionDep, ws: WorkspaceDep) -> PlanOut:
+    """Plan these orders on the factory registry with its free capacity now, all together at least cost
+    (nothing is stored). Unknown categories, materials or processes answer 422 listing the known ones;
+    demand no factory can take comes back in `unplaced` with the reason; 409 when no factory is registered."""
+    orders = [Order(o.design_id, o.category, tuple(o.materials), tuple(o.processes), o.quantity, o.due_in_days,
+                    o.description, o.base_unit_cost_cents) for o in body.orders]
+    return PlanOut.of(production.plan_orders(session, ws, orders, exact=body.exact))
+
+
+@router.post("/designs/{design_id}/sales", status_code=201, response_model=SalesOut)
+def report_sales(design_id: DesignId, body: SaleIn, user: MerchandiserUser, session: SessionDep, ws: WorkspaceDep,
+                 request: Request, key: idempotency.IdempotencyKey = None) -> JSONResponse:
+    """Record pieces of a shipped design sold on. When its sell-through (sold / shipped) reaches
+    `reorder_sell_through`, a reorder of the next batch is offered, to the factory that made the last batch
+    first (once per batch, however often the threshold is crossed). 409 before anything shipped, 422 when
+    more would be sold than shipped. A retry with the same `Idempotency-Key` records nothing new."""
+    claim = idempotency.claim(session, user, key, request, body)
+    if isinstance(claim, JSONResponse):
+        return claim
+    res = reorders.record_sale(session, ws, design_id, body.quantity, user_id=user.id, now=utcnow())
+    return claim.done(201, SalesOut(design_id=res.design_id, sold=res.sold, shipped=res.shipped,
+                                    sell_through=round(res.sell_through, 4),
+                                    reorder=ReorderOut.model_validate(res.reorder) if res.reorder else None,
+                                    orders=[FactoryOrderOut.model_validate(o) for o in res.orders]))
