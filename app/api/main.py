@@ -15,7 +15,7 @@ from app.api.routers import auth, buyers, factories, health, merchandiser
 from app.db import transaction
 from app.errors import install_error_handlers
 from app.models import utcnow
-from app.services import interest
+from app.services import interest, production
 from app.settings import Settings
 from app import web
 from app.workspace import Workspace
@@ -45,6 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ws = Workspace.open(settings or Settings())
         # Heavy objects load once, here, never inside a request.
         _ = ws.embedder, ws.design_index
+        with ws.sessions() as s:
+            registry = production.factories(s)
+        if registry:  # the factory capability index (rebuilt on first use after a registry import)
+            ws.capability_index(registry)
         ws.demand_cache.sync(full=True)
         app.state.workspace = ws
         task = asyncio.create_task(_decide_forever(ws, ws.settings.decide_every_s)) if ws.settings.decide_every_s > 0 else None

@@ -72,5 +72,5 @@ def plan(ws: Workspace, factories: list[Factory], needs: Sequence[Need], free: n
     st: Settings = ws.settings
     index = ws.capability_index(factories, workspace_registry=workspace_registry)
     k = shortlist_size(len(factories), minimum=st.shortlist_min, share=st.shortlist_share)
-    return plan_production(needs, index, ws.embedder.encode, free, k=k, split_cost_cents=st.split_cost_cents,
+    return plan_production(needs, factories, index, ws.embedder.encode, free, k=k, split_cost_cents=st.split_cost_cents,
                            solver=solver, exact_max_lanes=st.exact_max_lanes)

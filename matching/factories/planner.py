@@ -23,8 +23,9 @@ from matching.allocation.exact import solve_exact
 from matching.allocation.heuristic import solve_heuristic
 from matching.allocation.problem import Allocation, AllocationProblem, AllocationRow, Unplaced
 from matching.errors import AllocationError
-from matching.factories.capability import CapabilityIndex, Embed
+from matching.factories.capability import CapabilityIndex, Embed, registry_fingerprint
 from matching.factories.constraints import Requirement
+from matching.factories.registry import Factory
 from matching.factories.shortlist import CandidateRow, ScoreWeights, shortlist, why_none_qualifies
 from matching.factories.table import FactoryTable
 
@@ -77,18 +78,22 @@ class MatchPlan:
         return (self.heuristic.objective - self.exact.objective) / self.exact.objective
 
 
-def plan_production(needs: Sequence[Need], capability: CapabilityIndex, embed: Embed, free: np.ndarray, *,
+def plan_production(needs: Sequence[Need], factories: Sequence[Factory], capability: CapabilityIndex, embed: Embed,
+                    free: np.ndarray, *,
                     k: int | None = None, split_cost_cents: int = 5_000, solver: Solver = "auto",
                     exact_max_lanes: int = 4_000, time_limit_s: float | None = 60.0,
-                    weights: ScoreWeights = ScoreWeights(), regions: Collection[str] = (),
-                    table: FactoryTable | None = None) -> MatchPlan:
+                    weights: ScoreWeights = ScoreWeights(), regions: Collection[str] = ()) -> MatchPlan:
     """Shortlist (K = `k`, default `shortlist_size`), check, score and jointly allocate `needs` over
-    `capability.factories` with `free` pieces of capacity each (see the module docstring)."""
+    `factories` as they are now (MOQ, capacity, lead time...) with `free` pieces of capacity each (see
+    the module docstring). `capability` must have been built from the same registry (same ids and
+    capability texts, in order: its fingerprint is checked); only its similarities are used."""
     if solver not in SOLVERS:
         raise AllocationError(f"unknown solver {solver!r}; allowed: {', '.join(SOLVERS)}")
     if not needs:
         raise AllocationError("nothing to plan: no designs given")
-    table = table or FactoryTable(capability.factories)
+    if registry_fingerprint(factories) != capability.fingerprint:
+        raise AllocationError("the capability index was built from another factory registry: rebuild it")
+    table = FactoryTable(factories)
     free = np.asarray(free, dtype=np.int64)
     if free.shape != (len(table),):
         raise AllocationError(f"free capacity has shape {free.shape}, expected ({len(table)},)")

@@ -143,3 +143,23 @@ def test_sell_through_reorders_once_at_the_same_factory_first(world):
     with ws.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Reorder)) == 2
         assert s.get(Design, a).status == "matched" and "reorder 2: 280 pcs offered to F1" in s.get(Design, a).note
+
+
+def test_a_reorder_no_factory_takes_is_reported_once(world):
+    ws = world.ws
+    merch = world.new("merchandiser")
+    b = _winner(world, merch, "wool", 300)
+    with transaction(ws.sessions) as s:
+        production.match_winners(s, ws, now=utcnow())
+    _ship_all(ws, b)
+    with transaction(ws.sessions) as s:  # both mills now take 1,000 pcs at least: the reorder is too small
+        for fid in ("F1", "F2"):
+            production.get_factory(s, fid).moq = 1000
+    url = f"{V1}/merchandiser/designs/{b}/sales"
+    out = merch.post(url, json={"quantity": 240}).json()
+    assert out["orders"] == [] and out["reorder"]["quantity"] == 240
+    assert "MOQ 1000 > 240 pcs ordered" in out["reorder"]["note"] and "MOQ: the 2 factories" in out["reorder"]["note"]
+    assert merch.post(url, json={"quantity": 30}).json()["reorder"] is None  # crossing again: still one reorder
+    with ws.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Reorder)) == 1
+        assert s.get(Design, b).note.startswith("reorder 2: 240 pcs found no factory (sell-through 80%)")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from matching.embeddings import TextEmbedder
-from matching.errors import IndexManifestError, OrderDataError
+from matching.errors import AllocationError, IndexManifestError, OrderDataError
 from matching.factories.capability import CapabilityIndex
 from matching.factories.constraints import Requirement
 from matching.factories.orders import Order, Vocabulary, check_orders, design_text
@@ -97,11 +97,13 @@ def test_planner_shortlists_top_k_then_allocates(fake_embedder):
     fake = fake_embedder
     index = CapabilityIndex.build(REGISTRY, fake.encode, embedder=fake.name)
     need = Need("D1", REQ, design_text("cotton socks", "socks", ["cotton"]))
-    plan = plan_production([need], index, fake.encode, np.array([1000, 500, 5000]), k=2, solver="both")
+    plan = plan_production([need], REGISTRY, index, fake.encode, np.array([1000, 500, 5000]), k=2, solver="both")
     assert {c.factory_id for c in plan.candidates["D1"]} == {"S1", "S2"}
     assert [(r.factory_id, r.quantity, r.unit_cost_cents) for r in plan.rows()] == [("S1", 300, 100)]
     assert plan.objective == 300 * 100 + 5_000 and plan.heuristic_gap == 0 and plan.unplaced == []
     assert shortlist_size(240) == 72 and shortlist_size(100) == 64 and shortlist_size(10) == 10
+    with pytest.raises(AllocationError, match="another factory registry"):
+        plan_production([need], REGISTRY[:2], index, fake.encode, np.array([1000, 500]))
 
 
 def test_minilm_puts_the_factories_that_make_a_design_first():
