@@ -379,7 +379,8 @@ def match(factories: Annotated[Optional[Path], typer.Option(help="factory regist
           orders: Annotated[Optional[Path], typer.Option(help="orders CSV: design_id,category,materials,processes,"
                                                          "quantity,due_in_days,description")] = None,
           out: Annotated[Optional[Path], typer.Option(help="allocation CSV; OUT.unplaced.csv and OUT.candidates.csv beside it")] = None,
-          exact: Annotated[bool, typer.Option("--exact", help="also solve the MILP exactly, write its plan, print the gap")] = False) -> None:
+          exact: Annotated[bool, typer.Option("--exact", help="also solve the MILP exactly, write its plan, print the gap")] = False,
+          milp_seconds: Annotated[float, typer.Option(min=1, max=3600, help="--exact: time limit of the MILP")] = 120.0) -> None:
     """Without options: offer every winning design's pre-ordered quantity to the workspace's factories,
     all winners together at least cost. With --factories, --orders and --out: plan those orders on
     that registry (full capacity free) and write the allocation; nothing is stored."""
@@ -396,7 +397,8 @@ def match(factories: Annotated[Optional[Path], typer.Option(help="factory regist
         todo = read_orders_csv(orders, planning.vocabulary(ws.taxonomy))
         needs = [planning.order_need(o, ws.taxonomy, cost_share=ws.settings.cost_share) for o in todo]
         result = planning.plan(ws, registry, needs, np.array([f.capacity for f in registry]),
-                               solver="both" if exact else "heuristic", workspace_registry=False)
+                               solver="both" if exact else "heuristic", workspace_registry=False,
+                               time_limit_s=milp_seconds)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_rows_csv(out, ("design_id", "factory_id", "quantity", "unit_cost", "total_cost"),
                    ((r.design_id, r.factory_id, r.quantity, r.unit_cost_cents, r.total_cost_cents) for r in result.rows()))
@@ -483,7 +485,7 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     simulate(buyers=buyers, days=days, designs=0, policy=None, feed_size=8, visit_rate=1.0, fixed_horizon=False,
              seed=seed, as_json=False)
     console.rule("5. factories")
-    match(factories=None, orders=None, out=None, exact=False)
+    match(factories=None, orders=None, out=None, exact=False, milp_seconds=120.0)
     console.rule("6. the next drop, now under test")
     designs_generate(n=max(1, designs // 2), category=None, attribute=None, max_price_cents=None, seed=seed + 1)
     designs_publish(ids=None)

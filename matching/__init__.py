@@ -1,6 +1,5 @@
 """Interest, factory matching and allocation. Pure Python + numpy/scipy; no HTTP, no SQL, no settings."""
 
-from matching.allocate import Assignment, Offer, allocate
 from matching.errors import (AllocationError, DataFileError, FactoryDataError, IndexInputError, IndexManifestError,
                              MatchingError, OrderDataError, UnknownIdError)
 from matching.factories.capability import CapabilityIndex
@@ -17,9 +16,9 @@ from matching.index import VectorIndex
 from matching.interest import EVENT_KINDS, EVENT_WEIGHTS, InterestStats
 
 __all__ = [
-    "EVENT_KINDS", "EVENT_WEIGHTS", "AllocationError", "Assignment", "Candidate", "Factory", "FactoryDataError",
-    "GLOBAL_PRIOR", "InterestStats", "MatchingError", "Offer", "Outcome", "POLICIES", "Posterior", "Prior", "Requirement",
-    "TextEmbedder", "allocate", "candidates", "check_factory", "decide_many", "global_prior", "make_factory_registry",
+    "EVENT_KINDS", "EVENT_WEIGHTS", "AllocationError", "Candidate", "Factory", "FactoryDataError",
+    "GLOBAL_PRIOR", "InterestStats", "MatchingError", "Outcome", "POLICIES", "Posterior", "Prior", "Requirement",
+    "TextEmbedder", "candidates", "check_factory", "decide_many", "global_prior", "make_factory_registry",
     "neighbour_prior", "parse_factories_csv", "posterior", "prob_reach", "rank_feed", "read_factories_csv",
     "write_factories_csv", "VectorIndex", "IndexInputError", "IndexManifestError", "UnknownIdError",
     "CandidateRow", "CapabilityIndex", "DataFileError", "MatchPlan", "Need", "Order", "OrderDataError", "ScoreWeights",

@@ -66,11 +66,12 @@ def spec_need(design_id: int, spec: DesignSpec, taxonomy: Taxonomy, *, quantity:
 
 
 def plan(ws: Workspace, factories: list[Factory], needs: Sequence[Need], free: np.ndarray, *,
-         solver: Solver = "auto", workspace_registry: bool = True) -> MatchPlan:
+         solver: Solver = "auto", workspace_registry: bool = True, time_limit_s: float | None = None) -> MatchPlan:
     """Plan `needs` over `factories` with `free` capacity, with the settings' shortlist, split cost and
-    solver limits; the capability index comes from the workspace (built once per registry)."""
+    solver limits (`time_limit_s` overrides the MILP's); the capability index comes from the workspace
+    (built once per registry)."""
     st: Settings = ws.settings
     index = ws.capability_index(factories, workspace_registry=workspace_registry)
     k = shortlist_size(len(factories), minimum=st.shortlist_min, share=st.shortlist_share)
     return plan_production(needs, factories, index, ws.embedder.encode, free, k=k, split_cost_cents=st.split_cost_cents,
-                           solver=solver, exact_max_lanes=st.exact_max_lanes)
+                           solver=solver, exact_max_lanes=st.exact_max_lanes, time_limit_s=time_limit_s or st.exact_time_limit_s)

@@ -19,8 +19,8 @@ S is the fixed cost of each factory a design uses, so a split must save more tha
 P_d, the cost of a piece left unplaced, is 2 * (the design's dearest lane) + S + 1: placing a piece
 is never cheaper than making it at the design's dearest factory. It is not infinite: rather than
 move a whole design to a much dearer factory, the model may leave a few of its pieces out (they are
-reported as unplaced). Pass `unplaced_cost` to change it (a single design's all-or-nothing
-allocation in allocate.py passes one larger than any placement could cost). A design with no lanes
+reported as unplaced). Pass `unplaced_cost` to change it (one larger than any placement could cost
+makes a design all-or-nothing). A design with no lanes
 at all has P_d = 0: nothing can be decided for it, and a constant penalty would only make every gap
 look smaller.
 """

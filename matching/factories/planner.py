@@ -8,7 +8,10 @@ Demand left over is reported per design with the reason from the constraints, ne
 
 Solvers: "exact" (HiGHS MILP), "heuristic" (LP relaxation + MOQ dive + repair, with its proven
 bound), "both" (both run; the exact plan is used and the heuristic's gap to it is reported), or
-"auto" (exact up to `exact_max_lanes` lanes, the heuristic above).
+"auto" (the service's choice): the heuristic always, then the MILP too when the problem has at most
+`exact_max_lanes` lanes, stopped after `time_limit_s`; the cheaper plan is used. With contested
+capacity the MILP can need minutes from about 1,000 lanes (BENCHMARKS.md, `scripts/bench_milp_size.py`),
+so a request never waits on it for long; when it finds no plan in time, `stats["exact"]` says so and the heuristic's plan stands.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class MatchPlan:
 def plan_production(needs: Sequence[Need], factories: Sequence[Factory], capability: CapabilityIndex, embed: Embed,
                     free: np.ndarray, *,
                     k: int | None = None, split_cost_cents: int = 5_000, solver: Solver = "auto",
-                    exact_max_lanes: int = 4_000, time_limit_s: float | None = 60.0,
+                    exact_max_lanes: int = 2_000, time_limit_s: float | None = 5.0,
                     weights: ScoreWeights = ScoreWeights(), regions: Collection[str] = ()) -> MatchPlan:
     """Shortlist (K = `k`, default `shortlist_size`), check, score and jointly allocate `needs` over
     `factories` as they are now (MOQ, capacity, lead time...) with `free` pieces of capacity each (see
@@ -116,16 +119,20 @@ def plan_production(needs: Sequence[Need], factories: Sequence[Factory], capabil
                                 table.moq, np.maximum(free, 0), np.array(lane_d, dtype=np.int64),
                                 np.array(lane_f, dtype=np.int64), np.array(lane_c, dtype=np.int64),
                                 split_cost_cents=split_cost_cents)
-    heuristic = exact = None
-    if solver in ("heuristic", "both") or (solver == "auto" and problem.n_lanes > exact_max_lanes):
-        heuristic = solve_heuristic(problem)
-    if solver in ("exact", "both") or (solver == "auto" and problem.n_lanes <= exact_max_lanes):
+    stats: dict[str, float | int | str] = {"designs": len(needs), "lanes": problem.n_lanes, "k": int(positions.shape[1])}
+    heuristic = solve_heuristic(problem) if solver in ("heuristic", "both", "auto") else None
+    exact = None
+    if solver in ("exact", "both"):
         exact = solve_exact(problem, time_limit_s=time_limit_s)
-    used = exact if exact is not None else heuristic
-    assert used is not None
+    elif solver == "auto" and problem.n_lanes <= exact_max_lanes:
+        try:
+            exact = solve_exact(problem, time_limit_s=time_limit_s)
+        except AllocationError as exc:  # no MILP plan within the time limit: recorded, the heuristic's stands
+            stats["exact"] = str(exc)
+    plans = [a for a in (exact, heuristic) if a is not None]
+    used = min(plans, key=lambda a: a.objective) if solver == "auto" else plans[0]
     unplaced = _unplaced(needs, used, table, free, positions, k)
-    return MatchPlan(used, candidates, unplaced, heuristic, exact,
-                     {"designs": len(needs), "lanes": problem.n_lanes, "k": int(positions.shape[1])})
+    return MatchPlan(used, candidates, unplaced, heuristic, exact, stats)
 
 
 def _unplaced(needs: Sequence[Need], a: Allocation, table: FactoryTable, free: np.ndarray, positions: np.ndarray,
