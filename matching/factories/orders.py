@@ -36,10 +36,6 @@ class Order:
     description: str = ""
     base_unit_cost_cents: int | None = None  # None: the caller prices it (e.g. from the taxonomy's norms)
 
-    def text(self) -> str:
-        """The text matched against factories' capability texts (`design_text`)."""
-        return design_text(self.description, self.category, self.materials, self.processes)
-
 
 def design_text(description: str, category: str, materials: Sequence[str], processes: Sequence[str] = ()) -> str:
     """A design's description followed by its category and materials, in the words of
