@@ -11,7 +11,7 @@ from matching.factories.registry import Factory, parse_factories_csv, read_facto
 from matching.factories.synthetic import make_factory_registry
 from matching.demand import GLOBAL_PRIOR, Outcome, Posterior, Prior, decide_many, global_prior, neighbour_prior, posterior, prob_reach
 from matching.embeddings import TextEmbedder
-from matching.exposure import POLICIES, rank_feed
+from matching.exposure import FEED_POOL, POLICIES, mean_scores, rank_feed
 from matching.index import VectorIndex
 from matching.interest import EVENT_KINDS, EVENT_WEIGHTS, InterestStats
 
@@ -23,4 +23,5 @@ __all__ = [
     "write_factories_csv", "VectorIndex", "IndexInputError", "IndexManifestError", "UnknownIdError",
     "CandidateRow", "CapabilityIndex", "DataFileError", "MatchPlan", "Need", "Order", "OrderDataError", "ScoreWeights",
     "Vocabulary", "check_orders", "parse_orders_csv", "plan_production", "read_orders_csv", "shortlist_size",
+    "FEED_POOL", "mean_scores",
 ]

@@ -25,6 +25,7 @@ from matching.errors import MatchingError
 
 POLICIES = ("threshold", "thompson", "uniform")
 EPSILON = 0.1  # relative tolerance around τ: designs within ±10% of it are not worth resolving exactly
+FEED_POOL = 4096  # above this many designs, posterior draws are made only within a pool of this size
 
 
 def sample_rate(post: Posterior, rng: np.random.Generator) -> np.ndarray:
@@ -55,9 +56,10 @@ def policy_scores(policy: str, post: Posterior, rng: np.random.Generator, *, nee
     return 1.0 / (1.0 + b)
 
 
-def _mean_scores(policy: str, post: Posterior, *, need: np.ndarray, target: np.ndarray | None,
-                 impressions: np.ndarray) -> np.ndarray:
-    """`policy_scores` with θ at its posterior mean instead of a draw (cheap, deterministic)."""
+def mean_scores(policy: str, post: Posterior, *, need: np.ndarray, target: np.ndarray | None,
+                impressions: np.ndarray) -> np.ndarray:
+    """`policy_scores` with θ at its posterior mean instead of a draw (cheap, deterministic): what
+    `rank_feed` chooses its pool by, and what a caller may pre-sort designs by (`app.services.feed`)."""
     theta = post.pieces_per_impression
     if policy == "thompson":
         speed = theta / np.maximum(need, 1.0)
@@ -70,21 +72,23 @@ def _mean_scores(policy: str, post: Posterior, *, need: np.ndarray, target: np.n
 
 def rank_feed(policy: str, post: Posterior, rng: np.random.Generator, *, k: int, need: np.ndarray,
               target: np.ndarray | None, impressions: np.ndarray, relevance: np.ndarray | None = None,
-              relevance_weight: float = 0.3, pool: int = 4096) -> np.ndarray:
+              relevance_weight: float = 0.3, pool: int = FEED_POOL) -> np.ndarray:
     """Indices of the `k` designs to show, best first.
 
     With more than `pool` designs, the posterior draws are made only for the `pool` designs with the
     best score at the posterior mean (plus relevance): drawing for 100,000 designs per request would
     cost more than the rest of the feed, and a design outside that pool would almost never win a draw.
+    The pool is taken in index order, so a caller that passes any subset (in the same order) holding the
+    whole pool gets the same draws, hence the same feed, as one that passes every design.
     """
     if k < 1:
         raise MatchingError(f"k must be at least 1, got {k}")
     n = len(post.conv_a)
     if n > pool and policy != "uniform":
-        pre = _mean_scores(policy, post, need=need, target=target, impressions=impressions)
+        pre = mean_scores(policy, post, need=need, target=target, impressions=impressions)
         if relevance is not None:
             pre = pre + relevance_weight * np.asarray(relevance, dtype=np.float64)
-        keep = np.argpartition(-pre, pool - 1)[:pool]
+        keep = np.sort(np.argpartition(-pre, pool - 1)[:pool])
         order = rank_feed(policy, post.take(keep), rng, k=k, need=need[keep], target=None if target is None else target[keep],
                           impressions=np.asarray(impressions)[keep],
                           relevance=None if relevance is None else np.asarray(relevance)[keep],

@@ -5,14 +5,18 @@
 Fills a workspace with `--designs` published designs (embeddings synthesised around a few hundred real
 MiniLM spec embeddings, so they cluster like real ones; random counters and thresholds) and buyers
 with a history of events, starts uvicorn on 127.0.0.1, and times `GET /api/v1/buyers/{id}/feed`.
-The baseline in the same run is the obvious implementation without the in-memory demand cache:
-read every open design's counters from the database on each request, then rank the same way.
+Two comparisons in the same run: the obvious implementation without the in-memory demand cache (read
+every open design's counters from the database on each request, then rank the same way), and, in this
+process, `feed_ids` scoring only candidates (as the API does) against scoring every design (a mat-vec
+over all embeddings per request), with BLAS on one thread as in the server. The load average is
+printed at the start and the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -20,11 +24,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 from sqlalchemy import insert, select
+from threadpoolctl import threadpool_limits
 
 from app.db import transaction
 from app.models import Buyer, Design, InterestEvent, utcnow
 from app.server_process import admin_token, api_server
-from app.services.feed import buyer_vector, prior_of
+from app.services.feed import DemandArrays, buyer_vector, feed_ids, index_nearest, prior_of
 from app.settings import Settings
 from app.workspace import Workspace
 from generation.concepts.composer import describe
@@ -72,21 +77,50 @@ def fill(ws: Workspace, n: int, buyers: int, rng: np.random.Generator) -> None:
                                             "occurred_at": now} for _ in range(buyers * 20)])
 
 
+class _Arrays:
+    """The two fields of `DemandArrays` that `buyer_vector` reads (ids sorted)."""
+
+    def __init__(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self.ids, self.vectors = ids, vectors
+
+    positions = DemandArrays.positions
+
+
+def in_process(ws: Workspace, buyers: int, requests: int, rng: np.random.Generator) -> dict[str, float]:
+    """`feed_ids` with candidates (as the API) and over every design, alternating, in this process."""
+    cache, nearest = ws.demand_cache, index_nearest(ws)
+    cache.sync()
+    times: dict[str, list[float]] = {"candidates": [], "all_designs": []}
+    with ws.sessions() as s:
+        for r in range(requests + 10):
+            b = 1 + int(rng.integers(buyers))
+            for name, near in (("candidates", nearest), ("all_designs", None)):
+                t = time.perf_counter()
+                feed_ids(s, cache, b, k=20, policy="threshold", relevance_weight=0.3, rng=rng, nearest=near)
+                if r >= 10:  # the first ones build the arrays and the order
+                    times[name].append(time.perf_counter() - t)
+    out = {}
+    for name, ts in times.items():
+        ms = np.array(ts) * 1000
+        out[f"{name}_p50_ms"], out[f"{name}_p95_ms"] = round(float(np.percentile(ms, 50)), 2), round(float(np.percentile(ms, 95)), 2)
+    out["speedup_p50"] = round(out["all_designs_p50_ms"] / out["candidates_p50_ms"], 1)
+    return out
+
+
 def uncached_feed(ws: Workspace, buyer_id: int, k: int, rng: np.random.Generator) -> list[int]:
     """The baseline: everything read from the database on every request."""
     with ws.sessions() as s:
         rows = s.execute(select(Design.id, Design.prior, Design.impressions, Design.pre_order_count,
                                 Design.pieces_ordered, Design.production_threshold, Design.committed, Design.embedding,
                                 Design.impression_budget)
-                         .where(Design.status == "published")).all()
+                         .where(Design.status == "published").order_by(Design.id)).all()
         ids = np.array([r[0] for r in rows])
         vecs = np.stack([np.frombuffer(r[7], dtype=np.float32) for r in rows])
         post = posterior([prior_of(Design(prior=r[1])) for r in rows], np.array([r[2] for r in rows]),
                          np.array([r[3] for r in rows]), np.array([r[4] for r in rows]))
         need = np.maximum(np.array([r[5] - r[6] for r in rows]), 1)
         budget = np.array([r[8] or 1000 for r in rows])
-        arrays = type("A", (), {"ids": ids, "vectors": vecs})
-        u = buyer_vector(s, arrays, buyer_id, utcnow())  # type: ignore[arg-type]
+        u = buyer_vector(s, _Arrays(ids, vecs), buyer_id, utcnow())  # type: ignore[arg-type]
         order = rank_feed("threshold", post, rng, k=k, need=need, target=np.array([r[5] for r in rows]) / budget,
                           impressions=np.array([r[2] for r in rows]), relevance=vecs @ u if u is not None else None)
         return [int(i) for i in ids[order]]
@@ -98,7 +132,9 @@ def main() -> None:
     ap.add_argument("--buyers", type=int, default=1000)
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--baseline-requests", type=int, default=30)
+    ap.add_argument("--in-process-requests", type=int, default=200)
     args = ap.parse_args()
+    load_start = os.getloadavg()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -111,6 +147,8 @@ def main() -> None:
             t = time.perf_counter()
             uncached_feed(ws, 1 + int(rng.integers(args.buyers)), 20, rng)
             base.append(time.perf_counter() - t)
+        with threadpool_limits(1, user_api="blas"):
+            inproc = in_process(ws, args.buyers, args.in_process_requests, rng)
         ws.close()
         token = admin_token(home)  # an admin may read every buyer's feed
         t0 = time.perf_counter()
@@ -131,6 +169,7 @@ def main() -> None:
         "feed_http_p50_ms": round(float(np.percentile(ms, 50)), 1), "feed_http_p95_ms": round(float(np.percentile(ms, 95)), 1),
         "uncached_p50_ms": round(float(np.percentile(base_ms, 50)), 1), "uncached_p95_ms": round(float(np.percentile(base_ms, 95)), 1),
         "speedup_p50": round(float(np.percentile(base_ms, 50) / np.percentile(ms, 50)), 1),
+        "in_process_feed_ids": inproc, "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "setup": vars(args)}, indent=1))
 
 

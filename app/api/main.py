@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager, suppress
 import numpy as np
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from threadpoolctl import threadpool_limits
 
 from app.api.routers import auth, buyers, factories, health, merchandiser
 from app.db import transaction
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ws = Workspace.open(settings or Settings())
+        # For the whole process: requests run in parallel threads, so per-call BLAS threads only fight them.
+        threadpool_limits(ws.settings.blas_threads, user_api="blas")
         # Heavy objects load once, here, never inside a request.
         _ = ws.embedder, ws.design_index
         with ws.sessions() as s:
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if registry:  # the factory capability index (rebuilt on first use after a registry import)
             ws.capability_index(registry)
         ws.demand_cache.sync(full=True)
+        ws.demand_cache.arrays().posterior()  # the feed's arrays (about 1 s at 100,000 designs)
         app.state.workspace = ws
         task = asyncio.create_task(_decide_forever(ws, ws.settings.decide_every_s)) if ws.settings.decide_every_s > 0 else None
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.demand import GLOBAL_PRIOR, Posterior, Prior, population_prior, posterior_from_arrays
-from matching.exposure import rank_feed
+from matching.exposure import FEED_POOL, mean_scores, rank_feed
 from matching.interest import EVENT_WEIGHTS
 
 from app.models import Design, InterestEvent, utcnow
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 UNINFORMED = ("global", "pooled")  # prior sources that say nothing about the design itself
 SYNC_MARGIN = timedelta(seconds=5)  # re-read rows touched shortly before the last sync (commit lag)
 PREFERENCE_HALF_LIFE_DAYS = 14.0
+# A large feed scores only candidates: MEAN_CANDIDATES_PER_POOL x pool designs best at the posterior mean,
+# plus the NEAREST_CANDIDATES designs nearest to the buyer. At 100,000 designs, 1 x pool left 0.5% of
+# the designs an all-designs feed shows outside the candidates; 2 x pool left none of 8,000 (BENCHMARKS.md).
+MEAN_CANDIDATES_PER_POOL = 2
+NEAREST_CANDIDATES = 256
+Nearest = Callable[[np.ndarray, int], np.ndarray]  # (query (dim,), k) -> ids of up to k nearest designs
 
 
 def prior_of(d: Design) -> Prior:
@@ -55,6 +62,7 @@ class DemandArrays:
     prior: np.ndarray  # (n, 4) float64: conv_a, conv_b, size_shape, size_rate of each design's own prior
     uninformed: np.ndarray  # (n,) bool: its prior came from no similar decided design
     _posterior: Posterior | None = field(default=None, repr=False)
+    _orders: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def posterior(self) -> Posterior:
         """Posteriors of every open design (computed once per version of the arrays). A design whose
@@ -63,6 +71,26 @@ class DemandArrays:
         if self._posterior is None:
             self._posterior = self._compute_posterior()
         return self._posterior
+
+    def policy_order(self, policy: str) -> np.ndarray:
+        """Positions of every design, best first by `policy`'s score at the posterior mean (computed
+        once per version of the arrays): a large feed's candidate pool is the first of these that pass
+        its filters, so a request does not score all designs again."""
+        order = self._orders.get(policy)
+        if order is None:
+            need = np.maximum(self.threshold - self.committed, 1)
+            pre = mean_scores(policy, self.posterior(), need=need, target=targets(self), impressions=self.impressions)
+            order = self._orders[policy] = np.argsort(-pre, kind="stable")
+        return order
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Position of each id in these arrays (a binary search: `self.ids` is sorted), -1 for ids that
+        are not open designs."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(self.ids) == 0:
+            return np.full(len(ids), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return np.where(self.ids[pos] == ids, pos, -1)
 
     def _compute_posterior(self) -> Posterior:
         a, b, s, r = (self.prior[:, j].copy() for j in range(4))
@@ -191,12 +219,13 @@ def buyer_vector(session: Session, cache_arrays: DemandArrays, buyer_id: int, no
             weights[design_id] = weights.get(design_id, 0.0) + w
     if not weights:
         return None
-    pos = {int(i): k for k, i in enumerate(cache_arrays.ids)}
+    ids = np.fromiter(weights, dtype=np.int64, count=len(weights))
+    pos = dict(zip(weights, cache_arrays.positions(ids).tolist()))  # a lookup per event, not per design
     vecs, ws = [], []
-    missing = [i for i in weights if i not in pos]
+    missing = [i for i in weights if pos[i] < 0]
     stored = dict(session.execute(select(Design.id, Design.embedding).where(Design.id.in_(missing))).all()) if missing else {}
     for design_id, w in weights.items():
-        if design_id in pos:
+        if pos[design_id] >= 0:
             vecs.append(cache_arrays.vectors[pos[design_id]])
         elif stored.get(design_id) is not None:
             vecs.append(np.frombuffer(stored[design_id], dtype=np.float32))
@@ -217,9 +246,15 @@ def targets(a: DemandArrays) -> np.ndarray:
 
 def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, policy: str,
              relevance_weight: float, rng: np.random.Generator, now: datetime | None = None,
-             category: str | None = None, max_price_cents: int | None = None) -> list[int]:
+             category: str | None = None, max_price_cents: int | None = None, nearest: Nearest | None = None,
+             pool: int = FEED_POOL) -> list[int]:
     """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance,
-    among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given)."""
+    among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given).
+
+    With more than `pool` designs and a `nearest` search (`index_nearest`), only candidates are scored
+    (`_candidates`), not all 100,000 embeddings. `rank_feed` takes its pool from them by the same rule
+    as from all designs, so the feed is the same whenever they hold that pool. Without `nearest` every
+    design's relevance is computed (a mat-vec over all embeddings per request: exact, and slower)."""
     cache.sync()
     a = cache.arrays()
     keep = a.impressions < a.budget  # a design whose budget is spent waits for its decision
@@ -227,16 +262,44 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
         keep &= a.category == category
     if max_price_cents is not None:
         keep &= a.price <= max_price_cents
-    live = np.flatnonzero(keep)
-    if len(live) == 0:
-        return []
     u = buyer_vector(session, a, buyer_id, now or utcnow())
-    relevance = (a.vectors @ u)[live] if u is not None else None  # never copy the (n, dim) matrix
-    post = a.posterior()
-    order = rank_feed(policy, post.take(live), rng, k=k, need=np.maximum(a.threshold[live] - a.committed[live], 1),
-                      target=targets(a)[live], impressions=a.impressions[live], relevance=relevance,
-                      relevance_weight=relevance_weight)
-    return [int(i) for i in a.ids[live][order]]
+    if nearest is not None and policy != "uniform" and np.count_nonzero(keep) > MEAN_CANDIDATES_PER_POOL * pool:
+        cand = _candidates(a, keep, policy, u, nearest, pool)
+        relevance = a.vectors[cand] @ u if u is not None else None
+    else:
+        cand = np.flatnonzero(keep)
+        relevance = (a.vectors @ u)[cand] if u is not None else None  # never copy the (n, dim) matrix
+    if len(cand) == 0:
+        return []
+    order = rank_feed(policy, a.posterior().take(cand), rng, k=k, need=np.maximum(a.threshold[cand] - a.committed[cand], 1),
+                      target=a.threshold[cand] / np.maximum(a.budget[cand], 1), impressions=a.impressions[cand],
+                      relevance=relevance, relevance_weight=relevance_weight, pool=pool)
+    return [int(i) for i in a.ids[cand[order]]]
+
+
+def _candidates(a: DemandArrays, keep: np.ndarray, policy: str, u: np.ndarray | None, nearest: Nearest,
+                pool: int) -> np.ndarray:
+    """Sorted positions: the MEAN_CANDIDATES_PER_POOL x `pool` designs passing `keep` that are best at
+    the posterior mean, and those of the buyer's NEAREST_CANDIDATES nearest designs that pass `keep`.
+    Relevance moves a design into `rank_feed`'s pool only within the spread of relevance_weight x
+    cosine, so designs far down both lists do not get in."""
+    order = a.policy_order(policy)
+    best = order[keep[order]][:MEAN_CANDIDATES_PER_POOL * pool]
+    if u is None:
+        return np.sort(best)
+    near = a.positions(nearest(u, NEAREST_CANDIDATES))
+    near = near[near >= 0]
+    return np.union1d(best, near[keep[near]])
+
+
+def index_nearest(ws: Workspace) -> Nearest:
+    """`Nearest` over the workspace's design index (approximate once it holds more than 20,000 designs:
+    IVF); searched under the index lock, as writes to the index may run meanwhile."""
+    def nearest(u: np.ndarray, k: int) -> np.ndarray:
+        with ws.index_lock:
+            _, ids = ws.design_index.search(u[None, :], k)
+        return ids[0][ids[0] >= 0]
+    return nearest
 
 
 def designs_by_id(session: Session, ids: list[int]) -> list[Design]:

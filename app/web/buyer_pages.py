@@ -48,7 +48,7 @@ def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: Works
         st = ws.settings
         ids = feed.feed_ids(session, ws.demand_cache, buyer_id, k=PAGE_SIZE, policy=st.exposure_policy,
                             relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
-                            category=category or None, max_price_cents=ceiling)
+                            category=category or None, max_price_cents=ceiling, nearest=feed.index_nearest(ws))
         found = feed.designs_by_id(session, ids)
     _record(ws, buyer_id, [d.id for d in found], "view")
     return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,

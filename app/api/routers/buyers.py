@@ -44,7 +44,8 @@ def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
     interest.get_buyer(session, buyer_scope(user, buyer_id))
     st = ws.settings
     ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
-                            relevance_weight=st.relevance_weight, rng=np.random.default_rng())
+                            relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
+                            nearest=feed_svc.index_nearest(ws))
     return [DesignOut.of(d, d.committed) for d in feed_svc.designs_by_id(session, ids)]
 
 
