@@ -6,7 +6,8 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ENV PIP_NO_CACHE_DIR=1 \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
-    TRENDLOOM_HOME=/data
+    TRENDLOOM_HOME=/data \
+    TRENDLOOM_IMAGE_MODEL=/srv/trendloom/weights/trendloom-flat-32
 
 WORKDIR /srv/trendloom
 # torch first, from the CPU-only index, so nothing below pulls CUDA packages.

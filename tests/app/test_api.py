@@ -259,3 +259,13 @@ def test_window_close_drops_undersold_designs(client):
                                     np.random.default_rng(0))
         assert decided.get("dropped", 0) >= 1
     assert client.get(f"{V1}/designs/{design['id']}").json()["status"] == "dropped"
+
+
+@pytest.mark.parametrize("body, named", [
+    ({"n": 1, "category": "rockets"}, ["unknown category 'rockets'", "t-shirt", "tumbler"]),
+    ({"n": 1, "category": "tumbler", "attributes": {"color": "ultraviolet"}}, ["unknown color 'ultraviolet'", "navy"]),
+])
+def test_unknown_category_or_attribute_is_422_naming_the_allowed_values(admin, body, named):
+    r = admin.post(f"{V1}/merchandiser/designs/generate", json=body)
+    assert r.status_code == 422
+    assert all(part in r.json()["detail"] for part in named), r.json()
