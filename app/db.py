@@ -20,7 +20,13 @@ def make_engine(url: str) -> Engine:
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # No cap on connections (pool_size kept, max_overflow=-1): a request holds its connection from the
+        # sign-in lookup to its answer, also while it waits for a thread or for the event writer. With the
+        # default cap (5 + 10), 15 such requests left threads blocked on the pool and the requests holding
+        # connections waiting for those threads, until the pool's 30 s timeout (scripts/load_events.py).
+        # A SQLite connection is a file handle; the writer lock, not the pool, serialises writes.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=-1)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

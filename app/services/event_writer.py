@@ -6,6 +6,10 @@ Here a request hands its events to one writer thread and waits; the writer takes
 waiting at that moment, checks each one on its own (a bad request fails alone), stores all the good
 ones in one transaction, commits, and only then releases the requests. An event is acknowledged only
 after the commit that holds it.
+
+The writer keeps a database connection of its own. Each waiting request holds a pooled connection
+(its sign-in was looked up in the request's session), so a writer that took its connection from the
+same pool found it empty at 15 waiting requests and stalled until the pool's 30 s timeout.
 """
 
 from __future__ import annotations
@@ -18,10 +22,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import transaction
 from app.errors import Invalid, NotFound
 from app.models import Buyer, Design, InterestEvent
 
@@ -75,17 +78,32 @@ def store_events(session: Session, requests: Sequence[tuple[Sequence[EventIn], d
             rows.append({"design_id": e.design_id, "buyer_id": e.buyer_id, "kind": e.kind, "occurred_at": now})
             owners.append(r)
     if rows:
-        ids = session.scalars(insert(InterestEvent).returning(InterestEvent.id, sort_by_parameter_order=True), rows).all()
-        for owner, event_id in zip(owners, ids):
+        for owner, event_id in zip(owners, _insert_events(session, rows)):
             results[owner].append(event_id)  # type: ignore[union-attr]
         views = Counter(row["design_id"] for row in rows if row["kind"] == "view")
-        for design_id, n in sorted(views.items()):  # a fixed order avoids deadlocks between writers
-            session.execute(update(Design).where(Design.id == design_id).values(impressions=Design.impressions + n))
+        if views:  # one executemany; a fixed order avoids deadlocks between writers (`updated_at` by onupdate)
+            designs_t = Design.__table__
+            session.connection().execute(
+                update(designs_t).where(designs_t.c.id == bindparam("did"))
+                .values(impressions=designs_t.c.impressions + bindparam("n")),
+                [{"did": design_id, "n": n} for design_id, n in sorted(views.items())])
     return results
 
 
+def _insert_events(session: Session, rows: list[dict[str, object]]) -> list[int]:
+    """Insert `rows`; their ids in the order of `rows`.
+
+    SQLite: one multi-row INSERT ... RETURNING. It assigns rowids one above the largest in row order
+    (the table has no AUTOINCREMENT, ids never near 2**63), but returns them in no defined order, so
+    they are sorted. That is 1.5x faster than SQLAlchemy's `sort_by_parameter_order`, which on SQLite
+    inserts row by row (32 vs 21 ms for 800 events). Other databases: `sort_by_parameter_order`."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sorted(session.scalars(insert(InterestEvent).returning(InterestEvent.id), rows).all())
+    return list(session.scalars(insert(InterestEvent).returning(InterestEvent.id, sort_by_parameter_order=True), rows).all())
+
+
 class EventWriter:
-    """One thread that commits every waiting request's events together (group commit)."""
+    """One thread, with its own connection, that commits every waiting request's events together."""
 
     def __init__(self, sessions: sessionmaker[Session], *, max_events: int = 5000) -> None:
         self._sessions = sessions
@@ -106,9 +124,13 @@ class EventWriter:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        engine = self._sessions.kw["bind"]
+        conn: Connection | None = engine.connect()  # at start-up, while the pool is free (module docstring)
         while True:
             first = self._queue.get()
             if first is None:
+                if conn is not None:
+                    conn.close()
                 return
             batch, size = [first], len(first.events)
             while size < self._max_events:
@@ -122,11 +144,15 @@ class EventWriter:
                 batch.append(nxt)
                 size += len(nxt.events)
             try:
-                with transaction(self._sessions) as s:
+                conn = conn or engine.connect()
+                with self._sessions(bind=conn) as s, s.begin():
                     results = store_events(s, [(r.events, r.now) for r in batch])
             except Exception as exc:  # the commit itself failed: nobody's events are stored; tell every waiter
                 for r in batch:
                     r.done.set_exception(exc)
+                if conn is not None:  # a fresh connection for the next batch, in case this one broke
+                    conn.close()
+                    conn = None
                 continue
             for r, res in zip(batch, results):
                 if isinstance(res, Exception):

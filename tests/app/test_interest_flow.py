@@ -162,3 +162,39 @@ def test_group_commit_stores_every_good_request_and_fails_bad_ones_alone(ws):
     with ws.sessions() as s:
         assert s.scalar(select(func.count()).select_from(InterestEvent)) - before == 900
         assert sum(s.scalars(select(Design.impressions))) == 900
+
+
+def test_group_commit_returns_each_events_own_id_and_touches_viewed_designs(ws):
+    from app.services.event_writer import store_events
+
+    with ws.sessions() as s:
+        ids = s.scalars(select(Design.id).order_by(Design.id)).all()
+        touched_before = dict(s.execute(select(Design.id, Design.updated_at)).all())
+    kinds = ["view", "click", "favourite", "inquiry"]
+    requests = [[interest.EventIn(ws.buyer_id, ids[(r * 7 + j) % len(ids)], kinds[(r + j) % 4]) for j in range(30)]
+                for r in range(5)]
+    with transaction(ws.sessions) as s:
+        results = store_events(s, [(events, utcnow()) for events in requests])
+    with ws.sessions() as s:
+        for events, event_ids in zip(requests, results):
+            stored = [s.get(InterestEvent, i) for i in event_ids]
+            assert [(e.design_id, e.kind) for e in stored] == [(e.design_id, e.kind) for e in events]
+        viewed = {e.design_id for events in requests for e in events if e.kind == "view"}
+        after = dict(s.execute(select(Design.id, Design.updated_at)).all())
+    assert viewed and all(after[i] > touched_before[i] for i in viewed)  # the feed's cache follows updated_at
+
+
+def test_group_commit_does_not_wait_for_the_request_pool(ws):
+    """Requests waiting for the writer hold pooled connections; the writer must not need one."""
+    with ws.sessions() as s:
+        some = s.scalars(select(Design.id)).first()
+    ws.event_writer.submit([interest.EventIn(ws.buyer_id, some, "click")], utcnow(), timeout_s=10)
+    pool = ws.engine.pool
+    free = pool.size() + pool._max_overflow - pool.checkedout()
+    held = [ws.engine.connect() for _ in range(free)]  # every connection the pool has left
+    try:
+        ids = ws.event_writer.submit([interest.EventIn(ws.buyer_id, some, "view")] * 3, utcnow(), timeout_s=5)
+    finally:
+        for conn in held:
+            conn.close()
+    assert len(ids) == 3
