@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 
@@ -157,12 +157,15 @@ class DemandCache:
         with self._lock:
             if full:
                 self._entries.clear()
+            same_designs, touched = not full, []
             for (i, status, closed, has_vec, threshold, committed, imps, orders, pieces, window_end, budget) in light:
                 if not _open((i, status, closed, has_vec)):
-                    self._entries.pop(i, None)
+                    same_designs &= self._entries.pop(i, None) is None
                     continue
                 e = self._entries.get(i)
+                touched.append(i)
                 if e is None:
+                    same_designs = False
                     d = heavy[i]
                     e = _Entry(0, 0, 0, 0, 0, window_end, 0, status, np.frombuffer(d.embedding, dtype=np.float32),
                                d.category, int(d.spec["price_tiers"][0]["unit_price_cents"]), int(d.spec["moq"]),
@@ -170,8 +173,22 @@ class DemandCache:
                     self._entries[i] = e
                 e.threshold, e.committed, e.impressions, e.orders, e.pieces = threshold or 1, committed, imps, orders, pieces
                 e.window_end, e.status, e.budget = window_end, status, budget or 10**9
-            self._arrays = None
+            if same_designs and self._arrays is not None:  # counters moved: patch copies, no rebuild
+                self._arrays = self._patched(self._arrays, touched)
+            else:
+                self._arrays = None
             self._since, self._latest = mark, latest
+
+    def _patched(self, old: DemandArrays, ids: list[int]) -> DemandArrays:
+        """`old` with the changing fields of designs `ids` (all in it) taken from their entries. A new
+        object, so requests holding `old` keep a consistent view. Rebuilding the arrays from the entries
+        instead took 0.7-1.2 s at 100,000 designs, and events change counters every few milliseconds."""
+        pos = old.positions(np.array(ids, dtype=np.int64))
+        es = [self._entries[i] for i in ids]
+        new = replace(old, **{f: getattr(old, f).copy() for f in _CHANGING}, _posterior=None, _orders={})
+        for f in _CHANGING:
+            getattr(new, f)[pos] = [getattr(e, f) for e in es]
+        return new
 
     def arrays(self) -> DemandArrays:
         with self._lock:
@@ -199,6 +216,9 @@ class DemandCache:
                     uninformed=np.array([e.prior.source in UNINFORMED for e in es], dtype=bool),
                 )
             return self._arrays
+
+
+_CHANGING = ("status", "threshold", "committed", "impressions", "orders", "pieces", "window_end", "budget")
 
 
 def _open(row: tuple) -> bool:  # (id, status, book_closed_at, has_embedding, ...)
@@ -262,15 +282,16 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
         keep &= a.category == category
     if max_price_cents is not None:
         keep &= a.price <= max_price_cents
+    n_keep = int(np.count_nonzero(keep))
+    if n_keep == 0:
+        return []
     u = buyer_vector(session, a, buyer_id, now or utcnow())
-    if nearest is not None and policy != "uniform" and np.count_nonzero(keep) > MEAN_CANDIDATES_PER_POOL * pool:
+    if nearest is not None and policy != "uniform" and n_keep > MEAN_CANDIDATES_PER_POOL * pool:
         cand = _candidates(a, keep, policy, u, nearest, pool)
         relevance = a.vectors[cand] @ u if u is not None else None
     else:
         cand = np.flatnonzero(keep)
         relevance = (a.vectors @ u)[cand] if u is not None else None  # never copy the (n, dim) matrix
-    if len(cand) == 0:
-        return []
     order = rank_feed(policy, a.posterior().take(cand), rng, k=k, need=np.maximum(a.threshold[cand] - a.committed[cand], 1),
                       target=a.threshold[cand] / np.maximum(a.budget[cand], 1), impressions=a.impressions[cand],
                       relevance=relevance, relevance_weight=relevance_weight, pool=pool)

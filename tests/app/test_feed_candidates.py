@@ -91,3 +91,38 @@ def test_candidate_feed_keeps_the_filters(ws):
         ids = feed.feed_ids(s, cache, 3, k=8, policy="threshold", relevance_weight=0.3, rng=np.random.default_rng(0),
                             category="tote-bag", nearest=exact_nearest(cache.arrays()), pool=10)
         assert len(ids) == 8 and {s.get(Design, i).category for i in ids} == {"tote-bag"}
+
+
+def test_counter_changes_patch_the_arrays_as_a_rebuild_would(ws):
+    from app.services.event_writer import EventIn, store_events
+    from app.services.feed import DemandCache
+
+    cache = ws.demand_cache
+    cache.sync()
+    before = cache.arrays()
+    before.policy_order("threshold")
+    with transaction(ws.sessions) as s:
+        store_events(s, [([EventIn(1, 7, "view")] * 3 + [EventIn(2, 300, "view")], utcnow())])
+    cache.sync()
+    after = cache.arrays()
+    fresh = DemandCache(ws.sessions)
+    fresh.sync(full=True)
+    rebuilt = fresh.arrays()
+    assert after is not before and not after._orders  # a new version: posterior and order computed again
+    for name in ("ids", "status", "threshold", "committed", "impressions", "orders", "pieces", "window_end", "budget"):
+        assert np.array_equal(getattr(after, name), getattr(rebuilt, name)), name
+    pos = after.positions(np.array([7, 300]))
+    assert (after.impressions[pos] - before.impressions[pos]).tolist() == [3, 1]
+    assert np.array_equal(after.posterior().conv_b, rebuilt.posterior().conv_b)
+
+
+
+def test_feed_is_empty_when_no_design_is_open_even_for_a_buyer_with_history(ws):
+    from sqlalchemy import update
+
+    with transaction(ws.sessions) as s:
+        s.execute(update(Design).values(status="dropped"))
+    with ws.sessions() as s:
+        for kw in ({}, {"max_price_cents": 1}):
+            assert feed.feed_ids(s, ws.demand_cache, 1, k=5, policy="threshold", relevance_weight=0.3,
+                                 rng=np.random.default_rng(0), **kw) == []
