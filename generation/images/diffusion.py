@@ -136,7 +136,7 @@ class TrendloomDiffusion:
             raise ImageModelError(f"{root} was trained on embeddings from {config.embedder!r}, but the "
                                   f"configured embedder is {embedder_name!r}; use that embedder or retrain")
         try:
-            unet = UNet2DConditionModel.from_pretrained(root / "unet")
+            unet = UNet2DConditionModel.from_pretrained(root / "unet", low_cpu_mem_usage=False)
         except Exception as exc:  # safetensors/diffusers raise several types for a damaged file
             raise ImageModelError(f"cannot load image model weights {root / WEIGHTS_NAME}: {exc}; {hint}") from exc
         return cls(unet.to(device), config, embed, device=device, **sampling)
