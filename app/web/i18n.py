@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.taxonomy import Taxonomy
+from generation.trends.frame import SeriesName
 from generation.trends.rising import TrendSignal
 
 from app.services.trends import SIGNAL_WINDOW
@@ -127,12 +128,11 @@ class Translator:
 
     def series(self, name: str) -> str:
         """A trend series `region_segment_category_kind_attribute` in words."""
-        parts = name.split("_")
-        if len(parts) != 5:
+        parts = SeriesName.split(name)
+        if parts is None:
             return name
-        region, segment, category, kind, attribute = parts
-        who = region if segment == "all" else f"{region}/{segment}"
-        return f"{self.category(category)} · {self(f'kind.{kind}')}: {self.attribute(kind, attribute)} ({who})"
+        return (f"{self.category(parts.category)} · {self(f'kind.{parts.kind}')}: "
+                f"{self.attribute(parts.kind, parts.attribute)} ({parts.who})")
 
 
 def _words(slug: str) -> str:

@@ -88,10 +88,9 @@ class ConceptComposer:
         # category -> kind -> [(signal, attribute)] best first
         self.by_cat: dict[str, dict[str, list[tuple[TrendSignal, str]]]] = {}
         for sig in signals:
-            parts = sig.series.split("_")
-            if len(parts) != 5:
+            name = SeriesName.split(sig.series)
+            if name is None:
                 continue  # not a taxonomy series (e.g. a free-form column); nothing to compose from
-            name = SeriesName(*parts)
             self.by_cat.setdefault(name.category, {}).setdefault(name.kind, []).append((sig, name.attribute))
         for kinds in self.by_cat.values():
             for lst in kinds.values():

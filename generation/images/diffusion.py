@@ -184,8 +184,3 @@ class TrendloomDiffusion:
 
 def parameter_count(unet: torch.nn.Module) -> int:
     return int(sum(p.numel() for p in unet.parameters()))
-
-
-def heldout_set(config: ImageModelConfig) -> set[tuple[str, str]]:
-    return {(c, k) for c, k in config.heldout}
-

@@ -82,8 +82,11 @@ def random_spec(taxonomy: Taxonomy, rng: np.random.Generator, *, avoid: set[Pair
         colors = [k for k in taxonomy.allowed("color", cat) if color is not None or (cat, k) not in avoid]
         if colors:
             break
-    pick = lambda kind: (lambda opts: opts[int(rng.integers(len(opts)))] if opts else None)(  # noqa: E731
-        taxonomy.allowed(kind, cat))
+
+    def pick(kind: str) -> str | None:
+        options = taxonomy.allowed(kind, cat)
+        return options[int(rng.integers(len(options)))] if options else None
+
     details = taxonomy.allowed("detail", cat)
     n_details = min(int(rng.integers(0, 3)), len(details))
     chosen = tuple(sorted(rng.choice(details, size=n_details, replace=False).tolist())) if n_details else ()

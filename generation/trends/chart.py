@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from generation.trends.forecast import Forecast
+from generation.trends.frame import SeriesName
 from generation.trends.rising import TrendSignal
 
 RISING, FADING, HISTORY = "#1a7f37", "#cf222e", "#57606a"
@@ -27,12 +28,8 @@ def top_movers(signals: Sequence[TrendSignal], n: int) -> list[TrendSignal]:
 
 
 def _label(series: str) -> str:
-    parts = series.split("_")
-    if len(parts) != 5:
-        return series
-    region, segment, category, kind, attribute = parts
-    who = region if segment == "all" else f"{region}/{segment}"
-    return f"{category} · {kind}: {attribute} ({who})"
+    name = SeriesName.split(series)
+    return series if name is None else f"{name.category} · {name.kind}: {name.attribute} ({name.who})"
 
 
 def plot_movers(fc: Forecast, movers: Sequence[TrendSignal], path: str | Path, *, history_weeks: int = 104,

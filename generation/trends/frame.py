@@ -26,6 +26,17 @@ class SeriesName:
     def __str__(self) -> str:
         return "_".join((self.region, self.segment, self.category, self.kind, self.attribute))
 
+    @classmethod
+    def split(cls, name: str) -> SeriesName | None:
+        """The five fields of `name`, unchecked; None if it has not exactly five (a free-form column)."""
+        parts = name.split("_")
+        return cls(*parts) if len(parts) == 5 else None
+
+    @property
+    def who(self) -> str:
+        """Region, and the segment when it is not everyone: "cn" or "cn/teen"."""
+        return self.region if self.segment == "all" else f"{self.region}/{self.segment}"
+
 
 def parse_series_name(name: str, taxonomy: Taxonomy) -> SeriesName:
     """Split a series name and check each field against the taxonomy (TaxonomyError if not)."""
