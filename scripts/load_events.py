@@ -21,6 +21,7 @@ event is in the database afterwards. Traffic goes to 127.0.0.1 only and stops by
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import queue
@@ -173,6 +174,10 @@ def main() -> None:
                      "kind": kinds[int(rng.integers(len(kinds)))]} for _ in range(n)]
 
         batches = [json.dumps({"events": events(args.batch)}).encode() for _ in range(2000)]
+        # The client threads must not pause either: building the workspace imported torch and the app
+        # (~570,000 objects), and a full collection over them stalled every sender for 100-300 ms.
+        gc.collect()
+        gc.freeze()
         report: dict[str, object] = {}
         with api_server(home) as url:  # the decision loop runs, as in service (every 60 s by default)
             path = "/api/v1/events/batch"
