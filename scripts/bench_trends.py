@@ -4,12 +4,16 @@ the posts-mapping embedding threshold.
     .venv/bin/python scripts/bench_trends.py                 # everything (~15 min on 2 cores)
     .venv/bin/python scripts/bench_trends.py --quick         # fewer series, no TBATS (~1 min)
     .venv/bin/python scripts/bench_trends.py --only posts    # just the embedding-threshold study
+    .venv/bin/python scripts/bench_trends.py --only accuracy --no-synthetic --wide-csv real.csv --tbats-series 100
 
 Accuracy: every data set is 261 weeks (2015-2019 like the target data); the last 52 weeks are held
 out. MASE = mean over series of (MAE over the 52 held-out weeks) / (in-sample MAE of the 52-week
 seasonal naive forecast); series whose scale is 0 are left out (counted). Data sets: the repo's
 sample generator (`synthetic.py`) and the five families of `suite.py`; none of them was used to
-pick the forecaster's settings beyond the defaults documented in `forecast.py`.
+pick the forecaster's settings beyond the defaults documented in `forecast.py`. `--wide-csv FILE`
+adds any real weekly series in the wide format (`trendloom trends forecast` reads the same files), e.g.
+the 100 Instagram fashion series published with the HERMES paper (github.com/etidav/HERMES,
+`data/f1_main_100_sequences.csv`; not shipped here). Such files are for checking, never for tuning.
 
 Methods: seasonal naive; damped Holt-Winters (statsmodels, additive, heuristic start) on a subset;
 the vectorised damped Holt-Winters of `models.py` (log scale, all series); trendloom's forecaster
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generation.taxonomy import load_taxonomy  # noqa: E402
 from generation.trends.forecast import forecast_frame  # noqa: E402
 from generation.trends.frame import TrendFrame  # noqa: E402
+from generation.trends.io import read_wide_csv  # noqa: E402
 from generation.trends.models import holt_winters, seasonal_naive  # noqa: E402
 from generation.trends.rising import rank_forecast  # noqa: E402
 from generation.trends.suite import FAMILIES, make_family  # noqa: E402
@@ -61,11 +66,28 @@ def split(frame: TrendFrame) -> tuple[TrendFrame, np.ndarray]:
     return train, frame.values[-H:]
 
 
+def mase_per_series(train: np.ndarray, test: np.ndarray, fc: np.ndarray) -> np.ndarray:
+    """Each series' MASE; NaN where the scale (in-sample seasonal-naive MAE) is 0."""
+    scale = np.abs(train[52:] - train[:-52]).mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, np.abs(test - fc).mean(axis=0) / scale, np.nan)
+
+
 def mase(train: np.ndarray, test: np.ndarray, fc: np.ndarray) -> tuple[float, int]:
     """(MASE averaged over series with a non-zero scale, how many series had scale 0)."""
-    scale = np.abs(train[52:] - train[:-52]).mean(axis=0)
-    ok = scale > 0
-    return float((np.abs(test - fc).mean(axis=0)[ok] / scale[ok]).mean()), int((~ok).sum())
+    per = mase_per_series(train, test, fc)
+    return float(np.nanmean(per)), int(np.isnan(per).sum())
+
+
+def paired(ours: np.ndarray, other: np.ndarray, seed: int, draws: int = 10_000) -> dict[str, float]:
+    """How often ours is better per series, and a bootstrap 95% interval (over series) of the relative
+    change of the mean MASE, ours against `other` (negative = ours better)."""
+    ok = ~(np.isnan(ours) | np.isnan(other))
+    a, b = ours[ok], other[ok]
+    idx = np.random.default_rng(seed).integers(len(a), size=(draws, len(a)))
+    rel = a[idx].mean(axis=1) / b[idx].mean(axis=1) - 1
+    return {"ours_better_share": round(float((a < b).mean()), 3), "relative_change": round(float(a.mean() / b.mean() - 1), 4),
+            "ci95": [round(float(q), 4) for q in np.quantile(rel, [0.025, 0.975])]}
 
 
 def vectorised_hw(train: np.ndarray) -> np.ndarray:
@@ -99,14 +121,19 @@ def per_series(fn: object, train: np.ndarray, cols: np.ndarray, workers: int) ->
 
 def accuracy(args: argparse.Namespace) -> dict[str, object]:
     rows: dict[str, dict[str, object]] = {}
-    for name, frame in datasets(args.series, args.seed).items():
+    frames = {} if args.no_synthetic else datasets(args.series, args.seed)
+    for path in args.wide_csv:
+        frames[path.stem] = read_wide_csv(path)
+        if len(frames[path.stem].weeks) < H + 104:
+            raise SystemExit(f"{path}: {len(frames[path.stem].weeks)} weeks; the protocol needs at least {H + 104}")
+    for name, frame in frames.items():
         train, test = split(frame)
         y = train.values
         t = time.perf_counter()
         fc = forecast_frame(train, H, level=0.8)
         ours_s = time.perf_counter() - t
         fc95 = forecast_frame(train, H, level=0.95)
-        r: dict[str, object] = {"series": y.shape[1], "weeks": WEEKS, "ours_s": round(ours_s, 2)}
+        r: dict[str, object] = {"series": y.shape[1], "weeks": len(frame.weeks), "ours_s": round(ours_s, 2)}
         r["snaive"], r["zero_scale"] = mase(y, test, seasonal_naive(y, H))
         r["hw_vectorised"] = mase(y, test, vectorised_hw(y))[0]
         r["ours"] = mase(y, test, fc.mean)[0]
@@ -124,10 +151,13 @@ def accuracy(args: argparse.Namespace) -> dict[str, object]:
         if args.tbats_series:
             cols = np.sort(rng.choice(y.shape[1], size=min(args.tbats_series, y.shape[1]), replace=False))
             tb, secs = per_series(_tbats, y, cols, args.workers)
-            r["tbats_subset"] = {"n": len(cols), "tbats": mase(y[:, cols], test[:, cols], tb)[0],
-                                 "ours": mase(y[:, cols], test[:, cols], fc.mean[:, cols])[0],
-                                 "snaive": mase(y[:, cols], test[:, cols], seasonal_naive(y[:, cols], H))[0],
-                                 "s_per_series": round(secs * args.workers / len(cols), 2)}
+            ours_each = mase_per_series(y[:, cols], test[:, cols], fc.mean[:, cols])
+            snaive_each = mase_per_series(y[:, cols], test[:, cols], seasonal_naive(y[:, cols], H))
+            tbats_each = mase_per_series(y[:, cols], test[:, cols], tb)
+            r["tbats_subset"] = {"n": len(cols), "tbats": float(np.nanmean(tbats_each)), "ours": float(np.nanmean(ours_each)),
+                                 "snaive": float(np.nanmean(snaive_each)), "s_per_series": round(secs * args.workers / len(cols), 2),
+                                 "ours_vs_tbats": paired(ours_each, tbats_each, args.seed),
+                                 "ours_vs_snaive": paired(ours_each, snaive_each, args.seed)}
         rows[name] = r
         print(f"{name}: {json.dumps(r)}", file=sys.stderr, flush=True)
     return rows
@@ -308,6 +338,9 @@ def main() -> None:
     ap.add_argument("--only", choices=("accuracy", "speed", "posts"), default=None)
     ap.add_argument("--quick", action="store_true", help="200 series per family, 20 for Holt-Winters, no TBATS")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--wide-csv", type=Path, action="append", default=[],
+                    help="accuracy: also this wide CSV of weekly series (repeatable); its last 52 weeks are held out")
+    ap.add_argument("--no-synthetic", action="store_true", help="accuracy: only the --wide-csv files")
     args = ap.parse_args()
     if args.quick:
         args.series, args.hw_series, args.tbats_series = 200, 20, 0
