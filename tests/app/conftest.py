@@ -1,5 +1,5 @@
 """Fixtures shared by the app tests: signed-in API clients, a cheap password hash so creating users stays
-fast, and a throwaway PostgreSQL server."""
+fast, a throwaway PostgreSQL server, and `race` to run transactions at the same moment from threads."""
 
 import glob
 import os
@@ -7,6 +7,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
 from app.models import Design, utcnow
@@ -122,3 +125,34 @@ def pg_url():
     finally:
         run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop")
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _race(sessions: sessionmaker[Session], actions: Sequence[Callable[[Session], str]], *,
+          refused: tuple[type[Exception], ...]) -> list[str]:
+    """Runs every action in its own thread and transaction, all released together by a barrier so they hit
+    the service at the same moment. Returns, in order, what each action returned once its transaction
+    committed, or "refused: <message>" where it raised one of `refused` (any other error is left as "")."""
+    start = threading.Barrier(len(actions))
+    outcome = [""] * len(actions)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            with transaction(sessions) as s:
+                result = actions[i](s)
+            outcome[i] = result
+        except refused as exc:
+            outcome[i] = f"refused: {exc}"
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcome
+
+
+@pytest.fixture(scope="session")
+def race():
+    """`race(sessions, actions, refused=(SomeError, ...))`: the actions run at once from threads (see `_race`)."""
+    return _race

@@ -1,9 +1,11 @@
 """Concurrent accepts never load a factory beyond its capacity, on SQLite (WAL) and on PostgreSQL."""
 
-import threading
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.db import make_engine, migrate, session_factory, transaction
 from app.errors import Conflict, Invalid
@@ -13,7 +15,12 @@ from app.services import production
 N_OFFERS = 8
 
 
-def _fire_parallel_accepts(url: str) -> tuple[list[str], int, int]:
+def _accept(factory_id: str, order_id: int, s: Session) -> str:
+    production.accept(s, factory_id, order_id)
+    return "accepted"
+
+
+def _fire_parallel_accepts(url: str, race: Callable[..., list[str]]) -> tuple[list[str], int, int]:
     """Eight offers of 100 pcs to a factory with room for 250; all accepted at once from eight threads.
     Returns each thread's outcome, the accepted load and the capacity."""
     engine = make_engine(url)
@@ -31,23 +38,7 @@ def _fire_parallel_accepts(url: str) -> tuple[list[str], int, int]:
         s.add_all(orders)
         s.flush()
         ids = [o.id for o in orders]
-    start = threading.Barrier(N_OFFERS)
-    outcome = [""] * N_OFFERS
-
-    def accept(i: int) -> None:
-        start.wait()
-        try:
-            with transaction(sessions) as s:
-                production.accept(s, "F1", ids[i])
-            outcome[i] = "accepted"
-        except Conflict as exc:
-            outcome[i] = f"conflict: {exc}"
-
-    threads = [threading.Thread(target=accept, args=(i,)) for i in range(N_OFFERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcome = race(sessions, [partial(_accept, "F1", oid) for oid in ids], refused=(Conflict,))
     with sessions() as s:
         load = s.scalar(select(func.sum(FactoryOrder.quantity)).where(FactoryOrder.status == "accepted"))
         capacity = s.get(FactoryRow, "F1").capacity
@@ -61,15 +52,16 @@ def _check(outcome: list[str], load: int, capacity: int) -> None:
     assert all(o == "accepted" or "of its 250 pcs capacity" in o for o in outcome), outcome
 
 
-def test_parallel_accepts_on_sqlite(tmp_path):
-    _check(*_fire_parallel_accepts(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+def test_parallel_accepts_on_sqlite(tmp_path, race):
+    _check(*_fire_parallel_accepts(f"sqlite:///{tmp_path / 'db.sqlite'}", race))
 
 
-def test_parallel_accepts_on_postgres(pg_url):
-    _check(*_fire_parallel_accepts(pg_url))
+def test_parallel_accepts_on_postgres(pg_url, race):
+    _check(*_fire_parallel_accepts(pg_url, race))
 
 
-def _race_capacity_against_accept(url: str, rounds: int = 6) -> list[tuple[str, str, int, int]]:
+def _race_capacity_against_accept(url: str, race: Callable[..., list[str]],
+                                  rounds: int = 6) -> list[tuple[str, str, int, int]]:
     """Each round: a factory with capacity 400 and one offer of 300 pcs; one thread accepts the offer while
     another lowers the capacity to 200 (allowed while nothing is committed). At most one may succeed.
     Returns (accept outcome, capacity outcome, committed load, capacity) per round."""
@@ -91,24 +83,9 @@ def _race_capacity_against_accept(url: str, rounds: int = 6) -> list[tuple[str, 
             s.add(order)
             s.flush()
             oid = order.id
-        start = threading.Barrier(2)
-        outcome = ["", ""]
-
-        def run(i: int, action) -> None:  # noqa: ANN001
-            start.wait()
-            try:
-                with transaction(sessions) as s:
-                    action(s)
-                outcome[i] = "ok"
-            except (Conflict, Invalid) as exc:
-                outcome[i] = f"refused: {exc}"
-
-        threads = [threading.Thread(target=run, args=(0, lambda s: production.accept(s, fid, oid))),
-                   threading.Thread(target=run, args=(1, lambda s: production.set_capacity(s, fid, 200)))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        outcome = race(sessions, [lambda s: production.accept(s, fid, oid) and "ok",  # both return a row
+                                  lambda s: production.set_capacity(s, fid, 200) and "ok"],
+                       refused=(Conflict, Invalid))
         with sessions() as s:
             load = s.scalar(select(func.coalesce(func.sum(FactoryOrder.quantity), 0)).where(
                 FactoryOrder.factory_id == fid, FactoryOrder.status == "accepted"))
@@ -127,9 +104,9 @@ def _check_race(rounds: list[tuple[str, str, int, int]]) -> None:
             assert "capacity" in accepted and (load, capacity) == (0, 200)
 
 
-def test_capacity_change_and_accept_race_on_sqlite(tmp_path):
-    _check_race(_race_capacity_against_accept(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+def test_capacity_change_and_accept_race_on_sqlite(tmp_path, race):
+    _check_race(_race_capacity_against_accept(f"sqlite:///{tmp_path / 'db.sqlite'}", race))
 
 
-def test_capacity_change_and_accept_race_on_postgres(pg_url):
-    _check_race(_race_capacity_against_accept(pg_url))
+def test_capacity_change_and_accept_race_on_postgres(pg_url, race):
+    _check_race(_race_capacity_against_accept(pg_url, race))

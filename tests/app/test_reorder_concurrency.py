@@ -1,9 +1,10 @@
 """Sales reports that cross the reorder threshold at the same moment create one reorder, on SQLite and PostgreSQL."""
 
-import threading
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.db import transaction
 from app.errors import Invalid
@@ -17,7 +18,7 @@ from generation.concepts.spec import DesignSpec
 N = 4
 
 
-def _race(ws: Workspace) -> tuple[list[str], int, int, list[tuple[str, int, int]]]:
+def _report_at_once(ws: Workspace, race: Callable[..., list[str]]) -> tuple[list[str], int, int, list[tuple[str, int, int]]]:
     """A design shipped 100 pcs with 60 sold; four threads report 10 more at once (70, 80, 90, 100 sold).
     Returns the outcomes, the pieces sold, the reorders, and the offered orders (factory, batch, quantity)."""
     spec = DesignSpec(category="socks", color="navy", material="cotton", price_tiers=price_tiers(ws.taxonomy, "socks", "cotton", 0),
@@ -33,23 +34,12 @@ def _race(ws: Workspace) -> tuple[list[str], int, int, list[tuple[str, int, int]
                            due_date=date(2030, 1, 1), status="shipped", shipped_quantity=100))
         s.add(Sale(design_id=design.id, quantity=60))
         did = design.id
-    start = threading.Barrier(N)
-    outcome = [""] * N
 
-    def report(i: int) -> None:
-        start.wait()
-        try:
-            with transaction(ws.sessions) as s:
-                res = reorders.record_sale(s, ws, did, 10, user_id=None, now=utcnow())
-            outcome[i] = "reorder" if res.reorder else "sale"
-        except Invalid as exc:
-            outcome[i] = f"refused: {exc}"
+    def report(s: Session) -> str:
+        res = reorders.record_sale(s, ws, did, 10, user_id=None, now=utcnow())
+        return "reorder" if res.reorder else "sale"
 
-    threads = [threading.Thread(target=report, args=(i,)) for i in range(N)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcome = race(ws.sessions, [report] * N, refused=(Invalid,))
     with ws.sessions() as s:
         sold = s.scalar(select(func.sum(Sale.quantity)).where(Sale.design_id == did))
         n_reorders = s.scalar(select(func.count()).select_from(Reorder))
@@ -64,17 +54,17 @@ def _check(outcome, sold, n_reorders, offered) -> None:
     assert offered == [("F1", 2, 70)]  # the first report to commit crossed 0.7 at 70 sold: 70 pcs, same factory
 
 
-def test_concurrent_sales_make_one_reorder_on_sqlite(tmp_path, fake_embedder):
+def test_concurrent_sales_make_one_reorder_on_sqlite(tmp_path, fake_embedder, race):
     ws = Workspace.open(Settings(home=tmp_path / "ws"))
     try:
-        _check(*_race(ws))
+        _check(*_report_at_once(ws, race))
     finally:
         ws.close()
 
 
-def test_concurrent_sales_make_one_reorder_on_postgres(tmp_path, fake_embedder, pg_url):
+def test_concurrent_sales_make_one_reorder_on_postgres(tmp_path, fake_embedder, pg_url, race):
     ws = Workspace.open(Settings(home=tmp_path / "ws", database_url=pg_url))
     try:
-        _check(*_race(ws))
+        _check(*_report_at_once(ws, race))
     finally:
         ws.close()
