@@ -24,7 +24,7 @@ from generation.errors import GenerationError, TaxonomyError, TrendDataError
 from generation.trends.chart import plot_movers, top_movers
 from generation.trends.cooccur import post_pairs, series_pairs
 from generation.trends.forecast import Forecast, forecast_frame
-from generation.trends.frame import TrendFrame
+from generation.trends.frame import SeriesName, TrendFrame
 from generation.trends.io import read_trend_csv, write_wide_csv
 from generation.trends.mapping import EMBED_THRESHOLD
 from generation.trends.posts import map_posts, posts_to_series, read_posts_jsonl
@@ -218,8 +218,9 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
     table = Table("category", "kind", "attribute", "region", "direction", "change y/y", "95% interval", "why",
                   title=f"Rising and fading: next {window} forecast weeks vs the same weeks a year earlier")
     for g in picked:
-        parts = g.series.split("_")
-        cat, kind, attr, region = (parts[2], parts[3], parts[4], parts[0]) if len(parts) == 5 else ("", "", g.series, "")
+        name = SeriesName.split(g.series)
+        cat, kind, attr, region = ((name.category, name.kind, name.attribute, name.region) if name is not None
+                                   else ("", "", g.series, ""))
         colour = "green" if g.direction == "rising" else "red"
         table.add_row(cat, kind, attr, region, f"[{colour}]{g.direction}[/{colour}]", f"{g.change_pct:+.0f}%",
                       f"{100 * math.expm1(g.lo):+.0f}% .. {100 * math.expm1(g.hi):+.0f}%", g.why.split("; ", 1)[-1])

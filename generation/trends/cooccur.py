@@ -28,7 +28,7 @@ from itertools import combinations
 
 import numpy as np
 
-from generation.trends.frame import TrendFrame
+from generation.trends.frame import SeriesName, TrendFrame
 from generation.trends.mapping import PostMatch, Target
 
 AVOID_LOG_LIFT = math.log(0.5)
@@ -98,10 +98,12 @@ def series_pairs(frame: TrendFrame, *, min_abs: float = 0.3) -> list[Pair]:
     if n < 52 + 10:
         return []
     groups: dict[tuple[str, str, str], list[int]] = {}
+    parsed: dict[int, SeriesName] = {}
     for j, name in enumerate(frame.names):
-        parts = name.split("_")
-        if len(parts) == 5:
-            groups.setdefault((parts[0], parts[1], parts[2]), []).append(j)
+        sn = SeriesName.split(name)
+        if sn is not None:
+            parsed[j] = sn
+            groups.setdefault((sn.region, sn.segment, sn.category), []).append(j)
     c = np.maximum(0.1 * y.mean(axis=0), 1e-9)
     d = np.log((y[52:] + c) / (y[:-52] + c))  # (n - 52, S) year-on-year log change
     m = d.shape[0]
@@ -117,9 +119,9 @@ def series_pairs(frame: TrendFrame, *, min_abs: float = 0.3) -> list[Pair]:
             if abs(rho) < min_abs:
                 continue
             z = math.atanh(rho)
-            a = tuple(frame.names[cols[i]].split("_")[3:5])
-            b = tuple(frame.names[cols[k]].split("_")[3:5])
-            out.append(Pair(category, a, b, rho, math.tanh(z - half), math.tanh(z + half), m, "series"))  # type: ignore[arg-type]
+            a, b = parsed[cols[i]], parsed[cols[k]]
+            out.append(Pair(category, (a.kind, a.attribute), (b.kind, b.attribute), rho, math.tanh(z - half),
+                            math.tanh(z + half), m, "series"))
     out.sort(key=lambda p: p.score, reverse=True)
     return out
 

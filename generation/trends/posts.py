@@ -169,7 +169,9 @@ def posts_to_series(posts: Sequence[Post], taxonomy: Taxonomy, *, default_region
                              "of the taxonomy; nothing to build series from")
     values = np.zeros((n_weeks, len(names)))
     for j, key in enumerate(names):
-        region, _, category, _, _ = key.split("_")
-        total = totals[(region, category)]
+        name = SeriesName.split(key)
+        if name is None:  # only when a region, segment or category of the taxonomy has a '_' in it
+            raise ValueError(f"series name {key!r} does not split into region_segment_category_kind_attribute")
+        total = totals[(name.region, name.category)]
         np.divide(hits[key], total, out=values[:, j], where=total > 0)
     return PostSeries(TrendFrame(weeks, names, values), tuple(posts), tuple(matches), regions)

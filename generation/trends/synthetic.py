@@ -116,10 +116,14 @@ def make_social_posts(taxonomy: Taxonomy, sample: TrendSample, *, n: int = 4000,
     """Posts whose attribute mentions follow the sample's series (rising series get more posts late)."""
     rng = np.random.default_rng(seed)
     frame = sample.frame
-    parsed = [n_.split("_") for n_ in frame.names]
+    parsed: list[SeriesName] = []
     by_cat: dict[str, list[int]] = {}
-    for i, p in enumerate(parsed):
-        by_cat.setdefault(p[2], []).append(i)
+    for i, n_ in enumerate(frame.names):
+        sn = SeriesName.split(n_)
+        if sn is None:  # only when a category of the taxonomy has a '_' in it
+            raise ValueError(f"series name {n_!r} does not split into region_segment_category_kind_attribute")
+        parsed.append(sn)
+        by_cat.setdefault(sn.category, []).append(i)
     cats = sorted(by_cat)
     posts = []
     for _ in range(n):
@@ -127,11 +131,11 @@ def make_social_posts(taxonomy: Taxonomy, sample: TrendSample, *, n: int = 4000,
         cat = cats[int(rng.integers(0, len(cats)))]
         picks: dict[str, str] = {}
         for kind in ATTRIBUTE_KINDS:
-            idx = [i for i in by_cat[cat] if parsed[i][3] == kind]
+            idx = [i for i in by_cat[cat] if parsed[i].kind == kind]
             if not idx:
                 continue
             p = frame.values[w, idx] + 1e-6
-            picks[kind] = parsed[idx[int(rng.choice(len(idx), p=p / p.sum()))]][4]
+            picks[kind] = parsed[idx[int(rng.choice(len(idx), p=p / p.sum()))]].attribute
         zh = rng.random() < 0.35
         tpl_set = _ZH_TEMPLATES if zh else _EN_TEMPLATES
         tpl = tpl_set[int(rng.integers(0, len(tpl_set)))]

@@ -10,13 +10,12 @@ listed; a quantity must be a whole number of pieces above 0; a design id may app
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from matching.errors import OrderDataError
-from matching.factories.registry import read_text, split_list, whole_number
+from matching.factories.registry import csv_rows, read_text, split_list, whole_number
 
 ORDER_COLUMNS: tuple[str, ...] = ("design_id", "category", "materials", "processes", "quantity", "due_in_days",
                                   "description")
@@ -107,21 +106,13 @@ def check_orders(orders: Sequence[Order], vocabulary: Vocabulary, *, file: str =
 
 def parse_orders_csv(text: str, vocabulary: Vocabulary, *, file: str = "<orders>") -> list[Order]:
     """Parse and check an orders CSV (module docstring); any bad line rejects the file with its line."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise OrderDataError(file, 1, "the file is empty (expected a header row)")
-    missing = [c for c in ORDER_COLUMNS if c not in reader.fieldnames]
-    if missing:
-        raise OrderDataError(file, 1, f"missing columns {missing}; required: {', '.join(ORDER_COLUMNS)}")
     orders, lines = [], []
-    for row in reader:
-        if None in row:
-            raise OrderDataError(file, reader.line_num, f"more fields than the {len(reader.fieldnames)} columns of the header")
+    for line, row in csv_rows(text, ORDER_COLUMNS, OrderDataError, file=file):
         try:
             orders.append(_row_order(row))
         except ValueError as exc:
-            raise OrderDataError(file, reader.line_num, str(exc)) from None
-        lines.append(reader.line_num)
+            raise OrderDataError(file, line, str(exc)) from None
+        lines.append(line)
     return check_orders(orders, vocabulary, file=file, lines=lines)
 
 

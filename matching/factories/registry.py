@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -77,6 +77,30 @@ def read_text(path: str | Path, error: type[DataFileError]) -> str:
         raise error(str(path), None, f"cannot read: {exc}") from exc
 
 
+def csv_rows(text: str, required: Sequence[str], error: type[DataFileError], *,
+             file: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows of a CSV with a header, each with the line it ends on.
+
+    The header is checked at once: `error(file, 1, ...)` when the file is empty or lacks a `required`
+    column; a row with more fields than the header raises `error(file, line, ...)` as it is reached."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise error(file, 1, "the file is empty (expected a header row)")
+    missing = [c for c in required if c not in reader.fieldnames]
+    if missing:
+        raise error(file, 1, f"missing columns {missing}; required: {', '.join(required)}")
+    return _checked_rows(reader, error, file)
+
+
+def _checked_rows(reader: csv.DictReader[str], error: type[DataFileError],
+                  file: str) -> Iterator[tuple[int, dict[str, str]]]:
+    width = len(reader.fieldnames or ())
+    for row in reader:
+        if None in row:
+            raise error(file, reader.line_num, f"more fields than the {width} columns of the header")
+        yield reader.line_num, row
+
+
 def split_list(value: str) -> tuple[str, ...]:
     """A ';'-separated cell as its stripped, non-empty items."""
     return tuple(v.strip() for v in value.split(";") if v.strip())
@@ -139,20 +163,12 @@ def parse_factories_csv(text: str, *, file: str = "<factories>",
                         known_categories: Iterable[str] | None = None,
                         known_materials: Iterable[str] | None = None) -> list[Factory]:
     """Parse a factory registry. Any bad row rejects the whole file with its line and the reason."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise FactoryDataError(file, 1, "the file is empty (expected a header row)")
-    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
-    if missing:
-        raise FactoryDataError(file, 1, f"missing columns {missing}; required: {', '.join(REQUIRED_COLUMNS)}")
+    rows = csv_rows(text, REQUIRED_COLUMNS, FactoryDataError, file=file)
     cats = frozenset(known_categories) if known_categories is not None else None
     mats = frozenset(known_materials) if known_materials is not None else None
     out: list[Factory] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            raise FactoryDataError(file, line, f"more fields than the {len(reader.fieldnames)} columns of the header")
+    for line, row in rows:
         try:
             f = _parse_row(row, cats, mats)
         except ValueError as exc:
