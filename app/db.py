@@ -59,3 +59,34 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+_PENDING = "delete_on_rollback"
+
+
+def delete_on_rollback(session: Session, path: Path) -> None:
+    """Remove the new file `path` if `session`'s transaction rolls back; keep it once it commits.
+
+    The file is written before the row that names it is committed (a committed row must never name a
+    missing file), so every failure after the write -- in this service, later in the request, or at
+    commit itself -- rolls back and must take the file with it, or it stays on disk named by nothing.
+    """
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        event.listen(session, "after_commit", _keep_pending)
+        event.listen(session, "after_rollback", _delete_pending)
+    pending.append(path)
+
+
+def _keep_pending(session: Session) -> None:
+    if not session.in_nested_transaction():  # releasing a savepoint decides nothing: the outer commit does
+        session.info[_PENDING].clear()
+
+
+def _delete_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: keep the files (an orphan at worst, never a lost image)
+        return
+    for path in session.info[_PENDING]:
+        path.unlink(missing_ok=True)
+    session.info[_PENDING].clear()

@@ -19,6 +19,7 @@ from generation.taxonomy import Taxonomy
 from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
 
+from app.db import delete_on_rollback
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design
 from app.services import planning, production, trends
@@ -93,6 +94,7 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
         paths = []
         for k, image in enumerate(pictures):
             path = images_dir / f"design-{design.id}-{k}.png"
+            delete_on_rollback(session, path)  # a rolled-back design leaves no picture behind
             image.save(path)
             paths.append(path.name)
         design.images = paths

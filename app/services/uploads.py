@@ -8,6 +8,9 @@ An uploaded image is untrusted input to a C decoder. It is
   decompression-bomb guard (`Image.MAX_IMAGE_PIXELS`, which nothing here turns off) is the backstop;
 - fully decoded once, so a truncated or corrupt file is refused now, not when someone views it;
 - re-encoded as PNG: what is served is pixels we produced, without the upload's metadata.
+
+A stored image and its database row succeed or fail together: the file is written into the request's
+transaction and removed again if that transaction rolls back (`app.db.delete_on_rollback`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from app.db import delete_on_rollback
 from app.errors import Invalid
 from app.models import Design
 
@@ -61,7 +65,11 @@ def attach_image(session: Session, design: Design, img: Image.Image, images_dir:
         raise Invalid(f"a design has at most {MAX_IMAGES_PER_DESIGN} images", field="file")
     name = f"design-{design.id}-u{secrets.token_hex(6)}.png"
     rgb = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
-    rgb.save(images_dir / name, format="PNG")
+    path = images_dir / name
+    with open(path, "xb") as f:  # "x": a new file only, so the cleanup below never removes someone else's
+        delete_on_rollback(session, path)
+        rgb.save(f, format="PNG")
     design.images = [*design.images, name]
     session.flush()
     return name
+

@@ -55,3 +55,34 @@ def test_only_makeable_designs_are_generated_and_published(ws):
         with pytest.raises(Conflict, match="no factory in the registry makes tote-bag"):
             designs.publish(s, ws, [tote.id], now=utcnow())
         assert tote.status == "draft"
+
+
+COTTON_SOCKS = Pins("socks", (("material", "cotton"),))  # what SOCK_MILL makes
+
+
+def test_generation_that_fails_leaves_no_pictures_behind(ws):
+    """The pictures are written inside the transaction; a failure later in it (here the second design's
+    image) rolls back the designs and takes the first design's files with it."""
+    with transaction(ws.sessions) as s:
+        production.import_factories(s, [SOCK_MILL])
+    calls = 0
+    real = ws.images.generate
+
+    def fail_on_second(spec, **kw):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("image backend failed")
+        return real(spec, **kw)
+
+    ws.images.generate = fail_on_second
+    with pytest.raises(RuntimeError, match="image backend failed"), transaction(ws.sessions) as s:
+        designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=2, cost_share=0.5, pins=COTTON_SOCKS)
+    assert calls == 2
+    assert list(ws.settings.images_dir.glob("*.png")) == []
+    with ws.sessions() as s:
+        assert s.query(Design).count() == 0
+    ws.images.generate = real
+    with transaction(ws.sessions) as s:
+        made = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=1, cost_share=0.5, pins=COTTON_SOCKS)
+    assert sorted(p.name for p in ws.settings.images_dir.glob("*.png")) == sorted(made[0].images)

@@ -4,15 +4,17 @@ decompression-bomb protection, and stored re-encoded."""
 import io
 import struct
 import zlib
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import event
 
 from app.api.main import create_app
 from app.db import transaction
 from app.errors import Invalid
-from app.services import production
+from app.services import interest, production
 from app.services.uploads import decode_image, read_limited
 from app.settings import Settings
 from matching.factories.synthetic import make_factory_registry
@@ -105,6 +107,48 @@ def test_bad_image_uploads_are_422_and_change_nothing(merch, name, raw, message)
     r = merch.post(f"{V1}/merchandiser/designs/{did}/images", files={"file": (name, raw, "application/octet-stream")})
     assert r.status_code == 422 and message in r.json()["detail"] and r.json()["field"] == "file"
     assert merch.get(f"{V1}/merchandiser/designs/{did}").json()["image_urls"] == before
+
+
+def _boom(*_args, **_kwargs):
+    raise RuntimeError("forced failure")
+
+
+@contextmanager
+def _failing_after_the_write(merch):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(interest, "stats", _boom)  # the upload handler calls it after attach_image wrote the file
+        yield
+
+
+@contextmanager
+def _failing_at_commit(merch):
+    event.listen(merch.ws.sessions, "before_commit", _boom)
+    try:
+        yield
+    finally:
+        event.remove(merch.ws.sessions, "before_commit", _boom)
+
+
+@pytest.mark.parametrize("failing", [_failing_after_the_write, _failing_at_commit])
+def test_an_upload_whose_transaction_fails_leaves_no_file_and_no_row(merch, failing):
+    did, images_dir = merch.design["id"], merch.ws.settings.images_dir
+    before_urls = merch.get(f"{V1}/merchandiser/designs/{did}").json()["image_urls"]
+    before_files = set(images_dir.iterdir())
+    with failing(merch), pytest.raises(RuntimeError, match="forced failure"):
+        merch.post(f"{V1}/merchandiser/designs/{did}/images", files={"file": ("look.png", _encoded("PNG"), "image/png")})
+    assert set(images_dir.iterdir()) == before_files
+    assert merch.get(f"{V1}/merchandiser/designs/{did}").json()["image_urls"] == before_urls
+
+
+def test_a_successful_upload_leaves_exactly_one_new_file(merch):
+    did, images_dir = merch.design["id"], merch.ws.settings.images_dir
+    before_files = set(images_dir.iterdir())
+    r = merch.post(f"{V1}/merchandiser/designs/{did}/images", files={"file": ("look.png", _encoded("PNG"), "image/png")})
+    assert r.status_code == 201, r.text
+    after_files = set(images_dir.iterdir())
+    assert after_files >= before_files and len(after_files - before_files) == 1
+    (new,) = after_files - before_files
+    assert merch.get(r.json()["image_urls"][-1]).content == new.read_bytes()  # the row names that file
 
 
 def test_trend_files_over_the_limit_are_422(merch):
