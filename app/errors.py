@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -47,6 +49,17 @@ class Invalid(AppError):
         self.field = field
 
 
+class TooManyAttempts(AppError):
+    """Too many failed sign-ins for a login (`scope` "login") or from a client address ("client"):
+    refused without checking the password for `retry_after_s` more seconds (the Retry-After header)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int, scope: Literal["login", "client"]) -> None:
+        super().__init__(message)
+        self.retry_after_s, self.scope = retry_after_s, scope
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain and application errors to JSON responses with a clear `detail`."""
 
@@ -56,6 +69,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, Invalid) and exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     async def domain_error(_: Request, exc: Exception) -> JSONResponse:

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     cost_share: float = Field(default=0.55, gt=0, lt=1, description="ex-factory cost as a share of the 50+ tier price")
     session_ttl_hours: float = Field(default=24 * 7, gt=0, description="how long a web sign-in lasts")
     token_ttl_days: float = Field(default=90, gt=0, description="how long an API token issued at sign-in lasts")
+    login_max_failures: int = Field(default=5, ge=1, description="failed sign-ins for one login within LOGIN_WINDOW_S "
+                                    "after which it is refused (429) until the oldest failure leaves the window")
+    login_client_max_failures: int = Field(default=20, ge=0, description="the same per client address, whatever the "
+                                           "logins; 0 = no per-address limit (e.g. behind a proxy that hides addresses)")
+    login_window_s: float = Field(default=15 * 60, gt=0, description="seconds a failed sign-in counts against the limits")
     secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (set when served over HTTPS)")
     shortlist_min: int = Field(default=64, ge=1, description="factory matching: capability shortlist K is at least this")
     shortlist_share: float = Field(default=0.3, gt=0, le=1, description="factory matching: K is at least this share of the registry")

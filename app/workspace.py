@@ -31,6 +31,7 @@ from app.db import make_engine, migrate, session_factory
 from app.models import Design
 from app.services.event_writer import EventWriter
 from app.services.feed import DemandCache
+from app.services.login_limit import LoginLimiter
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,13 @@ class Workspace:
     _factory_index: CapabilityIndex | None = None
     _cache: DemandCache | None = None
     _writer: EventWriter | None = None
+    login_limiter: LoginLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        # made here, not on first use, so two threads can never each make one
+        self.login_limiter = LoginLimiter(max_per_login=self.settings.login_max_failures,
+                                          max_per_client=self.settings.login_client_max_failures,
+                                          window_s=self.settings.login_window_s)
 
     @classmethod
     def open(cls, settings: Settings) -> Workspace:

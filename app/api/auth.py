@@ -16,8 +16,10 @@ from app.api.auth import (CurrentAuth, CurrentUser, OptionalAuth, login_response
 from app.services import accounts
 
 @router.post("/login")                         # unauthenticated: no CSRF check applies
-def login(session: SessionDep, ws: WorkspaceDep, login: Annotated[str, Form()], password: Annotated[str, Form()]):
-    user = accounts.authenticate(session, login, password)  # raises Unauthenticated (401) when wrong
+def login(request: Request, session: SessionDep, ws: WorkspaceDep, login: Annotated[str, Form()],
+          password: Annotated[str, Form()]):
+    user = accounts.sign_in(session, ws.login_limiter, login, password,  # 401 when wrong, 429 after
+                            client=request.client.host if request.client else None)  # too many failures
     return login_response(session, ws.settings, user, redirect_to="/")
 
 @router.post("/logout")                        # CSRF-checked like every cookie POST

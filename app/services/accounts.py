@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Invalid, NotFound, Unauthenticated
 from app.models import (BUYER_KINDS, LANGUAGES, ROLES, ApiToken, Buyer, FactoryOrder, FactoryRow, PreOrder, User,
                         WebSession)
+from app.services.login_limit import LoginLimiter
 
 LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
@@ -128,6 +130,20 @@ def authenticate(session: Session, login: str, password: str) -> User:
         raise Unauthenticated("wrong login or password")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return user
+
+
+def sign_in(session: Session, limiter: LoginLimiter, login: str, password: str, *, client: str | None,
+            now: float | None = None) -> User:
+    """`authenticate`, guarded against password guessing (see `app.services.login_limit`): raises
+    TooManyAttempts, without checking the password, while the login or the client address (None when
+    unknown) has too many recent failures; a success clears the login's failures. `now` is
+    `time.monotonic()` unless given."""
+    now = time.monotonic() if now is None else now
+    key = normalise_login(login)
+    limiter.begin(key, client, now)  # counted as a failure from here on...
+    user = authenticate(session, login, password)
+    limiter.succeeded(key, client, now)  # ...until it turns out right
     return user
 
 

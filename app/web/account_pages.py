@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.api.auth import OptionalAuth, login_response, logout_response
 from app.api.deps import SessionDep, WorkspaceDep
-from app.errors import Invalid, Unauthenticated
+from app.errors import Invalid, TooManyAttempts, Unauthenticated
 from app.services import accounts
 from app.web.deps import HOME
 from app.web.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES
@@ -29,18 +29,27 @@ def front_door(auth: OptionalAuth) -> RedirectResponse:
 def login_page(request: Request, auth: OptionalAuth, next: str = "") -> Response:
     if auth is not None:
         return RedirectResponse(local_path(next, HOME[auth.user.role]), status_code=303)
-    return render(request, "login.html", None, next=local_path(next, ""), error=False, login="")
+    return render(request, "login.html", None, next=local_path(next, ""), error=None, retry_after=0, login="")
 
 
 @router.post("/login")
 def login(request: Request, session: SessionDep, ws: WorkspaceDep, login: Annotated[str, Form(max_length=200)],
           password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    """Check the password; on success start a session (cookie) and go to `next` or the role's home."""
+    """Check the password; on success start a session (cookie) and go to `next` or the role's home.
+
+    Too many recent failures for the login or from this address answer 429 without checking it."""
     try:
-        user = accounts.authenticate(session, login, password)
+        user = accounts.sign_in(session, ws.login_limiter, login, password,
+                                client=request.client.host if request.client else None)
     except Unauthenticated:  # answered on the page itself, with the login kept in the field
-        return render(request, "login.html", None, status_code=401, next=local_path(next, ""), error=True,
-                      login=login)
+        return render(request, "login.html", None, status_code=401, next=local_path(next, ""), error="login.wrong",
+                      retry_after=0, login=login)
+    except TooManyAttempts as exc:
+        response = render(request, "login.html", None, status_code=429, next=local_path(next, ""),
+                          error="login.locked" if exc.scope == "login" else "login.locked_client",
+                          retry_after=exc.retry_after_s, login=login)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     response = login_response(session, ws.settings, user, redirect_to=local_path(next, HOME[user.role]))
     if LANG_COOKIE not in request.cookies and user.language != DEFAULT_LANGUAGE:
         # the language this user picked on another browser (the switch stores it on the account)
