@@ -13,20 +13,8 @@ Structure by size (figures: `scripts/bench_index.py`, BENCHMARKS.md "Vector inde
   (recall 0.984). Both meet the 5 ms / 0.95 target; IVF builds 5x faster (rebuilds happen inside
   `add`) and supports removal, so it is the approximate structure.
 
-IVF parameters are set by size when the index is (re)built. `nlist = NLIST_PER_SQRT * sqrt(n)`, at
-most n / TRAIN_PER_LIST. At 1M, 2 sqrt(n) and 4 sqrt(n) lists took 2.5x and 6x as long to build in
-back-to-back runs (k-means cost grows with nlist squared). Their p50 was within 0.1 ms of sqrt(n)'s
-0.46-0.48 ms, because nprobe stays at 2-3 and the coarse scan over more centroids uses up what the
-shorter lists save. k-means runs on a bounded random sample (TRAIN_PER_LIST * nlist
-points, 40,000 at 1M); it is spherical for inner product. `nprobe` is the smallest value on a ladder
-whose recall@10 against exact search reaches `target_recall + TUNE_MARGIN`. It is measured on
-TUNE_QUERIES of the index's own vectors used as queries, each query's own id left out of both
-result lists, and the result is kept in `tuning` and the manifest.
-
-Batch linear algebra (k-means, list assignment, the exact ground truth) runs in numpy. faiss-cpu's
-bundled OpenBLAS does not recognise this CPU and uses its generic kernel, and numpy was 2-4x faster
-at each of these steps (development runs at 1M: 142 s to build with faiss's own training and add,
-34-60 s this way).
+The size rules for `nlist`, the k-means build and the `nprobe` tuning are in `matching/ivf.py`, with
+the numpy linear algebra they use (faster than faiss-cpu's bundled OpenBLAS here) and the figures.
 
 Conversions are automatic. An `add` that takes the index above `exact_max` rebuilds it as IVF from
 all stored vectors. An IVF index that grows past REGROW_FACTOR times the size it was built at is
@@ -36,19 +24,18 @@ to exact search. The rebuild is a one-off cost inside the call that triggers it.
 Scores are "higher is better": inner product (cosine for normalised vectors) for `metric="ip"`, the
 negated squared distance for `metric="l2"`. Missing results are padded with id -1 and score -inf.
 
-Saved form (`save`/`load`): `index.faiss` + `ids.npy` + `manifest.json`. Loading checks the manifest
-against the embedder and against the files themselves and raises `IndexManifestError` on mismatch.
+Saved form (`save`/`load`; the file format is in `matching/index_files.py`): `index.faiss` + `ids.npy` +
+`manifest.json`. Loading checks the manifest against the embedder and against the files themselves and
+raises `IndexManifestError` on mismatch.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,37 +43,14 @@ import faiss
 import numpy as np
 
 from matching.errors import IndexInputError, IndexManifestError, UnknownIdError
+from matching.index_files import FORMAT, FORMAT_VERSION, read_index_files, write_index_files
+from matching.ivf import METRICS, IvfTuning, build_ivf, ivf_add, pair_scores, tune_nprobe
+from matching.ivf import exact_knn  # noqa: F401  (imported from here by scripts/bench_index.py)
 
-METRICS: dict[str, int] = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2}
 NORM_TOLERANCE = 1e-3          # |‖v‖ - 1| allowed when normalized=True
-NLIST_PER_SQRT = 1.0           # nlist = NLIST_PER_SQRT * sqrt(n); 2x and 4x measured: slower build, no faster search
-TRAIN_PER_LIST = 40            # k-means sample = TRAIN_PER_LIST * nlist points (faiss asks for >= 39)
-KMEANS_NITER = 10              # k-means iterations when training the coarse quantizer
-TUNE_QUERIES = 500             # held-out own vectors used to choose nprobe
-TUNE_K = 10                    # recall@TUNE_K is what target_recall refers to
-TUNE_MARGIN = 0.015            # nprobe is tuned to target_recall + margin: ~2 s.e. of a 500-query estimate
 REGROW_FACTOR = 4.0            # rebuild an IVF index that has grown this much since it was built
 SHRINK_FRACTION = 0.5          # back to exact search below SHRINK_FRACTION * exact_max vectors
 SUBSET_EXACT_MAX = 4096        # allowed_ids at most this many: exact search over just those vectors
-NPROBE_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512)
-FILES = ("index.faiss", "ids.npy", "manifest.json")
-FORMAT = "trendloom-vector-index"
-FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class IvfTuning:
-    """How the approximate index was built and what recall its `nprobe` reached when measured."""
-
-    nlist: int
-    nprobe: int
-    recall_at_10: float   # on `tune_queries` held-out own vectors, against exact search
-    tune_queries: int
-    trained_on: int       # k-means training sample size
-    built_at: int         # vectors in the index when it was built
-    train_seconds: float  # k-means on the sample
-    add_seconds: float    # assigning and storing every vector
-    tune_seconds: float   # exact ground truth + the nprobe ladder
 
 
 class VectorIndex:
@@ -175,7 +139,7 @@ class VectorIndex:
             if self.tuning is None:
                 self._index.add_with_ids(x, ids)
             else:
-                _ivf_add(self._index, self._centroids, ids, x, self.metric)
+                ivf_add(self._index, self._centroids, ids, x, self.metric)
             self._ids.update(ids.tolist())
 
     def update(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
@@ -204,7 +168,8 @@ class VectorIndex:
             return None
         ids, x = self._contents()
         t0 = time.perf_counter()
-        nprobe, recall, m = self._tune_nprobe(self._index, ids, x)
+        nprobe, recall, m = tune_nprobe(self._index, ids, x, metric=self.metric, seed=self.seed,
+                                        target_recall=self.target_recall)
         self.tuning = replace(self.tuning, nprobe=nprobe, recall_at_10=recall, tune_queries=m,
                               tune_seconds=round(time.perf_counter() - t0, 3))
         self._index.nprobe = nprobe
@@ -259,7 +224,7 @@ class VectorIndex:
         """Exact search over a small set of present ids (read back by id, scored with numpy)."""
         if ids.size == 0:
             return scores, labels
-        s = _scores(q, self._index.reconstruct_batch(ids), self.metric)   # (q, m)
+        s = pair_scores(q, self._index.reconstruct_batch(ids), self.metric)   # (q, m)
         kk = min(k, ids.size)
         top = np.argsort(-s, axis=1, kind="stable")[:, :kk]        # (q, kk); m <= SUBSET_EXACT_MAX
         scores[:, :kk] = np.take_along_axis(s, top, axis=1)
@@ -269,21 +234,14 @@ class VectorIndex:
     # ------------------------------------------------------------------ save / load
     def save(self, folder: str | Path) -> None:
         """Write index.faiss + ids.npy + manifest.json into `folder` (created if needed; manifest last)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         ids = self.ids
-        faiss.write_index(self._index, str(folder / "index.faiss.tmp"))
-        with open(folder / "ids.npy.tmp", "wb") as fh:
-            np.save(fh, ids, allow_pickle=False)
         manifest = {
             "format": FORMAT, "version": FORMAT_VERSION, "embedder": self.embedder, "dim": self.dim,
             "metric": self.metric, "normalized": self.normalized, "count": int(ids.size), "kind": self.kind,
             "exact_max": self.exact_max, "target_recall": self.target_recall, "nlist_override": self.nlist_override,
             "seed": self.seed, "ivf": asdict(self.tuning) if self.tuning else None, "faiss_version": faiss.__version__,
         }
-        (folder / "manifest.json.tmp").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        for name in FILES:
-            os.replace(folder / f"{name}.tmp", folder / name)
+        write_index_files(Path(folder), self._index, ids, manifest)
 
     @classmethod
     def load(cls, folder: str | Path, *, embedder: str, dim: int, metric: str | None = None,
@@ -291,28 +249,7 @@ class VectorIndex:
         """Read a saved index, checking it against the embedder (name, dim) and against itself
         (and against `metric` / `normalized` when given)."""
         folder = Path(folder)
-        for name in FILES:
-            if not (folder / name).is_file():
-                raise IndexManifestError(f"{folder}: {name} is missing; a saved index is {' + '.join(FILES)}")
-        m = _read_manifest(folder / "manifest.json")
-        checks = [("embedder", embedder), ("dim", dim)] + [(key, want) for key, want in
-                                                          (("metric", metric), ("normalized", normalized)) if want is not None]
-        for key, want in checks:
-            if m[key] != want:
-                raise IndexManifestError(f"{folder}: index was built with {key}={m[key]!r} but is loaded for "
-                                         f"{key}={want!r}; rebuild the index for this embedder")
-        try:
-            ids = np.load(folder / "ids.npy", allow_pickle=False)
-        except ValueError as exc:
-            raise IndexManifestError(f"{folder}/ids.npy is unreadable: {exc}") from exc
-        if ids.ndim != 1 or ids.dtype != np.int64:
-            raise IndexManifestError(f"{folder}/ids.npy must be a 1-D int64 array, got {ids.dtype} {ids.shape}")
-        if ids.size != m["count"]:
-            raise IndexManifestError(f"{folder}: manifest count is {m['count']} but ids.npy holds {ids.size} ids")
-        try:
-            index = faiss.read_index(str(folder / "index.faiss"))
-        except RuntimeError as exc:
-            raise IndexManifestError(f"{folder}/index.faiss is unreadable: {exc}") from exc
+        m, ids, index = read_index_files(folder, embedder=embedder, dim=dim, metric=metric, normalized=normalized)
         out = cls(m["dim"], embedder=m["embedder"], metric=m["metric"], normalized=m["normalized"],
                   exact_max=m["exact_max"], target_recall=m["target_recall"], nlist=m["nlist_override"], seed=m["seed"],
                   search_threads=search_threads)
@@ -340,10 +277,6 @@ class VectorIndex:
         flat = faiss.IndexFlatIP(self.dim) if self.metric == "ip" else faiss.IndexFlatL2(self.dim)
         return faiss.IndexIDMap2(flat)
 
-    def _nlist_for(self, n: int) -> int:
-        nlist = self.nlist_override or round(NLIST_PER_SQRT * math.sqrt(n))
-        return max(1, min(nlist, n // TRAIN_PER_LIST))
-
     def _build(self, ids: np.ndarray, x: np.ndarray) -> None:
         """Replace the faiss structure with the right one for len(ids) vectors (exact or IVF)."""
         if ids.size <= self.exact_max:
@@ -351,45 +284,10 @@ class VectorIndex:
             index.add_with_ids(x, ids)
             self._index, self.tuning, self._centroids = index, None, np.zeros((0, self.dim), np.float32)
         else:
-            self._index, self.tuning = self._build_ivf(ids, x)
+            self._index, self._centroids, self.tuning = build_ivf(
+                ids, x, metric=self.metric, nlist_override=self.nlist_override, seed=self.seed,
+                target_recall=self.target_recall)
         self._ids = set(ids.tolist())
-
-    def _build_ivf(self, ids: np.ndarray, x: np.ndarray) -> tuple[Any, IvfTuning]:
-        t0 = time.perf_counter()
-        n, nlist = ids.size, self._nlist_for(ids.size)
-        rng = np.random.default_rng(self.seed)
-        n_train = min(n, TRAIN_PER_LIST * nlist)
-        sample = x if n_train == n else x[np.sort(rng.choice(n, n_train, replace=False))]
-        self._centroids = _kmeans(sample, nlist, KMEANS_NITER, rng, self.metric)
-        quantizer = faiss.IndexFlatIP(self.dim) if self.metric == "ip" else faiss.IndexFlatL2(self.dim)
-        quantizer.add(self._centroids)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, METRICS[self.metric])  # trained: quantizer full
-        t1 = time.perf_counter()
-        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-        _ivf_add(ivf, self._centroids, ids, x, self.metric)
-        t2 = time.perf_counter()
-        nprobe, recall, m = self._tune_nprobe(ivf, ids, x)
-        ivf.nprobe = nprobe
-        return ivf, IvfTuning(nlist, nprobe, recall, m, n_train, n, round(t1 - t0, 3), round(t2 - t1, 3),
-                              round(time.perf_counter() - t2, 3))
-
-    def _tune_nprobe(self, ivf: Any, ids: np.ndarray, x: np.ndarray) -> tuple[int, float, int]:
-        """Smallest nprobe on the ladder whose recall@10 (own vectors as queries, self excluded) meets the target."""
-        rng = np.random.default_rng(self.seed + 1)
-        m = min(TUNE_QUERIES, ids.size)
-        pick = rng.choice(ids.size, m, replace=False)
-        q, self_ids = x[pick], ids[pick]
-        k = min(TUNE_K + 1, ids.size)
-        pos = exact_knn(q, x, k, self.metric)
-        truth = _drop_self(ids[pos], self_ids, TUNE_K)
-        ladder = [p for p in NPROBE_LADDER if p < ivf.nlist] + [ivf.nlist]
-        recall = 0.0
-        for nprobe in ladder:
-            _, got = ivf.search(q, k, params=faiss.SearchParametersIVF(nprobe=nprobe))
-            recall = _recall(_drop_self(got, self_ids, TUNE_K), truth)
-            if recall >= min(1.0, self.target_recall + TUNE_MARGIN):
-                return nprobe, round(recall, 4), m
-        return ivf.nlist, round(recall, 4), m
 
     def _contents(self, with_vectors: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(ids (n,), vectors (n, d)) read straight from the faiss structure, in its storage order."""
@@ -465,69 +363,6 @@ class VectorIndex:
             raise UnknownIdError(f"{absent.size} id(s) not in the index, e.g. {absent[:5].tolist()}")
 
 
-# Batch linear algebra in numpy (see the module docstring); single-query search stays in faiss's SIMD scan.
-CHUNK = 16_384
-SMALL_BATCH = 16
-
-
-def _scores(q: np.ndarray, x: np.ndarray, metric: str) -> np.ndarray:
-    """(len(q), len(x)) scores, higher is better: inner product, or minus the squared L2 distance.
-
-    A few queries are scored with einsum (no BLAS): numpy's threaded BLAS took ~24 ms to wake its
-    threads for one 1 x 2000 product on the loaded 2-core machine, against 0.3 ms for einsum."""
-    s = np.einsum("id,jd->ij", q, x) if len(q) <= SMALL_BATCH else q @ x.T
-    if metric == "l2":
-        s = 2 * s - (q * q).sum(1, keepdims=True) - (x * x).sum(1)[None, :]
-    return s
-
-
-def _assign(x: np.ndarray, centroids: np.ndarray, metric: str) -> np.ndarray:
-    """(n,) int64: the best-scoring centroid of each row."""
-    out = np.empty(len(x), dtype=np.int64)
-    for s in range(0, len(x), CHUNK):
-        out[s:s + CHUNK] = _scores(x[s:s + CHUNK], centroids, metric).argmax(1)
-    return out
-
-
-def _kmeans(x: np.ndarray, k: int, niter: int, rng: np.random.Generator, metric: str) -> np.ndarray:
-    """(k, d) centroids by Lloyd iterations; spherical (unit centroids) for inner product."""
-    c = x[rng.choice(len(x), k, replace=False)].copy()
-    for _ in range(niter):
-        a = _assign(x, c, metric)
-        counts = np.bincount(a, minlength=k)
-        full = counts > 0
-        sums = np.zeros_like(c)
-        sums[full] = np.add.reduceat(x[np.argsort(a, kind="stable")], (np.cumsum(counts) - counts)[full], axis=0)
-        c = sums / np.maximum(counts, 1)[:, None].astype(np.float32)
-        empty = np.flatnonzero(~full)
-        c[empty] = x[rng.choice(len(x), empty.size, replace=False)]   # re-seed empty lists
-        if metric == "ip":
-            c /= np.linalg.norm(c, axis=1, keepdims=True)
-    return np.ascontiguousarray(c, dtype=np.float32)
-
-
-def _ivf_add(ivf: Any, centroids: np.ndarray, ids: np.ndarray, x: np.ndarray, metric: str) -> None:
-    """Add to an IVF index with list numbers computed here (faiss `add_core` with precomputed lists)."""
-    lists = _assign(x, centroids, metric)
-    ids, x = np.ascontiguousarray(ids, dtype=np.int64), np.ascontiguousarray(x, dtype=np.float32)
-    ivf.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
-
-
-def exact_knn(q: np.ndarray, x: np.ndarray, k: int, metric: str) -> np.ndarray:
-    """(len(q), k) row positions in x of each query's exact top k, best first."""
-    best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
-    best_i = np.zeros((len(q), 0), dtype=np.int64)
-    for s in range(0, len(x), 4 * CHUNK):
-        sc = _scores(q, x[s:s + 4 * CHUNK], metric)
-        kk = min(k, sc.shape[1])
-        part = np.argpartition(-sc, kk - 1, axis=1)[:, :kk]
-        cand_s = np.concatenate([best_s, np.take_along_axis(sc, part, 1)], axis=1)
-        cand_i = np.concatenate([best_i, part + s], axis=1)
-        keep = np.argsort(-cand_s, axis=1, kind="stable")[:, :k]
-        best_s, best_i = np.take_along_axis(cand_s, keep, 1), np.take_along_axis(cand_i, keep, 1)
-    return best_i
-
-
 def _flat_vectors(flat: Any, dim: int) -> np.ndarray:
     """A copy of the vectors stored in a faiss IndexFlat, (ntotal, dim) float32."""
     return faiss.vector_to_array(flat.codes).view(np.float32).reshape(-1, dim).copy()
@@ -556,36 +391,3 @@ def _selector(allowed: np.ndarray) -> tuple[Any, np.ndarray]:
         bits = np.packbits(mask, bitorder="little")
         return faiss.IDSelectorBitmap(bits.size, faiss.swig_ptr(bits)), bits
     return faiss.IDSelectorBatch(allowed.size, faiss.swig_ptr(allowed)), allowed
-
-
-def _drop_self(labels: np.ndarray, self_ids: np.ndarray, k: int) -> list[np.ndarray]:
-    """Each row's ids without the query's own id, first k kept."""
-    return [row[row != me][:k] for row, me in zip(labels, self_ids, strict=True)]
-
-
-def _recall(got: list[np.ndarray], truth: list[np.ndarray]) -> float:
-    hits = sum(np.intersect1d(g[g >= 0], t).size for g, t in zip(got, truth, strict=True))
-    total = sum(t.size for t in truth)
-    return hits / total if total else 1.0
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        m = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexManifestError(f"{path} is not valid JSON: {exc}") from exc
-    need = ("format", "version", "embedder", "dim", "metric", "normalized", "count", "kind", "exact_max",
-            "target_recall", "nlist_override", "seed", "ivf")
-    missing = [key for key in need if not isinstance(m, dict) or key not in m]
-    if missing:
-        raise IndexManifestError(f"{path} lacks {', '.join(missing)}")
-    if m["format"] != FORMAT or m["version"] != FORMAT_VERSION:
-        raise IndexManifestError(f"{path} is format {m['format']!r} v{m['version']}, expected {FORMAT!r} v{FORMAT_VERSION}")
-    if m["metric"] not in METRICS or not isinstance(m["normalized"], bool) or m["kind"] not in ("flat", "ivf"):
-        raise IndexManifestError(f"{path}: metric {m['metric']!r}, normalized {m['normalized']!r} or kind "
-                                 f"{m['kind']!r} is not allowed (metric: {', '.join(METRICS)}; kind: flat, ivf)")
-    if not isinstance(m["count"], int) or m["count"] < 0:
-        raise IndexManifestError(f"{path}: count must be a non-negative integer, got {m['count']!r}")
-    if m["kind"] == "ivf" and not isinstance(m["ivf"], dict):
-        raise IndexManifestError(f"{path}: kind is ivf but the ivf tuning record is missing")
-    return m
