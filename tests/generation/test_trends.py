@@ -1,3 +1,4 @@
+import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -7,7 +8,7 @@ from generation.errors import TrendDataError
 from generation.taxonomy import load_taxonomy
 from generation.trends.frame import TrendFrame, parse_series_name
 from generation.trends.io import parse_wide_csv, read_wide_csv, write_wide_csv
-from generation.trends.rising import rank_rising
+from generation.trends.rising import direction, rank_rising
 from generation.trends.synthetic import make_trend_sample
 
 TX = load_taxonomy()
@@ -84,3 +85,14 @@ def test_planted_movers_are_found():
     assert len(bottom & set(sample.fading)) / len(sample.fading) >= 0.85
     rising = {g.series for g in signals if g.direction == "rising"}
     assert len(rising - set(sample.rising)) <= 2  # few false alarms
+
+
+def test_forecast_direction_needs_a_sure_sign_and_a_change_that_matters():
+    """rank_forecast's rule (module docstring of rising.py): growth at least +10% and the whole 95%
+    interval above 0. The strict rule (the interval above +10%) had called a +44% series with an
+    interval of +4% to +106% flat, and every real series with it."""
+    up = [math.log(x) for x in (1.44, 1.04, 2.06)]
+    assert direction(*up, min_change=0.10) == "rising"
+    assert direction(-up[0], -up[2], -up[1], min_change=0.10) == "fading"
+    assert direction(math.log(1.09), math.log(1.01), math.log(1.18), min_change=0.10) == "flat"  # too small
+    assert direction(math.log(1.40), math.log(0.98), math.log(2.0), min_change=0.10) == "flat"  # sign unsure
