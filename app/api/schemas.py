@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -14,6 +14,9 @@ Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-s
 UtcDateTime = Annotated[datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=UTC))]
 from matching.factories.planner import MatchPlan
 from matching.interest import InterestStats
+
+if TYPE_CHECKING:
+    from app.services.reorders import SalesResult
 
 
 class InterestOut(BaseModel):
@@ -281,6 +284,12 @@ class SalesOut(BaseModel):
     sell_through: float
     reorder: ReorderOut | None  # the reorder this report triggered, if any
     orders: list[FactoryOrderOut]  # the reorder's offered factory orders
+
+    @classmethod
+    def of(cls, res: SalesResult) -> SalesOut:
+        return cls(design_id=res.design_id, sold=res.sold, shipped=res.shipped, sell_through=round(res.sell_through, 4),
+                   reorder=ReorderOut.model_validate(res.reorder) if res.reorder else None,
+                   orders=[FactoryOrderOut.model_validate(o) for o in res.orders])
 
 
 class TokenIn(BaseModel):

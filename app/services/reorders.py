@@ -26,7 +26,7 @@ from generation.concepts.spec import DesignSpec
 from matching.factories.constraints import check_factory
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Design, FactoryOrder, Reorder, Sale
+from app.models import Design, FactoryOrder, FactoryRow, Reorder, Sale
 from app.services import planning, production
 from app.workspace import Workspace
 
@@ -44,6 +44,44 @@ class SalesResult:
     @property
     def sell_through(self) -> float:
         return self.sold / self.shipped if self.shipped else 0.0
+
+
+@dataclass
+class SalesSummary:
+    """A design's selling so far, as its page shows it: pieces shipped and sold over every batch, and each
+    reorder with the factory orders of its batch (the factories' names in `factory_names`)."""
+
+    sold: int
+    shipped: int
+    reorders: list[tuple[Reorder, list[FactoryOrder]]]
+    factory_names: dict[str, str]
+
+    @property
+    def sell_through(self) -> float:
+        return self.sold / self.shipped if self.shipped else 0.0
+
+    @property
+    def unsold(self) -> int:
+        """Pieces shipped and not reported sold: the most the next report may add."""
+        return self.shipped - self.sold
+
+
+def summary(session: Session, design_id: int) -> SalesSummary:
+    """Shipped, sold and reorders of a design (zeros and none before anything shipped)."""
+    sold, shipped = _totals(session, design_id)
+    rows = session.scalars(select(Reorder).where(Reorder.design_id == design_id).order_by(Reorder.batch)).all()
+    orders = session.scalars(select(FactoryOrder).where(FactoryOrder.design_id == design_id, FactoryOrder.batch > 1)
+                             .order_by(FactoryOrder.id)).all()
+    return SalesSummary(sold, shipped, [(r, [o for o in orders if o.batch == r.batch]) for r in rows],
+                        factory_names(session, {o.factory_id for o in orders}))
+
+
+def factory_names(session: Session, factory_ids: set[str]) -> dict[str, str]:
+    """Each factory's name by its id (to say who a reorder was offered to)."""
+    if not factory_ids:
+        return {}
+    rows = session.execute(select(FactoryRow.id, FactoryRow.name).where(FactoryRow.id.in_(factory_ids)))
+    return {factory_id: name for factory_id, name in rows}
 
 
 def _totals(session: Session, design_id: int) -> tuple[int, int]:

@@ -1,24 +1,33 @@
 """Merchandiser console: dashboard of designs under test, trend report with charts, generate, review,
-edit and publish. Every handler validates the form, calls a service and renders or redirects."""
+edit and publish, and sales reports of shipped designs. Every handler validates the form, calls a service
+and renders or redirects."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from generation.concepts.composer import Pins
 from generation.taxonomy import ATTRIBUTE_KINDS
 
+from app.api import idempotency
+from app.api.auth import Auth
 from app.api.deps import SessionDep, WorkspaceDep
+from app.api.schemas import SaleIn, SalesOut
+from app.db import transaction
+from app.errors import Conflict, Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import dashboard, designs, interest, production, trends
+from app.services import dashboard, designs, interest, production, reorders, trends
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
-from app.web.rendering import parse_money, redirect, render, translator
+from app.web.rendering import parse_money, percent, redirect, render, translator
+from app.workspace import Workspace
 
 router = APIRouter(prefix="/merchandiser", include_in_schema=False)
 DesignId = Annotated[int, Path(ge=1, le=2**53)]
@@ -81,12 +90,23 @@ def design_list(request: Request, auth: MerchandiserPage, session: SessionDep,
 
 
 @router.get("/designs/{design_id}")
-def design_review(request: Request, design_id: DesignId, auth: MerchandiserPage, session: SessionDep) -> Response:
-    """One design: images, spec, trend evidence, interest so far; the edit form and publish for drafts."""
+def design_review(request: Request, design_id: DesignId, auth: MerchandiserPage, session: SessionDep,
+                  ws: WorkspaceDep) -> Response:
+    """One design: images, spec, trend evidence, interest so far; the edit form and publish for drafts;
+    once pieces have shipped, its sales, reorders and the sales report form."""
+    return _design_page(request, auth, session, ws, design_id)
+
+
+def _design_page(request: Request, auth: Auth, session: Session, ws: Workspace, design_id: int, *,
+                 status_code: int = 200, sale_error: str = "", quantity: str = "") -> Response:
+    """The design page; after a refused sales report, with its reason and the quantity as typed.
+    The sales form gets a new one-time key each time it is shown (see `report_sales`)."""
     d = designs.get(session, design_id)
     stats = interest.stats(session, [d.id])[d.id]
-    return render(request, "merchandiser/design.html", auth, d=d, spec=designs.spec_of(d), stats=stats,
-                  progress=dashboard.progress(d), kinds=ATTRIBUTE_KINDS)
+    return render(request, "merchandiser/design.html", auth, status_code=status_code, d=d, spec=designs.spec_of(d),
+                  stats=stats, progress=dashboard.progress(d), kinds=ATTRIBUTE_KINDS,
+                  sales=reorders.summary(session, d.id), reorder_at=ws.settings.reorder_sell_through,
+                  sale_key=str(uuid.uuid4()), sale_error=sale_error, quantity=quantity)
 
 
 @router.post("/designs/{design_id}/edit")
@@ -119,3 +139,71 @@ def match(request: Request, auth: MerchandiserPage, session: SessionDep, ws: Wor
     """Offer every winner whose pre-order book has closed to factories, at least cost."""
     results = production.match_winners(session, ws, now=utcnow())
     return redirect(request, "/merchandiser", ok="flash.matched", n=sum(len(r.orders) for r in results))
+
+
+@router.post("/designs/{design_id}/sales")
+def report_sales(request: Request, design_id: DesignId, auth: MerchandiserPage, session: SessionDep,
+                 ws: WorkspaceDep, quantity: Annotated[str, Form(max_length=20)],
+                 idempotency_key: Annotated[str, Form(min_length=1, max_length=100)]) -> Response:
+    """Record pieces sold since the last report, as the API does (`reorders.record_sale`, which may offer a
+    reorder). The form's one-time key is the API's idempotency key, so a form sent twice records one report
+    and the second answer tells the first's result. A refused report (409 nothing shipped, 422 more sold than
+    shipped) keeps nothing: the page comes back with the reason beside the form and the quantity as typed."""
+    page = f"/merchandiser/designs/{design_id}"
+    try:
+        body = SaleIn(quantity=_pieces(quantity))
+        out, names, repeated = _record(request, ws, auth, design_id, body, f"web:{idempotency_key}")
+    except (Invalid, Conflict) as exc:
+        return _design_page(request, auth, session, ws, design_id, status_code=exc.status_code,
+                            sale_error=str(exc), quantity=quantity)
+    key, values = _sales_notice(body.quantity, out, names)
+    if repeated:
+        return redirect(request, page, ok="flash.sales_repeated", detail=translator(request)(key, **values))
+    return redirect(request, page, ok=key, **values)
+
+
+def _pieces(text: str) -> int:
+    """A whole number of pieces typed in a form; Invalid (shown beside the form) when it is not one."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= 10**9:
+        raise Invalid(f"{text!r} is not a whole number of pieces from 1 to 1000000000", field="quantity")
+    return int(value)
+
+
+def _record(request: Request, ws: Workspace, auth: Auth, design_id: int, body: SaleIn,
+            key: str) -> tuple[SalesOut, dict[str, str], bool]:
+    """Claim `key` and record the report in a transaction of its own, committed here or rolled back whole
+    (the sale and the key) when refused, so that the request's session can still show the page.
+    Returns the result, the names of the factories its reorder went to, and whether it is a replay.
+
+    A Conflict is tried once more: claiming a key that the same form, sent twice at once, holds waits for
+    that request and fails when it commits; the second try reads its result. A refused report fails again."""
+    try:
+        return _record_once(request, ws, auth, design_id, body, key)
+    except Conflict:
+        return _record_once(request, ws, auth, design_id, body, key)
+
+
+def _record_once(request: Request, ws: Workspace, auth: Auth, design_id: int, body: SaleIn,
+                 key: str) -> tuple[SalesOut, dict[str, str], bool]:
+    with transaction(ws.sessions) as s:
+        claim = idempotency.claim(s, auth.user, key, request, body)
+        if isinstance(claim, JSONResponse):  # this form was sent before: its first result, nothing new
+            out, repeated = SalesOut.model_validate_json(claim.body), True
+        else:
+            res = reorders.record_sale(s, ws, design_id, body.quantity, user_id=auth.user.id, now=utcnow())
+            out, repeated = SalesOut.of(res), False
+            claim.done(201, out)  # stored with the key, for a resubmitted form
+        return out, reorders.factory_names(s, {o.factory_id for o in out.orders}), repeated
+
+
+def _sales_notice(quantity: int, out: SalesOut, names: dict[str, str]) -> tuple[str, dict[str, object]]:
+    """The flash message (catalogue key and values) that says what a sales report did."""
+    values: dict[str, object] = {"n": quantity, "sold": out.sold, "shipped": out.shipped,
+                                 "pct": percent(out.sell_through)}
+    if out.reorder is None:
+        return "flash.sales_recorded", values
+    values["reorder"] = out.reorder.quantity
+    if not out.orders:
+        return "flash.sales_reorder_unplaced", {**values, "why": out.reorder.note}
+    return "flash.sales_reordered", {**values, "factories": ", ".join(sorted(names.values()))}

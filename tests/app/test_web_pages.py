@@ -2,18 +2,21 @@
 flow from generating a design to the factory shipping it, with bad input along the way."""
 
 import re
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.api.main import create_app
 from app.db import transaction
 from app.errors import Invalid
-from app.models import Design, FactoryOrder, PreOrder, User
+from app.models import Design, FactoryOrder, IdempotencyRecord, PreOrder, Reorder, Sale, User, utcnow
 from app.services import accounts, production, trends
 from app.settings import Settings
 from app.web.rendering import parse_money
+from generation.concepts.pricing import price_tiers
+from generation.concepts.spec import DesignSpec
 from generation.trends.synthetic import make_trend_sample
 from matching.factories.registry import Factory
 
@@ -245,6 +248,113 @@ def test_the_dashboard_shows_designs_under_test_in_both_languages(site):
     assert f'data-design="{draft.id}"' in page and "P(reach)" in page and "0 of 100 pcs committed" in page
     page = merch.get("/merchandiser", headers={"Accept-Language": "zh-CN"}).text
     assert "测款中的设计" in page and "已预订 0 / 100 件" in page and "白色" in page and "袜子" in page
+
+
+def _produced(site, shipped: int) -> int:
+    """A socks design whose 200 pcs order at S1 has shipped `shipped` pcs (0: still in production)."""
+    ws = site.state.workspace
+    spec = DesignSpec(category="socks", color="navy", material="cotton", name="Harbour socks",
+                      price_tiers=price_tiers(ws.taxonomy, "socks", "cotton", 0), moq=ws.taxonomy.category("socks").buyer_moq)
+    with transaction(ws.sessions) as s:
+        d = Design(name=spec.name, category="socks", spec=spec.to_dict(), images=[], production_threshold=200,
+                   status="shipped" if shipped else "in_production")
+        s.add(d)
+        s.flush()
+        s.add(FactoryOrder(design_id=d.id, factory_id="S1", quantity=200, unit_price_cents=300, due_date=utcnow().date(),
+                           status="shipped" if shipped else "in_production", shipped_quantity=shipped))
+        return d.id
+
+
+def _sold(site, design_id: int) -> int:
+    with site.state.workspace.sessions() as s:
+        return s.scalar(select(func.coalesce(func.sum(Sale.quantity), 0)).where(Sale.design_id == design_id))
+
+
+def _sales_form(c: TestClient, page: str) -> dict:
+    """The sales report form's hidden fields, read from the design page."""
+    html = c.get(page).text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+    return {"csrf_token": csrf(html), "idempotency_key": key}
+
+
+def test_a_shipped_design_takes_sales_reports_once_per_form(site):
+    merch = browser(site, "merch")
+    made, shipped = _produced(site, 0), _produced(site, 200)
+    page = merch.get(f"/merchandiser/designs/{made}").text
+    assert 'id="sales"' not in page and 'id="report-sales"' not in page  # nothing shipped: nothing to sell
+    review = f"/merchandiser/designs/{shipped}"
+    page = merch.get(review).text
+    assert 'id="report-sales"' in page and 'data-shipped="200"' in page and 'data-sold="0"' in page
+    assert "a reorder is offered at 70%" in page and 'max="200"' in page
+    assert "上报销量" in merch.get(review, headers={"Accept-Language": "zh-CN"}).text
+
+    form = _sales_form(merch, review)
+    r = merch.post(f"{review}/sales", data={**form, "quantity": "100"})
+    assert r.status_code == 303 and r.headers["location"] == review
+    page = merch.get(review).text
+    assert "100 pcs recorded; sell-through 50% (100 of 200 pcs sold)." in page and 'data-sold="100"' in page
+    r = merch.post(f"{review}/sales", data={**form, "quantity": "100"})  # the same form sent again
+    page = merch.get(r.headers["location"]).text
+    assert "already recorded; nothing was added" in page and "sell-through 50%" in page
+    assert _sold(site, shipped) == 100
+
+    form = _sales_form(merch, review)
+    r = merch.post(f"{review}/sales", data={**form, "quantity": "150"})  # 250 sold > 200 shipped
+    assert r.status_code == 422 and "250 pcs sold would exceed the 200 pcs shipped" in r.text
+    assert re.search(r'name="quantity" value="150"', r.text) and 'role="alert"' in r.text
+    r = merch.post(f"{review}/sales", data={**form, "quantity": "ten"})
+    assert r.status_code == 422 and "not a whole number of pieces" in r.text and 'value="ten"' in r.text
+    with site.state.workspace.sessions() as s:  # a refused report keeps nothing, not even its key
+        assert s.get(IdempotencyRecord, (s.scalar(select(User.id).where(User.login == "merch")),
+                                         f"web:{form['idempotency_key']}")) is None
+    assert _sold(site, shipped) == 100
+
+    r = merch.post(f"{review}/sales", data={**form, "quantity": "50"})  # 150 / 200 = 75%: a reorder of 150 pcs
+    page = merch.get(r.headers["location"]).text
+    assert ("50 pcs recorded; sell-through 75% (150 of 200 pcs sold); a reorder of 150 pcs was offered to "
+            "Sock mill one.") in page
+    assert 'data-reorder="2"' in page and "Reorder 2: 150 pcs, at 75% sell-through" in page
+    assert "Sock mill one · 150 pcs" in page and 'data-sold="150"' in page
+    with site.state.workspace.sessions() as s:
+        (reorder,) = s.scalars(select(Reorder).where(Reorder.design_id == shipped)).all()
+        assert (reorder.quantity, reorder.sold, reorder.shipped) == (150, 150, 200)
+
+    r = merch.post(f"/merchandiser/designs/{made}/sales", data={**_sales_form(merch, review), "quantity": "5"})
+    assert r.status_code == 409 and "has shipped nothing yet" in r.text and 'id="report-sales"' not in r.text
+    assert _sold(site, made) == 0
+
+
+def test_a_double_click_on_report_sales_records_one_report(site):
+    merch = browser(site, "merch")
+    review = f"/merchandiser/designs/{_produced(site, 100)}"
+    form = {**_sales_form(merch, review), "quantity": "10"}
+    answers: list[int] = []
+    start = threading.Barrier(2)
+
+    def send() -> None:
+        start.wait()
+        answers.append(merch.post(f"{review}/sales", data=form).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [303, 303] and _sold(site, int(review.rsplit("/", 1)[1])) == 10
+
+
+@pytest.mark.parametrize("login", ["buyer", "mill1"])
+def test_only_merchandisers_report_sales(site, login):
+    design_id = _produced(site, 100)
+    c = browser(site, login)
+    assert c.get(f"/merchandiser/designs/{design_id}").status_code == 403
+    home = "/shop" if login == "buyer" else "/factory"
+    r = c.post(f"/merchandiser/designs/{design_id}/sales", data={"csrf_token": csrf(c.get(home).text), "quantity": "10",
+                                                                 "idempotency_key": "k"},
+               headers={"Referer": f"http://testserver{home}"})
+    assert r.status_code == 303 and r.headers["location"] == home  # refused, back with the reason
+    assert "this page is for the merchandiser or admin role" in c.get(home).text
+    assert _sold(site, design_id) == 0
 
 
 @pytest.mark.parametrize(("text", "cents"), [("12", 1200), ("12.5", 1250), ("0.01", 1), (" 7.05 ", 705)])

@@ -1,4 +1,5 @@
-"""Service functions behind the web pages: editing a draft, factory capacity, the test dashboard, feed filters."""
+"""Service functions behind the web pages: editing a draft, factory capacity, the test dashboard, feed filters,
+a shipped design's sales."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from app.db import transaction
 from app.errors import Conflict, Invalid
 from app.models import FactoryOrder, utcnow
-from app.services import dashboard, designs, feed, interest, production, trends
+from app.services import dashboard, designs, feed, interest, production, reorders, trends
 from app.settings import Settings
 from app.workspace import Workspace
 from generation.concepts.composer import Pins
@@ -95,3 +96,22 @@ def test_the_feed_filters_by_category_and_price(ws):
         assert ids(category="socks", max_price_cents=cheapest) == {d.id for d in made
                                                                   if d.spec["price_tiers"][0]["unit_price_cents"] <= cheapest}
         assert ids(max_price_cents=cheapest - 1) == set()
+
+
+def test_the_sales_of_a_shipped_design_and_its_reorder(ws):
+    with transaction(ws.sessions) as s:
+        d = _socks(ws, s, 1)[0]
+        assert reorders.summary(s, d.id).shipped == 0
+        s.add(FactoryOrder(design_id=d.id, factory_id="S1", quantity=200, unit_price_cents=100, shipped_quantity=200,
+                           due_date=utcnow().date(), status="shipped"))
+        s.flush()
+        reorders.record_sale(s, ws, d.id, 120, user_id=None, now=utcnow())  # 60%: below the 70% that reorders
+        before = reorders.summary(s, d.id)
+        assert (before.sold, before.shipped, before.unsold, before.reorders) == (120, 200, 80, [])
+        reorders.record_sale(s, ws, d.id, 30, user_id=None, now=utcnow())
+        after = reorders.summary(s, d.id)
+        assert (after.sold, after.unsold, after.sell_through) == (150, 50, 0.75)
+        ((reorder, orders),) = after.reorders
+        assert (reorder.batch, reorder.quantity, reorder.sold) == (2, 150, 150)
+        assert [(o.factory_id, o.quantity, o.status) for o in orders] == [("S1", 150, "offered")]
+        assert after.factory_names == {"S1": "Sock mill"} == reorders.factory_names(s, {"S1"})

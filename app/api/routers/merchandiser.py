@@ -19,8 +19,8 @@ from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api import idempotency
 from app.api.auth import MerchandiserUser
-from app.api.schemas import (ERROR_RESPONSES, DesignOut, FactoryOrderOut, GenerateIn, IngestOut, PlanIn, PlanOut,
-                             ReorderOut, SaleIn, SalesOut, SignalOut)
+from app.api.schemas import (ERROR_RESPONSES, DesignOut, GenerateIn, IngestOut, PlanIn, PlanOut, SaleIn, SalesOut,
+                             SignalOut)
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import designs, interest, production, reorders, trends, uploads
@@ -139,7 +139,4 @@ def report_sales(design_id: DesignId, body: SaleIn, user: MerchandiserUser, sess
     if isinstance(claim, JSONResponse):
         return claim
     res = reorders.record_sale(session, ws, design_id, body.quantity, user_id=user.id, now=utcnow())
-    return claim.done(201, SalesOut(design_id=res.design_id, sold=res.sold, shipped=res.shipped,
-                                    sell_through=round(res.sell_through, 4),
-                                    reorder=ReorderOut.model_validate(res.reorder) if res.reorder else None,
-                                    orders=[FactoryOrderOut.model_validate(o) for o in res.orders]))
+    return claim.done(201, SalesOut.of(res))
