@@ -119,6 +119,26 @@ def per_series(fn: object, train: np.ndarray, cols: np.ndarray, workers: int) ->
     return np.stack(fcs, axis=1), time.perf_counter() - t
 
 
+def ranking(train: TrendFrame, test: np.ndarray, fc: object, window: int = 26) -> dict[str, object]:
+    """How well the rising/fading ranking (`rank_forecast`, 95% intervals) foretold the held-out year:
+    the realised growth is the same statistic on the actual weeks (mean log ratio of the next `window`
+    weeks to the same weeks a year earlier, with the forecast's offset c)."""
+    signals = {g.series: g for g in rank_forecast(train, fc, window=window)}  # type: ignore[arg-type]
+    sig = [signals[n] for n in train.names]
+    c = fc.offset  # type: ignore[attr-defined]
+    realised = np.log((test[:window] + c) / (train.values[-52:-52 + window] + c)).mean(axis=0)
+    growth = np.array([g.growth for g in sig])
+    lo, hi = np.array([g.lo for g in sig]), np.array([g.hi for g in sig])
+    moving = np.abs(growth) >= np.log1p(0.10)
+    called = {d: np.array([g.direction == d for g in sig]) for d in ("rising", "fading")}
+    return {"window": window, "corr_growth_realised": round(float(np.corrcoef(growth, realised)[0, 1]), 3),
+            "coverage95": round(float(((realised >= lo) & (realised <= hi)).mean()), 3),
+            "sign_right_when_10pct": round(float((np.sign(growth) == np.sign(realised))[moving].mean()), 3),
+            "n_10pct": int(moving.sum()), "rising": int(called["rising"].sum()), "fading": int(called["fading"].sum()),
+            "rising_realised_up": int((realised[called["rising"]] > 0).sum()),
+            "fading_realised_down": int((realised[called["fading"]] < 0).sum())}
+
+
 def accuracy(args: argparse.Namespace) -> dict[str, object]:
     rows: dict[str, dict[str, object]] = {}
     frames = {} if args.no_synthetic else datasets(args.series, args.seed)
@@ -140,6 +160,7 @@ def accuracy(args: argparse.Namespace) -> dict[str, object]:
         r["coverage80"] = float(((test >= fc.lower) & (test <= fc.upper)).mean())
         r["coverage95"] = float(((test >= fc95.lower) & (test <= fc95.upper)).mean())
         r["methods"] = fc.method_counts()
+        r["ranking"] = ranking(train, test, fc)
         rng = np.random.default_rng(args.seed)
         if args.hw_series:
             cols = np.sort(rng.choice(y.shape[1], size=min(args.hw_series, y.shape[1]), replace=False))
