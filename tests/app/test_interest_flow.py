@@ -4,12 +4,13 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
-from app.db import transaction
+from app.db import session_factory, transaction
 from app.errors import NotFound
 from app.models import Design, InterestEvent, utcnow
 from app.services import designs, feed, interest, production
+from app.services.event_writer import EventWriter
 from app.settings import Settings
 from app.workspace import Workspace
 from generation.concepts.pricing import price_tiers
@@ -185,16 +186,24 @@ def test_group_commit_returns_each_events_own_id_and_touches_viewed_designs(ws):
 
 
 def test_group_commit_does_not_wait_for_the_request_pool(ws):
-    """Requests waiting for the writer hold pooled connections; the writer must not need one."""
+    """Requests waiting for the writer hold pooled connections; the writer must not need one more. The
+    app's SQLite pool has no cap, so this runs a writer on a capped pool (2, no overflow, 1 s timeout) of
+    the same database, with every other connection held: a writer that took one per batch would time out."""
     with ws.sessions() as s:
         some = s.scalars(select(Design.id)).first()
-    ws.event_writer.submit([interest.EventIn(ws.buyer_id, some, "click")], utcnow(), timeout_s=10)
-    pool = ws.engine.pool
-    free = pool.size() + pool._max_overflow - pool.checkedout()
-    held = [ws.engine.connect() for _ in range(free)]  # every connection the pool has left
+    engine = create_engine(ws.engine.url, connect_args={"check_same_thread": False}, pool_size=2, max_overflow=0,
+                           pool_timeout=1)
+    writer = EventWriter(session_factory(engine))
     try:
-        ids = ws.event_writer.submit([interest.EventIn(ws.buyer_id, some, "view")] * 3, utcnow(), timeout_s=5)
+        writer.submit([interest.EventIn(ws.buyer_id, some, "click")], utcnow(), timeout_s=10)  # the writer is up
+        assert engine.pool.checkedout() == 1  # the writer's own, taken at its start
+        held = [engine.connect()]  # and the pool's last one
+        try:
+            ids = writer.submit([interest.EventIn(ws.buyer_id, some, "view")] * 3, utcnow(), timeout_s=5)
+        finally:
+            for conn in held:
+                conn.close()
     finally:
-        for conn in held:
-            conn.close()
+        writer.close()
+        engine.dispose()
     assert len(ids) == 3
