@@ -1,6 +1,6 @@
 """Feed latency with many published designs, through the real HTTP API, vs a feed without the cache.
 
-    .venv/bin/python scripts/bench_feed.py [--designs 100000] [--requests 500]
+    .venv/bin/python scripts/bench_feed.py [--designs 100000] [--requests 500] [--ingest-rate 2000]
 
 Fills a workspace with `--designs` published designs (embeddings synthesised around a few hundred real
 MiniLM spec embeddings, so they cluster like real ones; random counters and thresholds) and buyers
@@ -10,14 +10,21 @@ every open design's counters from the database on each request, then rank the sa
 process, `feed_ids` scoring only candidates (as the API does) against scoring every design (a mat-vec
 over all embeddings per request), with BLAS on one thread as in the server. The load average is
 printed at the start and the end.
+
+`--ingest-rate R` then times the feed again while `scripts/load_events.py`'s open-loop sender posts
+R events/s (batches of 20 `view`s, Poisson arrivals) into the same server: every commit moves some
+designs' counters, so each feed request first patches the cache's arrays.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +44,9 @@ from generation.concepts.pricing import price_tiers
 from generation.concepts.spec import DesignSpec
 from matching.demand import posterior
 from matching.exposure import rank_feed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_events import open_loop  # noqa: E402  (the same open-loop sender as the ingest benchmark)
 
 
 def fill(ws: Workspace, n: int, buyers: int, rng: np.random.Generator) -> None:
@@ -126,6 +136,43 @@ def uncached_feed(ws: Workspace, buyer_id: int, k: int, rng: np.random.Generator
         return [int(i) for i in ids[order]]
 
 
+def timed_feeds(c: httpx.Client, n: int, buyers: int, rng: np.random.Generator,
+                until: threading.Event | None = None) -> list[float]:
+    """Seconds per `GET /buyers/{id}/feed?limit=20` for `n` requests (fewer if `until` is set first)."""
+    lat = []
+    for _ in range(n):
+        if until is not None and until.is_set():
+            break
+        t = time.perf_counter()
+        r = c.get(f"/api/v1/buyers/{1 + int(rng.integers(buyers))}/feed", params={"limit": 20})
+        lat.append(time.perf_counter() - t)
+        assert r.status_code == 200 and len(r.json()) == 20, r.text[:200]
+    return lat
+
+
+def feed_under_ingest(c: httpx.Client, url: str, token: str, args: argparse.Namespace,
+                      rng: np.random.Generator) -> dict[str, object]:
+    """The feed timed while an open-loop sender posts `args.ingest_rate` view events/s to the server."""
+    batches = [json.dumps({"events": [{"buyer_id": 1 + int(rng.integers(args.buyers)),
+                                       "design_id": 1 + int(rng.integers(args.designs)), "kind": "view"}
+                                      for _ in range(20)]}).encode() for _ in range(2000)]
+    seconds = 2 + args.requests * 0.06  # long enough for the feed requests at up to 60 ms each
+    done, ingest = threading.Event(), {}
+
+    def send() -> None:
+        ingest.update(open_loop(url, token, seconds, args.ingest_rate, batches, 20, "/api/v1/events/batch"))
+        done.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    time.sleep(2)  # the sender's connections are warm and its arrivals under way
+    lat = np.array(timed_feeds(c, args.requests, args.buyers, rng, until=done)) * 1000
+    sender.join()
+    return {"feed_requests": len(lat), "feed_http_p50_ms": round(float(np.percentile(lat, 50)), 1),
+            "feed_http_p95_ms": round(float(np.percentile(lat, 95)), 1), "feed_http_max_ms": round(float(lat.max()), 1),
+            "ingest": {k: ingest[k] for k in ("offered_events_per_s", "events_per_s", "p50_ms", "p99_ms", "max_ms", "errors")}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--designs", type=int, default=100_000)
@@ -133,6 +180,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--baseline-requests", type=int, default=30)
     ap.add_argument("--in-process-requests", type=int, default=200)
+    ap.add_argument("--ingest-rate", type=float, default=0, help="also time the feed under this many events/s")
     args = ap.parse_args()
     load_start = os.getloadavg()
     rng = np.random.default_rng(0)
@@ -151,25 +199,26 @@ def main() -> None:
             inproc = in_process(ws, args.buyers, args.in_process_requests, rng)
         ws.close()
         token = admin_token(home)  # an admin may read every buyer's feed
+        gc.collect()  # this process's long-lived objects out of the collector: no pauses in the timed clients
+        gc.freeze()
         t0 = time.perf_counter()
         with api_server(home, env={"TRENDLOOM_DECIDE_EVERY_S": "0"}) as url:
             startup_s = time.perf_counter() - t0
-            lat = []
             with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
                 for _ in range(20):  # warm-up
                     c.get(f"/api/v1/buyers/{1 + int(rng.integers(args.buyers))}/feed")
-                for _ in range(args.requests):
-                    t = time.perf_counter()
-                    r = c.get(f"/api/v1/buyers/{1 + int(rng.integers(args.buyers))}/feed", params={"limit": 20})
-                    lat.append(time.perf_counter() - t)
-                    assert r.status_code == 200 and len(r.json()) == 20, r.text[:200]
+                lat = timed_feeds(c, args.requests, args.buyers, rng)
+                under: dict[str, object] = {}
+                if args.ingest_rate:
+                    under = feed_under_ingest(c, url, token, args, rng)
     ms, base_ms = np.array(lat) * 1000, np.array(base) * 1000
     print(json.dumps({
         "designs": args.designs, "fill_s": round(fill_s, 1), "server_startup_s": round(startup_s, 1),
         "feed_http_p50_ms": round(float(np.percentile(ms, 50)), 1), "feed_http_p95_ms": round(float(np.percentile(ms, 95)), 1),
         "uncached_p50_ms": round(float(np.percentile(base_ms, 50)), 1), "uncached_p95_ms": round(float(np.percentile(base_ms, 95)), 1),
         "speedup_p50": round(float(np.percentile(base_ms, 50) / np.percentile(ms, 50)), 1),
-        "in_process_feed_ids": inproc, "load_average_start": load_start, "load_average_end": os.getloadavg(),
+        "in_process_feed_ids": inproc, "under_ingest": under,
+        "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "setup": vars(args)}, indent=1))
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from matching.demand import GLOBAL_PRIOR, Posterior, Prior, population_prior, posterior_from_arrays
 from matching.exposure import FEED_POOL, mean_scores, rank_feed
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 
 UNINFORMED = ("global", "pooled")  # prior sources that say nothing about the design itself
 SYNC_MARGIN = timedelta(seconds=5)  # re-read rows touched shortly before the last sync (commit lag)
+RESCAN_S = 300.0  # every so often a sync re-reads every design's counters: a backstop for longer lags
+# Feeds and search may show counters up to this old: one sync then serves every request in between. At
+# 2,000 events/s over 100,000 designs, a sync (and the posterior over every design) per feed request
+# took the feed's p95 to 830 ms (BENCHMARKS.md, "Feeds while events arrive").
+FEED_MAX_AGE_S = 0.5
 PREFERENCE_HALF_LIFE_DAYS = 14.0
 # A large feed scores only candidates: MEAN_CANDIDATES_PER_POOL x pool designs best at the posterior mean,
 # plus the NEAREST_CANDIDATES designs nearest to the buyer. At 100,000 designs, 1 x pool left 0.5% of
@@ -129,28 +135,45 @@ class _Entry:
 class DemandCache:
     """Open designs as arrays, synced from the database by `updated_at`.
 
-    A sync first asks for `max(updated_at)` (one index lookup) and stops if nothing changed; otherwise
-    it re-reads only the light columns of recently touched designs, and the heavy ones (spec,
-    embedding, prior) only for designs it has not seen yet."""
+    A sync re-reads the light columns (status, counters) of the designs touched since the last sync,
+    less SYNC_MARGIN, and the heavy ones (spec, embedding, prior) only for designs it has not seen yet.
+    The margin is there because `updated_at` is set when a row is written, not when it commits: a
+    write that commits later than the next sync, with an older timestamp, is still read. (An earlier
+    version skipped the sync whenever `max(updated_at)` had not moved, which missed exactly those
+    writes, for good.) Every RESCAN_S a sync re-reads every design's light columns, for lags longer
+    than the margin. A caller that can use slightly older counters passes `max_age_s`."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._entries: dict[int, _Entry] = {}
         self._since = datetime(1970, 1, 1)
-        self._latest: datetime | None = None
+        self._synced_at = self._rescanned_at = -math.inf  # time.monotonic() of the last sync / rescan
         self._arrays: DemandArrays | None = None
         self._lock = threading.Lock()
+        # A design written through this process's ORM sessions (publish, pre-order, decision...) makes the
+        # next sync run whatever `max_age_s` says, so its own writes show at once. The event writer's
+        # counter updates are Core statements on its connection: those are what `max_age_s` spaces out.
+        event.listen(sessions, "after_flush", _note_flush)
+        event.listen(sessions, "do_orm_execute", _note_execute)
+        event.listen(sessions, "after_commit", self._note_commit)
+        event.listen(sessions, "after_rollback", lambda session: session.info.pop(_DESIGNS_WRITTEN, None))
 
-    def sync(self, *, full: bool = False) -> None:
-        """Apply every committed design change since the last sync (everything with `full`).
+    def _note_commit(self, session: Session) -> None:
+        if session.info.pop(_DESIGNS_WRITTEN, False):
+            self._synced_at = -math.inf
+
+    def sync(self, *, full: bool = False, max_age_s: float = 0.0) -> None:
+        """Apply every committed design change since the last sync (everything with `full`), unless the
+        last sync is less than `max_age_s` old.
 
         Reads through a session of its own, so it never touches a caller's unfinished transaction."""
+        started = time.monotonic()
+        if not full and started - self._synced_at < max_age_s:
+            return
         mark = utcnow()
+        rescan = full or started - self._rescanned_at >= RESCAN_S
         with self._sessions() as session:
-            latest = session.scalar(select(func.max(Design.updated_at)))
-            if not full and latest == self._latest:
-                return
-            since = datetime(1970, 1, 1) if full else self._since - SYNC_MARGIN
+            since = datetime(1970, 1, 1) if rescan else self._since - SYNC_MARGIN
             light = session.execute(select(*_LIGHT).where(Design.updated_at >= since)).all()
             new_ids = [r[0] for r in light if _open(r) and r[0] not in self._entries]
             heavy = {d.id: d for d in session.scalars(select(Design).where(Design.id.in_(new_ids)))} if new_ids else {}
@@ -174,10 +197,13 @@ class DemandCache:
                 e.threshold, e.committed, e.impressions, e.orders, e.pieces = threshold or 1, committed, imps, orders, pieces
                 e.window_end, e.status, e.budget = window_end, status, budget or 10**9
             if same_designs and self._arrays is not None:  # counters moved: patch copies, no rebuild
-                self._arrays = self._patched(self._arrays, touched)
+                if touched:
+                    self._arrays = self._patched(self._arrays, touched)
             else:
                 self._arrays = None
-            self._since, self._latest = mark, latest
+            self._since, self._synced_at = mark, started
+            if rescan:
+                self._rescanned_at = started
 
     def _patched(self, old: DemandArrays, ids: list[int]) -> DemandArrays:
         """`old` with the changing fields of designs `ids` (all in it) taken from their entries. A new
@@ -216,6 +242,19 @@ class DemandCache:
                     uninformed=np.array([e.prior.source in UNINFORMED for e in es], dtype=bool),
                 )
             return self._arrays
+
+
+_DESIGNS_WRITTEN = "feed.designs_written"
+
+
+def _note_flush(session: Session, _context: object) -> None:
+    if any(isinstance(o, Design) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_DESIGNS_WRITTEN] = True
+
+
+def _note_execute(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_insert or state.is_delete) and getattr(state.statement, "table", None) is Design.__table__:
+        state.session.info[_DESIGNS_WRITTEN] = True
 
 
 _CHANGING = ("status", "threshold", "committed", "impressions", "orders", "pieces", "window_end", "budget")
@@ -275,7 +314,7 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
     (`_candidates`), not all 100,000 embeddings. `rank_feed` takes its pool from them by the same rule
     as from all designs, so the feed is the same whenever they hold that pool. Without `nearest` every
     design's relevance is computed (a mat-vec over all embeddings per request: exact, and slower)."""
-    cache.sync()
+    cache.sync(max_age_s=FEED_MAX_AGE_S)
     a = cache.arrays()
     keep = a.impressions < a.budget  # a design whose budget is spent waits for its decision
     if category is not None:
@@ -333,7 +372,7 @@ def search(session: Session, ws: Workspace, query: str, *, k: int, category: str
            max_price_cents: int | None = None) -> list[tuple[Design, float]]:
     """Designs open for pre-order closest in meaning to `query`, filtered by category and price."""
     cache = ws.demand_cache
-    cache.sync()
+    cache.sync(max_age_s=FEED_MAX_AGE_S)
     a = cache.arrays()
     keep = np.ones(len(a.ids), dtype=bool)
     if category is not None:
