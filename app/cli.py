@@ -461,17 +461,49 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port)
 
 
+DEMO_MARKER = ".trendloom-demo"
+
+
+def _fresh_demo_home(home: Path, *, reset: bool) -> None:
+    """Make `home` an empty workspace marked as the demo's, deleting only what may be deleted.
+
+    A folder that is missing, empty or marked by an earlier demo is (re)made; anything else may be a real
+    workspace (its database and images), so it is deleted only with `reset`, and otherwise refused."""
+    if home.exists() and not home.is_dir():
+        console.print(f"[red]error:[/red] TRENDLOOM_HOME {home} is a file, not a workspace folder")
+        raise typer.Exit(1)
+    if home.is_dir() and any(home.iterdir()):
+        demo_built = (home / DEMO_MARKER).is_file()
+        if not demo_built and not reset:
+            console.print(f"[red]error:[/red] TRENDLOOM_HOME {home} is not empty and was not built by the demo "
+                          f"(no {DEMO_MARKER} file); the demo starts from an empty folder and will not delete it. "
+                          "Set TRENDLOOM_HOME to another folder, or run `trendloom demo --reset` to delete it.")
+            raise typer.Exit(1)
+        what = "the old demo workspace" if demo_built else "the workspace (--reset)"
+        console.print(f"[yellow]starting over:[/yellow] deleting {what} {home}")
+        for child in home.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).write_text("built by `trendloom demo`, which deletes this folder when it runs again\n")
+
+
 @cli.command()
 def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the loop")] = False,
+         reset: Annotated[bool, typer.Option("--reset", help="delete TRENDLOOM_HOME even if the demo did not "
+                                             "build it (its database and images are lost)")] = False,
          designs: int = 12, buyers: int = 150, days: int = 14, seed: int = 0,
          host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the whole loop on a fresh workspace: sample data, trends, designs, buyers, factories.
 
+    The workspace is TRENDLOOM_HOME: a missing or empty folder, or one an earlier demo built (it leaves a
+    .trendloom-demo file), which is deleted first; any other folder is refused unless --reset is given.
     A second, smaller batch of designs is published at the end so the served feed has items under test."""
     settings = Settings()
-    if settings.database_url is None and (settings.home / "trendloom.db").exists():
-        console.print(f"[yellow]starting over:[/yellow] removing the old demo workspace {settings.home}")
-        shutil.rmtree(settings.home)
+    if settings.database_url is None:
+        _fresh_demo_home(settings.home, reset=reset)
     sample_dir = settings.home / "sample"
     console.rule("1. sample data")
     sample(out=sample_dir, seed=seed, weeks=156, factories=240)

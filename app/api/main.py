@@ -1,4 +1,9 @@
-"""The FastAPI application: built by `create_app()`, with the workspace opened in the lifespan."""
+"""The FastAPI application: built by `create_app()`, with the workspace opened in the lifespan.
+
+Request bodies are limited before anything reads them: FastAPI's `max_body_size` refuses a declared
+Content-Length above the limit, and stops a streamed body as soon as it passes it, with 413, before the
+body is parsed or spooled and before any dependency (authentication included) runs.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 import numpy as np
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from threadpoolctl import threadpool_limits
 
@@ -23,6 +29,9 @@ from app import web
 from app.workspace import Workspace
 
 log = logging.getLogger(__name__)
+# Room for what a multipart upload carries besides the file (boundaries, part headers, a long file name);
+# the file itself is held to `max_upload_bytes` exactly by `uploads.read_limited`.
+MULTIPART_MARGIN_BYTES = 64 * 1024
 
 
 def _decide_once(ws: Workspace) -> dict[str, int]:
@@ -31,20 +40,55 @@ def _decide_once(ws: Workspace) -> dict[str, int]:
 
 
 async def _decide_forever(ws: Workspace, every_s: float) -> None:
-    """Decide designs under test on a timer, so windows close and clear winners/losers are called."""
+    """Decide designs under test on a timer, so windows close and clear winners/losers are called.
+
+    A failed round (e.g. "database is locked") is logged and the next period tries again: one error must
+    not stop automatic decisions for the life of the server."""
     while True:
         await asyncio.sleep(every_s)
-        decided = await run_in_threadpool(_decide_once, ws)
+        try:
+            decided = await run_in_threadpool(_decide_once, ws)
+        except Exception:
+            log.exception("automatic decisions failed; trying again in %s s", every_s)
+            continue
         if decided:
             log.info("decided designs under test: %s", decided)
 
 
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel the decision task and wait for it; an error it ended with is logged, not raised, so that
+    shutdown still closes the workspace."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        log.exception("automatic decisions had stopped with an error")
+
+
+def body_limit(settings: Settings) -> int:
+    """The largest request body accepted: the largest upload plus its multipart envelope."""
+    return settings.max_upload_bytes + MULTIPART_MARGIN_BYTES
+
+
+def _install_body_limit_message(app: FastAPI, limit: int, max_upload_bytes: int) -> None:
+    """Answer a body over `limit` (FastAPI's 413) with what the limit is, as JSON like every API error."""
+
+    async def too_large(_: Request, __: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"the request body is larger than the {limit:,} byte limit "
+                             f"(an upload may be at most {max_upload_bytes:,} bytes)"}, status_code=413)
+
+    app.add_exception_handler(413, too_large)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API for `settings` (read from the environment when not given)."""
+    settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ws = Workspace.open(settings or Settings())
+        ws = Workspace.open(settings)
         # For the whole process: requests run in parallel threads, so per-call BLAS threads only fight them.
         threadpool_limits(ws.settings.blas_threads, user_api="blas")
         # Heavy objects load once, here, never inside a request.
@@ -65,16 +109,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-            ws.close()
-            gc.unfreeze()  # collectable again, e.g. when tests start many apps in one process
+            try:
+                if task is not None:
+                    await _stop(task)
+            finally:
+                try:
+                    ws.close()  # stops the event writer, saves the index, disposes the engine
+                finally:
+                    gc.unfreeze()  # collectable again, e.g. when tests start many apps in one process
 
-    app = FastAPI(title="trendloom", version="0.1.0", lifespan=lifespan,
+    limit = body_limit(settings)
+    app = FastAPI(title="trendloom", version="0.1.0", lifespan=lifespan, max_body_size=limit,
                   description="Design products from trends, test them with buyers, make the winners.")
     install_error_handlers(app)
+    _install_body_limit_message(app, limit, settings.max_upload_bytes)
     for r in (health.router, auth.router, merchandiser.router, buyers.router, factories.router):
         app.include_router(r)
     web.mount(app)  # the merchandiser, buyer and factory pages (after the API's error handlers)

@@ -1,7 +1,11 @@
 """Uploaded files: a size limit on every upload, and images decoded defensively before they are kept.
 
 An uploaded image is untrusted input to a C decoder. It is
-- read only up to the upload limit (a larger body is refused without reading the rest);
+- limited before it is read: the app refuses a request body over the upload limit plus room for the
+  multipart envelope (`app.api.main.body_limit`) with 413, a declared Content-Length without reading any
+  of it and a streamed body as soon as it passes the limit, before authentication or the handler runs;
+- held to the upload limit exactly once the framework has spooled it (`read_limited` reads at most one
+  byte more);
 - opened by Pillow with only the allowed formats tried (`formats=`), so a file cannot pick an obscure
   decoder by its magic bytes;
 - refused when its declared size exceeds `max_pixels`, before any pixel is decoded; Pillow's own

@@ -1,7 +1,9 @@
 """Uploads: size limits on trend files and images; images decoded with a format allow-list and
 decompression-bomb protection, and stored re-encoded."""
 
+import asyncio
 import io
+import json
 import struct
 import zlib
 from contextlib import contextmanager
@@ -11,10 +13,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import event
 
-from app.api.main import create_app
+from app.api.main import MULTIPART_MARGIN_BYTES, create_app
 from app.db import transaction
 from app.errors import Invalid
-from app.services import interest, production
+from app.services import interest, production, uploads
 from app.services.uploads import decode_image, read_limited
 from app.settings import Settings
 from matching.factories.synthetic import make_factory_registry
@@ -155,3 +157,63 @@ def test_trend_files_over_the_limit_are_422(merch):
     big = "date,cn_all_socks_color_navy\n" + "2025-01-06,0.1\n" * (MAX_BYTES // 10)
     r = merch.post(f"{V1}/merchandiser/trends", files={"file": ("big.csv", big, "text/csv")})
     assert r.status_code == 422 and "byte limit" in r.json()["detail"]
+
+
+BODY_LIMIT = MAX_BYTES + MULTIPART_MARGIN_BYTES
+CHUNK = 16 * 1024
+
+
+def _post_streamed(app, path: str, chunks: int, *, declared: bool, token: str | None) -> tuple[int, bytes, int]:
+    """POST a multipart body of `chunks` x CHUNK bytes straight to the ASGI app, one chunk per receive, with or
+    without a Content-Length; returns the status, the response body and how many chunks the server took."""
+    taken = 0
+
+    async def receive() -> dict:
+        nonlocal taken
+        taken += 1
+        if taken == 1:
+            head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+            return {"type": "http.request", "body": head, "more_body": True}
+        if taken <= chunks:
+            return {"type": "http.request", "body": b"x" * CHUNK, "more_body": True}
+        return {"type": "http.request", "body": b"\r\n--b--\r\n", "more_body": False}
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    headers = [(b"host", b"testserver"), (b"content-type", b"multipart/form-data; boundary=b")]
+    if declared:
+        headers.append((b"content-length", str(chunks * CHUNK).encode()))
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    asyncio.run(app(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body, taken
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "merchandiser"])
+def test_bodies_over_the_limit_are_413_before_anything_reads_them(merch, monkeypatch, declared, signed_in):
+    handled: list[int] = []
+    monkeypatch.setattr(uploads, "read_limited", lambda *args, **kwargs: handled.append(1))
+    chunks = 50 * BODY_LIMIT // CHUNK  # 50 times the limit
+    status, body, taken = _post_streamed(merch.app, f"{V1}/merchandiser/trends", chunks, declared=declared,
+                                         token=merch.token if signed_in else None)
+    assert status == 413  # not 401: the body limit comes before sign-in is checked
+    assert taken <= BODY_LIMIT // CHUNK + 2  # the server stopped reading at the limit
+    assert not handled  # the handler never ran
+    if not declared:  # a declared length is refused with Starlette's plain "Content Too Large"
+        assert f"larger than the {BODY_LIMIT:,} byte limit" in json.loads(body)["detail"]
+
+
+def test_a_body_just_under_the_limit_is_stored(merch):
+    did = merch.design["id"]
+    png = _encoded("PNG")
+    raw = png + b"\0" * (MAX_BYTES - len(png))  # exactly the upload limit (Pillow ignores bytes after IEND)
+    r = merch.post(f"{V1}/merchandiser/designs/{did}/images", files={"file": ("look.png", raw, "image/png")})
+    assert r.status_code == 201, r.text
