@@ -9,6 +9,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -200,16 +201,21 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
         if category is not None:
             ws.taxonomy.category(category)
         if path is not None:
-            frame = read_trend_csv(path)
-        else:
+            frames = [read_trend_csv(path)]
+        else:  # each stored series on its own weeks: one frame per span (`trends.load_frames`)
             with ws.sessions() as s:
-                frame = trends.load_frame(s)
-            if frame is None:
+                frames = trends.load_frames(s)
+            if not frames:
                 raise TrendDataError("workspace", None, "no trend series stored: import some with `trendloom trends ingest FILE`")
-        fc = _forecast_with_bar(frame, 52, 0.9)
-        signals = [g for g in rank_forecast(frame, fc, window=window)
-                   if category is None or g.series.split("_")[2:3] == [category]]
-        pairs = [p for p in series_pairs(frame) if category is None or p.category == category]
+        newest = max(f.weeks[-1] for f in frames)
+        forecasts = [_forecast_with_bar(f, 52, 0.9) for f in frames]
+        signals = sorted((replace(g, why=g.why + (f"; its data ends on {f.weeks[-1]}" if f.weeks[-1] < newest else ""))
+                          for f, fc in zip(frames, forecasts) for g in rank_forecast(f, fc, window=window)
+                          if category is None or g.series.split("_")[2:3] == [category]),
+                         key=lambda g: (g.confidence, g.growth), reverse=True)
+        pairs = [p for f in frames for p in series_pairs(f) if category is None or p.category == category]
+        # The chart draws one forecast: that of the newest span with the most series (usually the only one).
+        fc = max(forecasts, key=lambda fc: (fc.history.weeks[-1], len(fc.history.names)))
         if posts is not None:
             matches = map_posts(read_posts_jsonl(posts, ws.taxonomy), ws.taxonomy)
             pairs += [p for p in post_pairs(matches) if category is None or p.category == category]
@@ -235,7 +241,7 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
             together.add_row(p.category, ":".join(p.a), ":".join(p.b), p.source, f"{p.score:+.2f}",
                              f"{p.lo:+.2f} .. {p.hi:+.2f}", p.verdict)
         console.print(together)
-    top = top_movers(signals, movers)
+    top = top_movers([g for g in signals if g.series in set(fc.names)], movers)
     if top:
         console.print(f"chart of {len(top)} top movers -> {plot_movers(fc, top, chart)}")
     else:

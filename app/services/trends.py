@@ -2,12 +2,28 @@
 
 Signals are forward-looking (`rank_forecast`): each series is forecast and its next 26 weeks are
 compared with the same weeks a year earlier, with the interval from the forecast's backtest.
+
+Each series is analysed over the weeks it has, never over weeks invented for it. Stored series may
+cover different weeks: an import replaces only the series it names (so after 8 more weeks of one
+file the others end 8 weeks earlier), and series built from posts cover only the weeks of those
+posts. Putting them on one calendar would need a value for the weeks a series lacks, and any value
+is a claim: 0 makes a series that simply was not updated "fading -90%", and a posts series that
+starts late "rising" out of a zero history. So `load_frames` gives one frame per span (first to last
+stored week); the forecast of a series that ends early starts after its own last week, and its
+`why` says on which date its data ends. A 0 that was imported is a real 0 and counts as such
+(`forecast.py` cannot tell a missing week from a 0: both enter its log(y + c) as the lowest level).
+Intervals come from the backtest errors pooled over the series of one frame, so a series alone in
+its span gets an interval from its own backtest.
+Chosen over "exclude stale series" or "cut every series to the common weeks" because it needs no
+new signal kind and no schema change, keeps every series ranked, and throws no history away;
+pairs are likewise judged only between series of the same span (`pairs`). `load_frame` (one
+calendar, missing weeks as 0) remains for drawing everything on one time axis only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
@@ -77,15 +93,21 @@ def _check_calendar(session: Session, source: str) -> None:
                                  f"{(b - a).days} days apart); use the same weekday as the data already imported")
 
 
+def _weeks(first: date, last: date) -> list[date]:
+    """Every week from `first` to `last` (imports are aligned to one weekday by `_check_calendar`)."""
+    return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+
+
 def load_frame(session: Session) -> TrendFrame | None:
-    """Every stored series on one consecutive weekly calendar (weeks a series lacks as 0), or None."""
+    """Every stored series on one consecutive weekly calendar (weeks a series lacks as 0), or None.
+
+    For drawing all series on one time axis only: the 0s are invented, so signals and pairs must be
+    computed on `load_frames` (module docstring)."""
     series = list(session.scalars(select(TrendSeries).order_by(TrendSeries.id)))
     if not series:
         return None
     stored = sorted(session.scalars(select(TrendPoint.week).distinct()))
-    # one consecutive weekly calendar from the first to the last stored week (imports are aligned
-    # to one weekday by `_check_calendar`), so the forecaster never sees a silent gap
-    weeks = [stored[0] + timedelta(weeks=i) for i in range((stored[-1] - stored[0]).days // 7 + 1)] if stored else []
+    weeks = _weeks(stored[0], stored[-1]) if stored else []
     week_idx = {w: i for i, w in enumerate(weeks)}
     col = {s.id: j for j, s in enumerate(series)}
     values = np.zeros((len(weeks), len(series)))
@@ -94,36 +116,80 @@ def load_frame(session: Session) -> TrendFrame | None:
     return TrendFrame(tuple(weeks), tuple(s.name for s in series), values)
 
 
+def _spans(session: Session) -> dict[int, tuple[date, date]]:
+    """series id -> (first, last) stored week, for every series with points."""
+    q = select(TrendPoint.series_id, func.min(TrendPoint.week), func.max(TrendPoint.week)).group_by(TrendPoint.series_id)
+    return {sid: (first, last) for sid, first, last in session.execute(q)}
+
+
+def load_frames(session: Session) -> list[TrendFrame]:
+    """The stored series grouped by span: one frame per (first, last) stored week, each covering only
+    those weeks, so no series gets a value it was not given (module docstring says why).
+
+    Series of one import share a span, so usually this is one frame. TrendDataError if a series
+    lacks a week inside its own span (imports are consecutive weeks, so the store is damaged)."""
+    names = dict(session.execute(select(TrendSeries.id, TrendSeries.name)).all())
+    groups: dict[tuple[date, date], list[int]] = {}
+    for sid, span in sorted(_spans(session).items()):
+        groups.setdefault(span, []).append(sid)
+    where = {sid: (span, j) for span, sids in groups.items() for j, sid in enumerate(sids)}
+    arrays = {span: np.full(((span[1] - span[0]).days // 7 + 1, len(sids)), np.nan) for span, sids in groups.items()}
+    for sid, week, value in session.execute(select(TrendPoint.series_id, TrendPoint.week, TrendPoint.value)):
+        span, j = where[sid]
+        arrays[span][(week - span[0]).days // 7, j] = value
+    frames = []
+    for span, sids in sorted(groups.items()):
+        values = arrays[span]
+        gaps = np.flatnonzero(np.isnan(values).any(axis=0))
+        if gaps.size:
+            raise TrendDataError("workspace", None, f"series {names[sids[gaps[0]]]!r} lacks stored weeks between "
+                                 f"{span[0]} and {span[1]}; import it again")
+        frames.append(TrendFrame(tuple(_weeks(*span)), tuple(names[sid] for sid in sids), values))
+    return frames
+
+
 def refresh_signals(session: Session) -> int:
-    """Recompute the rising/fading signal of every series; returns how many were written."""
-    frame = load_frame(session)
+    """Recompute the rising/fading signal of every series, each on its own weeks (`load_frames`);
+    returns how many were written."""
     session.execute(delete(TrendSignalRow))
-    if frame is None:
-        return 0
     ids = dict(session.execute(select(TrendSeries.name, TrendSeries.id)).all())
     rows = [
         {"series_id": ids[g.series], "growth": g.growth, "lo": g.lo, "hi": g.hi, "recent_mean": g.recent_mean,
          "direction": g.direction, "method": g.method, "computed_at": utcnow()}
+        for frame in load_frames(session)
         for g in rank_forecast(frame, window=SIGNAL_WINDOW)
     ]
-    session.execute(insert(TrendSignalRow), rows)
+    if rows:
+        session.execute(insert(TrendSignalRow), rows)
     return len(rows)
 
 
 def signals(session: Session, *, category: str | None = None, direction: str | None = None,
             limit: int | None = None) -> list[tuple[TrendSeries, TrendSignal]]:
-    """Stored signals with their series, surest risers first."""
+    """Stored signals with their series, surest risers first; the `why` of a series whose data ends
+    before the newest stored week says so."""
     q = select(TrendSeries, TrendSignalRow).join(TrendSignalRow, TrendSignalRow.series_id == TrendSeries.id)
     if category is not None:
         q = q.where(TrendSeries.category == category)
     if direction is not None:
         q = q.where(TrendSignalRow.direction == direction)
+    spans = _spans(session)
+    if not spans:
+        return []
+    newest = max(last for _, last in spans.values())
     out = []
     for s, g in session.execute(q):
         sig = TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method)
-        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW))))
+        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW) + _ends(spans[s.id][1], newest))))
     out.sort(key=lambda p: (p[1].confidence, p[1].growth), reverse=True)
     return out[:limit] if limit is not None else out
+
+
+def _ends(last: date, newest: date) -> str:
+    """Nothing for a series that reaches the newest stored week, else on which date its data ends."""
+    behind = (newest - last).days // 7
+    return "" if behind == 0 else (f"; its data ends on {last}, {behind} week(s) before the newest stored week "
+                                   f"({newest}): the forecast starts after its own last week")
 
 
 def _fields(g: TrendSignal) -> tuple[str, float, float, float, float, str, str]:
@@ -131,11 +197,9 @@ def _fields(g: TrendSignal) -> tuple[str, float, float, float, float, str, str]:
 
 
 def pairs(session: Session, *, category: str | None = None) -> list[Pair]:
-    """Attribute pairs whose stored series move together (or against each other), strongest first."""
-    frame = load_frame(session)
-    if frame is None:
-        return []
-    found = series_pairs(frame)
+    """Attribute pairs whose stored series move together (or against each other), strongest first;
+    only series of the same span are compared (`load_frames`), never over weeks one of them lacks."""
+    found = sorted((p for frame in load_frames(session) for p in series_pairs(frame)), key=lambda p: p.score, reverse=True)
     return [p for p in found if category is None or p.category == category]
 
 
