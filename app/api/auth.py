@@ -15,7 +15,7 @@ from app.api.auth import (CurrentAuth, CurrentUser, OptionalAuth, login_response
                           require_role, CSRF_FIELD)
 from app.services import accounts
 
-@router.post("/login")                         # unauthenticated: no CSRF check applies
+@router.post("/login")                         # no session yet: Origin/Referer checked instead (account_pages)
 def login(request: Request, session: SessionDep, ws: WorkspaceDep, login: Annotated[str, Form()],
           password: Annotated[str, Form()]):
     user = accounts.sign_in(session, ws.login_limiter, login, password,  # 401 when wrong, 429 after
@@ -118,6 +118,12 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 OptionalAuth = Annotated[Auth | None, Depends(_optional_auth)]
 CurrentAuth = Annotated[Auth, Depends(_required_auth)]
 CurrentUser = Annotated[User, Depends(_current_user)]
+
+
+def is_staff(user: User) -> bool:
+    """Merchandisers and admins: they review drafts and read what is internal to trendloom, such as a
+    design's note (which factories can make it or were offered it, its odds of winning)."""
+    return user.role in ("merchandiser", "admin")
 
 
 def require_role(*roles: str) -> Callable[[User], User]:

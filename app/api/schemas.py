@@ -44,15 +44,19 @@ class DesignOut(BaseModel):
     production_threshold: int | None
     committed_quantity: int | None = None
     window_end: UtcDateTime | None
-    note: str
+    note: str | None = None  # merchandiser and admin views only: it names factories and the odds of winning
     interest: InterestOut | None = None  # merchandiser views only
 
     @classmethod
-    def of(cls, d: Design, committed: int | None = None, stats: InterestStats | None = None) -> DesignOut:
+    def of(cls, d: Design, committed: int | None = None, stats: InterestStats | None = None, *,
+           internal: bool = False) -> DesignOut:
+        """The design as a caller sees it; `internal` (staff only, see `app.api.auth.is_staff`) adds the note,
+        which buyers and factories must not read: it would lead them to the suppliers and competitors' orders."""
         return cls(id=d.id, name=d.name, category=d.category, status=d.status, spec=d.spec,
                    image_urls=[f"/api/v1/designs/{d.id}/images/{i}" for i in range(len(d.images))],
                    production_threshold=d.production_threshold, committed_quantity=committed,
-                   window_end=d.window_end, note=d.note, interest=InterestOut.of(stats) if stats else None)
+                   window_end=d.window_end, note=d.note if internal else None,
+                   interest=InterestOut.of(stats) if stats else None)
 
 
 class GenerateIn(BaseModel):

@@ -1,8 +1,28 @@
-"""Signing in and out, the language switch, and the front door that sends each role to its pages."""
+"""Signing in and out, the language switch, and the front door that sends each role to its pages.
+
+The sign-in form cannot carry a session's CSRF token (there is no session yet), yet a forged one is an
+attack: a page on another site that posts the attacker's login and password to `POST /login` signs the
+victim's browser into the attacker's account, and the victim's favourites, inquiries and pre-orders then
+go to the attacker's buyer ("login CSRF"). So `POST /login` only accepts a form posted from this site,
+judged by the headers browsers set themselves and pages cannot forge (`same_origin`):
+
+- `Origin` present: it must be this site's scheme, host and port. Every browser in use sends it on a
+  form POST (Chrome, Edge, Safari, Firefox since 70); a cross-site or opaque one ("null") is refused.
+- no `Origin`, `Referer` present: the Referer's scheme, host and port must be this site's.
+- neither: refused as well. Only scripts and old browsers send neither, and an attacker's page can
+  suppress the Referer (`Referrer-Policy: no-referrer`), so accepting it would reopen the hole for
+  those browsers. Scripts sign in through `POST /api/v1/auth/token` (JSON, no cookie), which is not
+  affected.
+
+"This site" is the request's own URL, so a server behind a TLS-terminating proxy must be told the public
+scheme and host (uvicorn's `--proxy-headers` with `--forwarded-allow-ips`, and the `Host` passed on);
+otherwise every sign-in is refused as cross-site.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,6 +37,28 @@ from app.web.rendering import local_path, render
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE_AGE_S = 365 * 24 * 3600
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an absolute http(s) URL, default ports filled in; None for anything else
+    (an opaque "null" origin, a relative or malformed URL)."""
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:  # e.g. a port that is not a number
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host, port or DEFAULT_PORTS[scheme]
+
+
+def same_origin(request: Request) -> bool:
+    """Whether an unsafe request was sent by a page of this site: its `Origin`, else its `Referer`, names
+    this request's own scheme, host and port. A request with neither is not (see the module docstring)."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    own = _origin(str(request.url))
+    return sent is not None and own is not None and _origin(sent) == own
 
 
 @router.get("/")
@@ -37,7 +79,11 @@ def login(request: Request, session: SessionDep, ws: WorkspaceDep, login: Annota
           password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Check the password; on success start a session (cookie) and go to `next` or the role's home.
 
-    Too many recent failures for the login or from this address answer 429 without checking it."""
+    Too many recent failures for the login or from this address answer 429 without checking it. A form
+    not posted from this site answers 403 without checking anything (login CSRF; see the module docstring)."""
+    if not same_origin(request):
+        return render(request, "login.html", None, status_code=403, next=local_path(next, ""),
+                      error="login.cross_site", retry_after=0, login="")
     try:
         user = accounts.sign_in(session, ws.login_limiter, login, password,
                                 client=request.client.host if request.client else None)

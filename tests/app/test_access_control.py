@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.api.auth import CSRF_HEADER, SESSION_COOKIE
 from app.api.main import create_app
 from app.db import transaction
-from app.models import ApiToken, Buyer, Design, FactoryOrder, InterestEvent, PreOrder, User, utcnow
+from app.models import ApiToken, Buyer, Design, FactoryOrder, FactoryRow, InterestEvent, PreOrder, User, utcnow
 from app.services import accounts, production
 from app.settings import Settings
 from matching.factories.synthetic import make_factory_registry
@@ -158,6 +158,34 @@ def test_each_sees_only_their_own(world):
     inbox = world["f"].get(f"{V1}/factories/{p['factory_id']}/inbox").json()
     assert inbox and {i["order"]["factory_id"] for i in inbox} == {p["factory_id"]}
     assert world["factory"].get(f"{V1}/factories/{world['factory'].user['factory_id']}/inbox").json() == []
+
+
+def test_buyers_and_factories_never_see_a_designs_internal_note(world):
+    """The note names the factories (the threshold's, the ones offered or declining) and the odds of winning:
+    a buyer could go straight to the supplier, a factory would see its competitors' orders."""
+    p, ws = world["params"], world["ws"]
+    with ws.sessions() as s:
+        factories = [t for row in s.execute(select(FactoryRow.id, FactoryRow.name)) for t in row]
+        notes = {d.id: d.note for d in s.scalars(select(Design).where(Design.status != "draft"))}
+    assert all(notes.values()) and any("MOQ of" in n for n in notes.values())  # there is something to leak
+    a, f, g = world["a"], world["f"], world["factory"]
+    answers = [a.get(f"{V1}/designs/{i}") for i in notes] + [g.get(f"{V1}/designs/{i}") for i in notes] + [
+        a.get(f"{V1}/search", params={"q": "navy cotton"}), a.get(f"{V1}/buyers/{p['buyer_id']}/feed"),
+        f.get(f"{V1}/factories/{p['factory_id']}/inbox")]
+    designs = []
+    for r in answers:
+        assert r.status_code == 200, (r.request.url, r.text)
+        body = r.json()
+        designs += [body] if isinstance(body, dict) else [x.get("design", x) for x in body]
+        own = p["factory_id"] if "/inbox" in str(r.request.url) else None  # the inbox names its own factory
+        leaks = [x for x in (*factories, "MOQ of", "P(reach") if x != own and x in r.text]
+        assert not leaks, (r.request.url, leaks, r.text)
+    assert len(designs) > len(notes) and all(d["note"] is None for d in designs)
+    # the merchandisers (and admins) still read it, through their own and the shared endpoints
+    for staff in (world["merchandiser"], world["admin"]):
+        for i, note in notes.items():
+            assert staff.get(f"{V1}/merchandiser/designs/{i}").json()["note"] == note
+            assert staff.get(f"{V1}/designs/{i}").json()["note"] == note
 
 
 def test_a_browser_session_needs_the_csrf_token_for_api_writes(world):

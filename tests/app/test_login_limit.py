@@ -17,6 +17,7 @@ from app.settings import Settings
 
 PASSWORD = "correct horse battery"
 TOKEN = "/api/v1/auth/token"
+SAME_SITE = {"Origin": "http://testserver"}  # what a browser sends with the sign-in form of the site
 _addresses = count(1)
 
 
@@ -207,9 +208,9 @@ def test_the_sign_in_page_says_when_to_try_again(app, lang, message):
     login = f"page-{lang}"
     c = client(app, headers={"Accept-Language": lang})
     for _ in range(5):
-        r = c.post("/login", data={"login": login, "password": "wrong password"})
+        r = c.post("/login", data={"login": login, "password": "wrong password"}, headers=SAME_SITE)
         assert r.status_code == 401
-    r = c.post("/login", data={"login": login, "password": "wrong password"})
+    r = c.post("/login", data={"login": login, "password": "wrong password"}, headers=SAME_SITE)
     assert r.status_code == 429
     shown = re.search(message, r.text)
     assert shown and shown.group(1) == r.headers["Retry-After"]
@@ -219,7 +220,8 @@ def test_the_sign_in_page_says_when_to_try_again(app, lang, message):
 def test_the_sign_in_page_refuses_a_locked_login_and_admits_another(app):
     c = client(app)
     for _ in range(5):
-        assert c.post("/login", data={"login": "shop5", "password": "wrong password"}).status_code == 401
-    r = c.post("/login", data={"login": "shop5", "password": PASSWORD})
+        r = c.post("/login", data={"login": "shop5", "password": "wrong password"}, headers=SAME_SITE)
+        assert r.status_code == 401
+    r = c.post("/login", data={"login": "shop5", "password": PASSWORD}, headers=SAME_SITE)
     assert r.status_code == 429 and "trendloom_session" not in r.headers.get("set-cookie", "")
-    assert c.post("/login", data={"login": "merch", "password": PASSWORD}).status_code == 303
+    assert c.post("/login", data={"login": "merch", "password": PASSWORD}, headers=SAME_SITE).status_code == 303

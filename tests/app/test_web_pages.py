@@ -1,6 +1,7 @@
 """The web pages through FastAPI's test client: sign-in, roles, CSRF, languages, and each role's
 flow from generating a design to the factory shipping it, with bad input along the way."""
 
+import html
 import re
 import threading
 
@@ -21,6 +22,7 @@ from generation.trends.synthetic import make_trend_sample
 from matching.factories.registry import Factory
 
 PASSWORD = "correct horse battery"
+SAME_SITE = {"Origin": "http://testserver"}  # what a browser sends with a form posted from a page of the site
 MILL = dict(country="CN", region="Zhejiang", categories=("socks",), materials=("cotton",), processes=("knitting",),
             moq=100, capacity=5_000, lead_time_days=10, quality=0.8)
 
@@ -49,7 +51,7 @@ def browser(site, login=None, lang="en") -> TestClient:
     """A client with its own cookies, signed in as `login` when given."""
     c = TestClient(site, headers={"Accept-Language": lang}, follow_redirects=False)
     if login:
-        r = c.post("/login", data={"login": login, "password": PASSWORD})
+        r = c.post("/login", data={"login": login, "password": PASSWORD}, headers=SAME_SITE)
         assert r.status_code == 303, r.text
     return c
 
@@ -71,13 +73,49 @@ def test_pages_need_a_sign_in_and_come_back_after_it(site):
     assert c.get("/").headers["location"] == "/login"
     r = c.get("/merchandiser/trends?category=socks")
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/merchandiser/trends%3Fcategory%3Dsocks"
-    r = c.post("/login", data={"login": "merch", "password": "wrong password", "next": "/merchandiser/trends"})
+    r = c.post("/login", data={"login": "merch", "password": "wrong password", "next": "/merchandiser/trends"},
+               headers=SAME_SITE)
     assert r.status_code == 401 and "Wrong login or password" in r.text and 'value="merch"' in r.text
-    r = c.post("/login", data={"login": "merch", "password": PASSWORD, "next": "/merchandiser/trends"})
+    r = c.post("/login", data={"login": "merch", "password": PASSWORD, "next": "/merchandiser/trends"},
+               headers=SAME_SITE)
     assert r.status_code == 303 and r.headers["location"] == "/merchandiser/trends"
     assert c.get("/").headers["location"] == "/merchandiser"
-    r = browser(site).post("/login", data={"login": "buyer", "password": PASSWORD, "next": "//evil.example/x"})
+    r = browser(site).post("/login", data={"login": "buyer", "password": PASSWORD, "next": "//evil.example/x"},
+                           headers=SAME_SITE)
     assert r.headers["location"] == "/shop"  # only paths on this site
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},  # the attacker's page posts the attacker's login and password
+    {"Origin": "null"},  # the same from a sandboxed frame or a data: URL
+    {"Origin": "http://testserver.evil.example"},
+    {"Origin": "https://testserver"},  # another scheme or port is another site
+    {"Origin": "http://testserver:8080"},
+    {"Origin": "https://evil.example", "Referer": "http://testserver/login"},  # the Origin decides
+    {"Referer": "https://evil.example/page"},  # no Origin (an old browser): the Referer decides
+    {},  # neither (a script, or a page that suppressed the Referer): refused too
+])
+def test_a_sign_in_form_posted_from_another_site_is_refused(site, headers):
+    c = browser(site)
+    r = c.post("/login", data={"login": "buyer", "password": PASSWORD, "next": "/shop/preorders"}, headers=headers)
+    assert r.status_code == 403 and "was not sent from this site&#39;s sign-in page" in r.text
+    assert "trendloom_session" not in r.headers.get("set-cookie", "") and "trendloom_session" not in c.cookies
+    assert c.get("/").headers["location"] == "/login"  # the browser is not signed in
+
+
+def test_a_sign_in_form_posted_from_the_site_itself_works(site):
+    for headers in (SAME_SITE, {"Origin": "http://TestServer:80"}, {"Referer": "http://testserver/login?next=/shop"}):
+        c = browser(site)
+        r = c.post("/login", data={"login": "buyer", "password": PASSWORD}, headers=headers)
+        assert r.status_code == 303 and "trendloom_session=" in r.headers["set-cookie"], headers
+        assert c.get("/").headers["location"] == "/shop"
+    r = browser(site, lang="zh-CN").post("/login", data={"login": "buyer", "password": PASSWORD},
+                                         headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "此登录请求不是从本站的登录页面发出的" in r.text
+    # the API's token endpoint answers JSON and sets no cookie: a browser's Origin does not matter to it
+    r = TestClient(site).post("/api/v1/auth/token", json={"login": "buyer", "password": PASSWORD},
+                              headers={"Origin": "https://evil.example"})
+    assert r.status_code == 201 and r.json()["access_token"]
 
 
 def test_each_role_sees_only_its_own_pages(site):
@@ -117,7 +155,7 @@ def test_the_language_follows_the_browser_until_the_user_picks_one(site):
     post(c, "/shop", "/language", {"lang": "zh-CN"})
     # a new browser of the same user starts in the language the user picked
     other = browser(site, lang="en")
-    r = other.post("/login", data={"login": "linguist", "password": PASSWORD})
+    r = other.post("/login", data={"login": "linguist", "password": PASSWORD}, headers=SAME_SITE)
     assert "trendloom_lang=zh-CN" in r.headers["set-cookie"]
     assert "虚拟商品" in other.get("/shop").text
     assert browser(site, lang="fr").get("/login").text.count("Sign in") >= 2  # English by default
@@ -235,6 +273,10 @@ def test_a_declined_order_goes_to_the_next_factory(site):
     with ws.sessions() as s:
         again = s.scalars(select(FactoryOrder).where(FactoryOrder.design_id == did, FactoryOrder.status == "offered")).one()
     assert again.factory_id == "S2" and f'data-order="{again.id}"' in mill2.get("/factory").text
+    with ws.sessions() as s:  # the note (who was offered, who declined) is the merchandisers' alone
+        note = html.escape(s.get(Design, did).note, quote=False)
+    assert note and note in merch.get(f"/merchandiser/designs/{did}").text
+    assert note not in mill2.get("/factory").text and note not in buyer.get(f"/shop/designs/{did}").text
 
 
 def test_the_dashboard_shows_designs_under_test_in_both_languages(site):

@@ -1,7 +1,8 @@
 """Buyer endpoints: feed, search, design detail and images, interest events, pre-orders.
 
 A buyer user acts only for their own buyer: another buyer's id answers 404 (see `buyer_scope`).
-Browsing (search, design detail, images) is open to every signed-in user."""
+Browsing (search, design detail, images) is open to every signed-in user; a design's internal note
+(factories, odds of winning) is shown to merchandisers and admins only (`is_staff`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api import idempotency
-from app.api.auth import AdminUser, BuyerUser, CurrentUser, buyer_scope
+from app.api.auth import AdminUser, BuyerUser, CurrentUser, buyer_scope, is_staff
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import (ERROR_RESPONSES, BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, EventsIn, EventsOut,
                              PreOrderIn, PreOrderOut, SearchHit)
@@ -46,33 +47,33 @@ def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
     ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
                             relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
                             nearest=feed_svc.index_nearest(ws))
-    return [DesignOut.of(d, d.committed) for d in feed_svc.designs_by_id(session, ids)]
+    return [DesignOut.of(d, d.committed, internal=is_staff(user)) for d in feed_svc.designs_by_id(session, ids)]
 
 
 @router.get("/search")
-def search(_: CurrentUser, session: SessionDep, ws: WorkspaceDep, q: Annotated[str, Query(min_length=1, max_length=500)],
-           category: str | None = None, max_price_cents: Annotated[int | None, Query(ge=1, le=10**9)] = None,
+def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
+           q: Annotated[str, Query(min_length=1, max_length=500)], category: str | None = None,
+           max_price_cents: Annotated[int | None, Query(ge=1, le=10**9)] = None,
            limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[SearchHit]:
     """Semantic search over the designs open for pre-order, with category and price filters."""
     if category is not None:
         ws.taxonomy.category(category)
     hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents)
-    return [SearchHit(score=score, design=DesignOut.of(d, d.committed)) for d, score in hits]
+    return [SearchHit(score=score, design=DesignOut.of(d, d.committed, internal=is_staff(user))) for d, score in hits]
 
 
 @router.get("/designs/{design_id}")
-def design_detail(design_id: Id, _: CurrentUser, session: SessionDep) -> DesignOut:
+def design_detail(design_id: Id, user: CurrentUser, session: SessionDep) -> DesignOut:
     """A published design with its tier prices and how much is committed towards its threshold."""
     d = interest.published_design(session, design_id)
-    return DesignOut.of(d, d.committed)
+    return DesignOut.of(d, d.committed, internal=is_staff(user))
 
 
 @router.get("/designs/{design_id}/images/{index}", response_class=FileResponse)
 def design_image(design_id: Id, index: Annotated[int, Path(ge=0, le=100)], user: CurrentUser, session: SessionDep,
                  ws: WorkspaceDep) -> FileResponse:
     """A design's image; merchandisers and admins also see drafts' images, to review them."""
-    reviewer = user.role in ("merchandiser", "admin")
-    d = design_svc.get(session, design_id) if reviewer else interest.published_design(session, design_id)
+    d = design_svc.get(session, design_id) if is_staff(user) else interest.published_design(session, design_id)
     if index >= len(d.images):
         raise NotFound(f"design {design_id} has no image {index}")
     return FileResponse(ws.settings.images_dir / d.images[index], media_type="image/png")

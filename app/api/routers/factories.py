@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from app.api import idempotency
-from app.api.auth import FactoryUser, factory_scope
+from app.api.auth import FactoryUser, factory_scope, is_staff
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import ERROR_RESPONSES, DeclineIn, DeclineOut, DesignOut, FactoryOrderOut, InboxItem, StatusIn
 from app.models import Design, utcnow
@@ -25,12 +25,14 @@ OrderId = Annotated[int, Path(ge=1, le=2**53)]
 @router.get("/{factory_id}/inbox")
 def inbox(factory_id: FactoryId, user: FactoryUser, session: SessionDep,
           status: Literal["offered", "accepted", "declined", "in_production", "shipped"] | None = None) -> list[InboxItem]:
-    """This factory's orders with the design spec and its flat sketch."""
-    out = []
+    """This factory's orders with the design spec and its flat sketch (not the design's internal note: it
+    names the other factories offered or declining the design)."""
+    out, internal = [], is_staff(user)
     for order in production.inbox(session, factory_scope(user, factory_id), status):
         design = session.get(Design, order.design_id)
         assert design is not None
-        out.append(InboxItem(order=FactoryOrderOut.model_validate(order), design=DesignOut.of(design)))
+        out.append(InboxItem(order=FactoryOrderOut.model_validate(order),
+                             design=DesignOut.of(design, internal=internal)))
     return out
 
 

@@ -74,7 +74,7 @@ def list_designs(session: SessionDep, status: Literal[DESIGN_STATUSES] | None = 
                  offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[DesignOut]:
     rows = designs.list_designs(session, status=status, limit=limit, offset=offset)
     stats = interest.stats(session, [d.id for d in rows])
-    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id]) for d in rows]
+    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id], internal=True) for d in rows]
 
 
 @router.get("/designs/{design_id}")
@@ -82,7 +82,7 @@ def get_design(design_id: DesignId, session: SessionDep) -> DesignOut:
     """A design in any status, with its interest so far (events, committed pieces, score)."""
     d = designs.get(session, design_id)
     stats = interest.stats(session, [d.id])[d.id]
-    return DesignOut.of(d, stats.quantity, stats)
+    return DesignOut.of(d, stats.quantity, stats, internal=True)
 
 
 @router.post("/designs/generate", status_code=201)
@@ -91,7 +91,7 @@ def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[De
     pins = Pins(body.category, tuple(body.attributes.items()), body.max_price_cents)
     made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins,
                             seed=body.seed, cost_share=ws.settings.cost_share, ws=ws)
-    return [DesignOut.of(d, 0) for d in made]
+    return [DesignOut.of(d, 0, internal=True) for d in made]
 
 
 @router.post("/designs/{design_id}/images", status_code=201)
@@ -103,13 +103,13 @@ def upload_image(design_id: DesignId, file: UploadFile, session: SessionDep, ws:
                                max_pixels=ws.settings.max_image_pixels)
     uploads.attach_image(session, d, img, ws.settings.images_dir)
     stats = interest.stats(session, [d.id])[d.id]
-    return DesignOut.of(d, stats.quantity, stats)
+    return DesignOut.of(d, stats.quantity, stats, internal=True)
 
 
 @router.post("/designs/{design_id}/publish")
 def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     (d,) = designs.publish(session, ws, [design_id], now=utcnow())
-    return DesignOut.of(d, 0)
+    return DesignOut.of(d, 0, internal=True)
 
 
 @router.post("/decide")
