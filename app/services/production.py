@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from generation.concepts.spec import DesignSpec
@@ -175,10 +175,17 @@ def match_winners(session: Session, ws: Workspace, *, now: datetime) -> list[Mat
     together in one joint allocation over the factories' shared free capacity. The quantity offered is
     the confirmed pre-orders minus what live orders of the first batch already hold, so a winner left
     partly unplaced (or whose decline found no taker) is offered the rest on the next run. Designs with
-    orders move to `matched`; winners still filling their book wait."""
-    ready = select(Design).where(Design.status.in_(("won", "matched")), Design.book_closed_at.is_not(None)).order_by(Design.id)
+    orders move to `matched`; winners still filling their book wait.
+
+    Safe under concurrent runs (and declines): each design is claimed (`_claim_design`) before its
+    book and its live orders are read, so a second run waits for the first to commit and then finds
+    nothing left to offer. Designs are claimed in id order, so two runs cannot deadlock."""
+    is_ready = (Design.status.in_(("won", "matched")), Design.book_closed_at.is_not(None))
     demands = []
-    for design in session.scalars(ready):
+    for design in list(session.scalars(select(Design).where(*is_ready).order_by(Design.id))):
+        if not _claim_design(session, design.id, *is_ready):
+            continue  # another transaction moved it on (e.g. into production) before the claim
+        session.refresh(design)
         confirmed = session.scalar(select(func.sum(PreOrder.quantity)).where(
             PreOrder.design_id == design.id, PreOrder.status == "confirmed")) or 0
         rest = int(confirmed) - live_quantity(session, design.id, 1)
@@ -223,7 +230,7 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
     sees the first one's load; SQLite runs one writer at a time, so the statement itself is atomic)."""
     order = order_for_factory(session, factory_id, order_id)
     if order.status != "offered":
-        raise Conflict(f"order {order_id} is {order.status}; only offered orders can be accepted")
+        raise _not_offered(order, "accepted")
     _lock_factory(session, factory_id)
     load = _committed_load(factory_id)
     capacity = select(FactoryRow.capacity).where(FactoryRow.id == factory_id).scalar_subquery()
@@ -235,7 +242,7 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
     session.refresh(order)
     if moved == 0:
         if order.status != "offered":
-            raise Conflict(f"order {order_id} is {order.status}; only offered orders can be accepted")
+            raise _not_offered(order, "accepted")
         factory = get_factory(session, factory_id)
         session.refresh(factory)
         now = used_capacity(session, LOADED).get(factory_id, 0)
@@ -247,14 +254,26 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
 def decline(session: Session, ws: Workspace, factory_id: str, order_id: int, reason: str, *,
             now: datetime) -> MatchResult:
     """offered -> declined, and offer the same quantity (same batch) to other factories, never to one
-    that declined this design before."""
+    that declined this design before.
+
+    Safe under concurrent declines, accepts and matching: the design is claimed first (`_claim_design`:
+    re-offers of one design run one at a time, so each sees the others' orders and takes the next round),
+    then the order moves with one conditional UPDATE (`status = 'offered'`), so of two declines, or an
+    accept and a decline, of one order exactly one moves it and the other gets a Conflict."""
     order = order_for_factory(session, factory_id, order_id)
     if order.status != "offered":
-        raise Conflict(f"order {order_id} is {order.status}; only offered orders can be declined")
+        raise _not_offered(order, "declined")
     if not reason.strip():
         raise Invalid("a decline needs a reason", field="reason")
-    order.status, order.decline_reason = "declined", reason.strip()
-    session.flush()
+    _claim_design(session, order.design_id)
+    moved = session.execute(
+        update(FactoryOrder)
+        .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered")
+        .values(status="declined", decline_reason=reason.strip(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(order)
+    if moved == 0:
+        raise _not_offered(order, "declined")
     design = session.get(Design, order.design_id)
     assert design is not None
     (res,) = offer(session, ws, [Demand(design, order.quantity, order.batch, declined_by(session, design.id))], now=now)
@@ -287,6 +306,25 @@ def update_status(session: Session, factory_id: str, order_id: int, status: str,
     elif any(s in ("in_production", "shipped") for s in live):
         design.status = "in_production"
     return order
+
+
+def _not_offered(order: FactoryOrder, verb: str) -> Conflict:
+    """The Conflict for accepting or declining (`verb`) an order that is no longer offered."""
+    return Conflict(f"order {order.id} is {order.status}; only offered orders can be {verb}")
+
+
+def _claim_design(session: Session, design_id: int, *conditions: ColumnElement[bool]) -> bool:
+    """Hold the design's row until the transaction ends, if it meets `conditions`; False if it does not.
+
+    The claim is an UPDATE that changes nothing (it keeps `updated_at`, so the buyer feed does not
+    resync): on PostgreSQL it takes the row lock, so a second claimant waits for the first to commit
+    and its later statements see the first one's orders; on SQLite, where reads run outside a
+    transaction until the first write, it takes the database's write lock before anything is read.
+    Matching and decline re-offers claim the design first; a sale report that reorders holds the same
+    row with FOR UPDATE (`reorders.record_sale`)."""
+    return session.execute(
+        update(Design).where(Design.id == design_id, *conditions).values(updated_at=Design.updated_at)
+        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def _lock_factory(session: Session, factory_id: str) -> None:
