@@ -1,9 +1,11 @@
 """SQLAlchemy ORM models. Quantities are pieces and prices cents, both integers.
 
 Status lifecycles (enforced by the services, recorded here as CHECK constraints):
-- design:        draft -> published -> won | dropped;  won -> matched -> in_production -> shipped
+- design:        draft -> published -> won | dropped;  won -> matched -> in_production -> shipped;
+                 a win by probability keeps its pre-order book open, and won -> dropped if its test ends short
 - factory order: offered -> accepted | declined;  accepted -> in_production -> shipped
-- pre-order:     active -> cancelled (before the design wins) | confirmed (when it wins)
+- pre-order:     active -> cancelled (by its buyer while the book is open, or released when the design is
+                 dropped) | confirmed (when the book closes at the threshold)
 """
 
 from __future__ import annotations
@@ -88,10 +90,13 @@ class Design(Base):
     window_end: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")
-    # Demand counters, kept in the same transaction as the events and pre-orders that move them.
+    # Demand counters, kept in the same transaction as the events and pre-orders that move them. The two
+    # pre-order counters count the pre-orders placed and not cancelled by their buyer (a buyer's cancel
+    # takes its order back out; a drop's release does not: that demand was real). They feed the demand
+    # posterior and, once a design is decided, the priors of similar designs.
     impressions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    pre_order_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ever placed
-    pieces_ordered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ever placed
+    pre_order_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # live pre-orders
+    pieces_ordered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # their pieces
     committed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # active + confirmed now
     # The demand prior set at publish (from similar decided designs), and the last P(reach threshold).
     prior: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -2,8 +2,14 @@
 
 Counters on each design (impressions, pre-orders, pieces, committed) move in the same transaction as
 the events and pre-orders behind them, with atomic `SET x = x + n` updates, so concurrent requests
-never lose a count. A design's pre-order *book* closes when the committed quantity reaches its
-production threshold: every pre-order is then confirmed at the tier that the group total reached.
+never lose a count. A buyer's cancel takes its pre-order back out of all three pre-order counters: the
+demand estimate counts only pre-orders their buyers still stand behind. A design's pre-order *book*
+closes when the committed quantity reaches its production threshold: every pre-order is then confirmed
+at the tier that the group total reached.
+
+Every write that depends on the book being open (place, cancel, a decision) first takes the design
+row's lock with a statement that re-checks the book, so concurrent requests are ordered design row
+first, pre-orders second, and each sees what the one before it committed.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +33,7 @@ from app.services.event_writer import EventIn, store_events
 from app.services.feed import DemandCache
 from app.settings import Settings
 
+OPEN_STATUSES = ("published", "won")  # a design whose pre-order book may be open (see `_book_open`)
 
 
 def create_buyer(session: Session, name: str, kind: str, region: str = "cn") -> Buyer:
@@ -43,6 +50,12 @@ def get_buyer(session: Session, buyer_id: int) -> Buyer:
     if buyer is None:
         raise NotFound(f"buyer {buyer_id} not found")
     return buyer
+
+
+def _book_open(design_id: int) -> tuple[ColumnElement[bool], ...]:
+    """WHERE clauses of a design whose pre-order book is open: under test or a provisional winner
+    (won by probability, see `evaluate`), and not closed at the threshold."""
+    return Design.id == design_id, Design.status.in_(OPEN_STATUSES), Design.book_closed_at.is_(None)
 
 
 def published_design(session: Session, design_id: int) -> Design:
@@ -81,7 +94,7 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
             return earlier, False
     get_buyer(session, buyer_id)
     design = published_design(session, design_id)
-    if design.status not in ("published", "won") or design.book_closed_at is not None:
+    if design.status not in OPEN_STATUSES or design.book_closed_at is not None:
         raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
     spec = DesignSpec.from_dict(design.spec)
     if quantity < spec.moq:
@@ -90,8 +103,7 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
         raise Invalid(f"quantity {quantity} is above the {max_quantity} pcs limit per pre-order", field="quantity")
     # The book is checked again in the UPDATE itself: concurrent requests that all read it open above
     # must not slip in after another one closed it (the row lock orders them; the WHERE re-checks).
-    moved = session.execute(update(Design).where(
-        Design.id == design_id, Design.status.in_(("published", "won")), Design.book_closed_at.is_(None)).values(
+    moved = session.execute(update(Design).where(*_book_open(design_id)).values(
         committed=Design.committed + quantity, pieces_ordered=Design.pieces_ordered + quantity,
         pre_order_count=Design.pre_order_count + 1))
     session.refresh(design)
@@ -124,6 +136,9 @@ def _close_book(session: Session, design: Design, now: datetime) -> None:
 
 
 def _drop(session: Session, design: Design, now: datetime, why: str) -> None:
+    """The test ended short: release every active pre-order and stop committing pieces. The demand
+    counters keep the released pre-orders: their buyers meant them, and decided designs' counters are
+    the outcomes that later designs' priors learn from (`designs.demand_priors`)."""
     session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")
                     .values(status="cancelled"))
     design.status, design.decided_at, design.committed = "dropped", now, 0
@@ -131,17 +146,35 @@ def _drop(session: Session, design: Design, now: datetime, why: str) -> None:
 
 
 def cancel_preorder(session: Session, buyer_id: int, preorder_id: int) -> PreOrder:
-    """active -> cancelled, allowed only while the design is still under test."""
+    """active -> cancelled while the design's pre-order book is open (under test, or a provisional
+    winner whose book has not reached the threshold). The cancel takes the order's pieces back from
+    `committed` and its count and pieces back from the demand counters, so a withdrawn pre-order is no
+    longer demand.
+
+    Safe under concurrency: the design row is locked first by an UPDATE that re-checks the open book,
+    so a pre-order that closes the book runs either wholly before (the cancel is refused: the order is
+    confirmed) or after (the total counts without this order); then the order changes only if it is
+    still active, so of two cancels of one order exactly one takes its pieces back.
+    """
     order = session.get(PreOrder, preorder_id)
     if order is None or order.buyer_id != buyer_id:
         raise NotFound(f"pre-order {preorder_id} not found for buyer {buyer_id}")
-    design = session.get(Design, order.design_id)
-    assert design is not None
-    if order.status != "active" or design.status != "published":
+    # A no-op write (updated_at kept as it is) whose only effect is the design row's lock.
+    locked = session.execute(update(Design).where(*_book_open(order.design_id)).values(updated_at=Design.updated_at))
+    cancelled = locked.rowcount == 1 and session.execute(update(PreOrder).where(
+        PreOrder.id == preorder_id, PreOrder.buyer_id == buyer_id, PreOrder.status == "active")
+        .values(status="cancelled")).rowcount == 1
+    if not cancelled:
+        session.refresh(order)
+        design = session.get(Design, order.design_id, populate_existing=True)
+        assert design is not None
         raise Conflict(f"pre-order {preorder_id} can no longer be cancelled: it is {order.status} "
-                       f"and the design is {design.status}")
-    order.status = "cancelled"
-    session.execute(update(Design).where(Design.id == design.id).values(committed=Design.committed - order.quantity))
+                       f"and the design is {design.status}"
+                       + (" with its pre-order book closed" if design.book_closed_at is not None else ""))
+    session.execute(update(Design).where(Design.id == order.design_id).values(
+        committed=Design.committed - order.quantity, pieces_ordered=Design.pieces_ordered - order.quantity,
+        pre_order_count=Design.pre_order_count - 1))
+    session.refresh(order)
     return order
 
 
@@ -165,43 +198,59 @@ def rules_of(settings: Settings) -> Rules:
 
 def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random.Generator,
              rules: Rules = Rules()) -> dict[str, int]:
-    """Decide every design under test: won (threshold reached, or P(reach) high), dropped (test over
-    short of the threshold, or P(reach) low), or keep testing. Stores P(reach) on each design.
+    """Decide every design whose book is open: won (threshold reached, or P(reach) high), dropped (test
+    over short of the threshold, or P(reach) low), or keep testing. Stores P(reach) on each design;
+    returns how many designs each verdict newly reached.
 
     A test is over when its impression budget is spent or its window has closed. P(reach) is the
-    probability that the rest of the impression budget brings the missing pieces (`matching.demand`).
+    probability that the rest of the impression budget brings the missing pieces (`matching.demand`);
+    none comes once the window has closed.
+    A win by probability is provisional: the design is marked won but keeps its book open, so buyers
+    may still pre-order and cancel, and it is re-evaluated here like a design under test until its book
+    closes at the threshold; if its test ends short (or P(reach) falls below the drop level) it is
+    dropped and its pre-orders released. So no design stays a winner without the pieces to make it.
     """
     cache.sync()
     a = cache.arrays()
-    testing = np.flatnonzero(a.status == "published")
+    testing = np.flatnonzero(np.isin(a.status, OPEN_STATUSES))  # the cache holds only open books
     if len(testing) == 0:
         return {}
     now64 = np.datetime64(now, "s")
-    remaining = np.maximum(a.budget[testing] - a.impressions[testing], 0)
-    over = (a.window_end[testing] <= now64) | (remaining == 0)
+    # A closed window brings no more impressions: P(reach) is then P(already there), so a design (or a
+    # provisional winner) whose window closed short is dropped, never won on traffic it will not get.
+    closed = a.window_end[testing] <= now64
+    remaining = np.where(closed, 0, np.maximum(a.budget[testing] - a.impressions[testing], 0))
+    over = remaining == 0
     p = prob_reach(a.posterior().take(testing), a.committed[testing], a.threshold[testing], remaining, rng)
     outcomes = decide_many(a.committed[testing], a.threshold[testing], p, a.impressions[testing], over,
                            win_prob=rules.win_probability, drop_prob=rules.drop_probability,
                            min_impressions=rules.min_impressions)
-    # One statement stores every P(reach); only designs with a verdict are loaded.
+    # One statement stores every P(reach); only designs with a new verdict are loaded. The UPDATE also
+    # locks each open design's row, so what is read below is current and no pre-order or cancel can
+    # slip in before the verdict is committed (they wait for the row, then re-check the book).
+    table = Design.__table__
     session.connection().execute(  # Core executemany, inside the session's transaction
-        update(Design.__table__).where(Design.__table__.c.id == bindparam("did"), Design.__table__.c.status == "published")
-        .values(p_reach=bindparam("pr")),
+        update(table).where(table.c.id == bindparam("did"), or_(*(table.c.status == st for st in OPEN_STATUSES)),
+                            table.c.book_closed_at.is_(None)).values(p_reach=bindparam("pr")),  # no IN: executemany
         [{"did": int(i), "pr": float(pr)} for i, pr in zip(a.ids[testing], p)])
+    provisional = (a.status[testing] == "won") & (a.committed[testing] < a.threshold[testing])
     counts: dict[str, int] = {}
-    for i, pr, done, outcome in zip(a.ids[testing], p, over, outcomes):
-        if outcome is None:
+    for i, was, still_won, pr, done, outcome in zip(a.ids[testing], a.status[testing], provisional, p, over, outcomes):
+        if outcome is None or (outcome == "won" and still_won):
             continue
         design = session.get(Design, int(i))
-        if design is None or design.status != "published":
+        if design is None or design.status != was or design.book_closed_at is not None:
             continue  # decided meanwhile by another request
         if outcome == "won":
             if design.committed >= (design.production_threshold or 0):
                 _close_book(session, design, now)
+            elif design.status == "won":
+                continue
             else:
                 design.status, design.decided_at = "won", now
-                design.note = (f"won: P(reach {design.production_threshold} pcs) = {pr:.2f}; "
-                               f"the pre-order book stays open until the threshold is reached")
+                design.note = (f"won: P(reach {design.production_threshold} pcs) = {pr:.2f}; the pre-order "
+                               f"book stays open until the threshold is reached, or the design is dropped "
+                               f"if its test ends short")
         else:
             _drop(session, design, now, f"{design.committed} of {design.production_threshold} pcs, "
                   + ("test over" if done else f"P(reach) = {pr:.3f}"))

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, func, select
 
 from app.db import session_factory, transaction
 from app.errors import NotFound
-from app.models import Design, InterestEvent, utcnow
+from app.models import Design, InterestEvent, PreOrder, utcnow
 from app.services import designs, feed, interest, production
 from app.services.event_writer import EventWriter
 from app.settings import Settings
@@ -115,6 +115,61 @@ def test_clear_loser_is_dropped_and_its_preorders_released(ws):
         assert s.get(Design, did).status == "dropped"
 
 
+def test_cancelled_preorders_are_not_demand(ws):
+    """The reviewer's case: one buyer places and cancels a large pre-order six times. Nothing is
+    committed and no buyer stands behind any order, so the design must not win (it did, with P(reach)
+    near 1, while the cancelled orders still counted as demand)."""
+    now = utcnow() + timedelta(days=1)
+    with ws.sessions() as s:
+        d = s.scalars(select(Design).where(Design.category == "cap")).first()
+        did, threshold, moq = d.id, d.production_threshold, d.spec["moq"]
+    with transaction(ws.sessions) as s:
+        interest.record_events(s, [interest.EventIn(ws.buyer_id, did, "view")] * 100, now)
+    for _ in range(6):
+        with transaction(ws.sessions) as s:
+            order, _ = interest.place_preorder(s, ws.buyer_id, did, threshold - moq, now)
+        with transaction(ws.sessions) as s:
+            interest.cancel_preorder(s, ws.buyer_id, order.id)
+    with ws.sessions() as s:
+        d = s.get(Design, did)
+        assert (d.committed, d.pre_order_count, d.pieces_ordered) == (0, 0, 0)
+    with transaction(ws.sessions) as s:
+        rules = interest.rules_of(ws.settings)
+        assert interest.evaluate(s, ws.demand_cache, now, np.random.default_rng(0), rules) == {}
+    with ws.sessions() as s:
+        d = s.get(Design, did)
+        assert d.status == "published" and d.p_reach < 0.5
+
+
+def test_probabilistic_winner_takes_cancels_and_is_dropped_when_its_test_ends_short(ws):
+    """A win by probability is provisional: its buyers may still cancel, it stays won while its test
+    runs, and when the window closes short of the threshold it is dropped and its pre-orders released
+    (it used to stay a winner with an open book for good, and its buyers could not cancel)."""
+    now = utcnow() + timedelta(days=1)
+    with ws.sessions() as s:
+        d = s.scalars(select(Design).where(Design.category == "cap")).first()
+        did, threshold, moq, window_end = d.id, d.production_threshold, d.spec["moq"], d.window_end
+    _views_and_orders(ws, did, 100, 4, moq, now)
+    rng, rules = np.random.default_rng(0), interest.rules_of(ws.settings)
+    with transaction(ws.sessions) as s:
+        assert interest.evaluate(s, ws.demand_cache, now, rng, rules) == {"won": 1}
+    with transaction(ws.sessions) as s:
+        first = s.scalars(select(PreOrder).where(PreOrder.design_id == did).order_by(PreOrder.id)).first()
+        assert interest.cancel_preorder(s, ws.buyer_id, first.id).status == "cancelled"
+    with transaction(ws.sessions) as s:  # still under test: no new verdict
+        assert interest.evaluate(s, ws.demand_cache, now, rng, rules) == {}
+    with ws.sessions() as s:
+        d = s.get(Design, did)
+        assert d.status == "won" and d.book_closed_at is None and d.committed == 3 * moq < threshold
+    with transaction(ws.sessions) as s:
+        later = interest.evaluate(s, ws.demand_cache, window_end + timedelta(hours=1), rng, rules)
+        assert later.get("dropped", 0) >= 1 and "won" not in later  # every cap design's window has closed
+    with ws.sessions() as s:
+        d = s.get(Design, did)
+        assert d.status == "dropped" and d.committed == 0 and "test over" in d.note
+        assert {p.status for p in s.scalars(select(PreOrder).where(PreOrder.design_id == did))} == {"cancelled"}
+
+
 def test_prior_comes_from_similar_decided_designs(ws):
     now = utcnow()
     with ws.sessions() as s:
@@ -207,3 +262,45 @@ def test_group_commit_does_not_wait_for_the_request_pool(ws):
         writer.close()
         engine.dispose()
     assert len(ids) == 3
+
+
+def _counters(cache, design_id):
+    a = cache.arrays()
+    pos = int(a.positions(np.array([design_id]))[0])
+    return int(a.impressions[pos]), int(a.committed[pos])
+
+
+def test_feed_cache_spaces_out_event_syncs_but_sees_design_writes_at_once(ws):
+    cache = ws.demand_cache
+    cache.sync()
+    with ws.sessions() as s:
+        did = s.scalars(select(Design.id).where(Design.status == "published")).first()
+    imps, committed = _counters(cache, did)
+    ws.event_writer.submit([interest.EventIn(ws.buyer_id, did, "view")], utcnow())  # Core, on the writer's connection
+    cache.sync(max_age_s=60)  # a feed may use counters up to a minute old here: no sync
+    assert _counters(cache, did) == (imps, committed)
+    cache.sync()
+    assert _counters(cache, did) == (imps + 1, committed)
+    with transaction(ws.sessions) as s:  # a design written through the ORM: the next feed sync runs at once
+        s.get(Design, did).committed += 5
+    cache.sync(max_age_s=60)
+    assert _counters(cache, did) == (imps + 1, committed + 5)
+
+
+def test_feed_cache_sees_a_write_that_commits_after_a_newer_one(ws):
+    """`updated_at` is set when a row is written, not when it commits: a write that waited for the lock
+    commits with a timestamp older than one already synced. The cache once skipped its sync whenever
+    max(updated_at) had not moved, and never saw such a write."""
+    cache = ws.demand_cache
+    with ws.sessions() as s:
+        first, late = s.scalars(select(Design.id).where(Design.status == "published").limit(2)).all()
+    with transaction(ws.sessions) as s:
+        s.get(Design, first).committed += 1  # the newest timestamp
+    cache.sync()
+    _, committed = _counters(cache, late)
+    with transaction(ws.sessions) as s:
+        d = s.get(Design, late)
+        d.committed += 7
+        d.updated_at = utcnow() - timedelta(seconds=2)  # as if written before `first`, committed after
+    cache.sync()
+    assert _counters(cache, late)[1] == committed + 7
