@@ -30,12 +30,19 @@ if TYPE_CHECKING:
     from app.workspace import Workspace
 
 UNINFORMED = ("global", "pooled")  # prior sources that say nothing about the design itself
-SYNC_MARGIN = timedelta(seconds=5)  # re-read rows touched shortly before the last sync (commit lag)
-RESCAN_S = 300.0  # every so often a sync re-reads every design's counters: a backstop for longer lags
-# Feeds and search may show counters up to this old: one sync then serves every request in between. At
-# 2,000 events/s over 100,000 designs, a sync (and the posterior over every design) per feed request
-# took the feed's p95 to 830 ms (BENCHMARKS.md, "Feeds while events arrive").
-FEED_MAX_AGE_S = 0.5
+# Commit lag: `updated_at` is stamped when a row is written, and the row commits a little later. A sync
+# re-reads rows stamped up to SYNC_MARGIN before the previous sync; every WIDE_EVERY_S it looks back
+# WIDE_MARGIN instead (a write that waited for the lock), and every RESCAN_S it re-reads every design.
+# Looking back the wide margin on every sync, at 2,000 events/s over 100,000 designs, meant 10,000 rows
+# per sync and saturated the server (BENCHMARKS.md, "Feeds while events arrive").
+SYNC_MARGIN = timedelta(seconds=0.5)
+WIDE_EVERY_S = 5.0
+WIDE_MARGIN = timedelta(seconds=WIDE_EVERY_S + 5)  # a wide look-back every 5 s catches lags up to 5 s
+RESCAN_S = 300.0
+# Feeds and search may show counters up to this old. The server syncs the cache in the background every
+# 0.5 s (`app.api.main`), so a request rarely syncs itself; one that did, at 2,000 events/s over 100,000
+# designs, read some 10,000 changed rows first (BENCHMARKS.md, "Feeds while events arrive").
+FEED_MAX_AGE_S = 1.0
 PREFERENCE_HALF_LIFE_DAYS = 14.0
 # A large feed scores only candidates: MEAN_CANDIDATES_PER_POOL x pool designs best at the posterior mean,
 # plus the NEAREST_CANDIDATES designs nearest to the buyer. At 100,000 designs, 1 x pool left 0.5% of
@@ -136,18 +143,18 @@ class DemandCache:
     """Open designs as arrays, synced from the database by `updated_at`.
 
     A sync re-reads the light columns (status, counters) of the designs touched since the last sync,
-    less SYNC_MARGIN, and the heavy ones (spec, embedding, prior) only for designs it has not seen yet.
+    less a margin, and the heavy ones (spec, embedding, prior) only for designs it has not seen yet.
     The margin is there because `updated_at` is set when a row is written, not when it commits: a
-    write that commits later than the next sync, with an older timestamp, is still read. (An earlier
-    version skipped the sync whenever `max(updated_at)` had not moved, which missed exactly those
-    writes, for good.) Every RESCAN_S a sync re-reads every design's light columns, for lags longer
-    than the margin. A caller that can use slightly older counters passes `max_age_s`."""
+    write that commits later than the next sync, with an older timestamp, is still read (SYNC_MARGIN,
+    WIDE_MARGIN and RESCAN_S above say how far back, how often). An earlier version skipped the sync
+    whenever `max(updated_at)` had not moved, which missed exactly those writes, for good. A caller
+    that can use slightly older counters passes `max_age_s`."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._entries: dict[int, _Entry] = {}
         self._since = datetime(1970, 1, 1)
-        self._synced_at = self._rescanned_at = -math.inf  # time.monotonic() of the last sync / rescan
+        self._synced_at = self._wide_at = self._rescanned_at = -math.inf  # time.monotonic() of the last ones
         self._arrays: DemandArrays | None = None
         self._lock = threading.Lock()
         # A design written through this process's ORM sessions (publish, pre-order, decision...) makes the
@@ -173,7 +180,8 @@ class DemandCache:
         mark = utcnow()
         rescan = full or started - self._rescanned_at >= RESCAN_S
         with self._sessions() as session:
-            since = datetime(1970, 1, 1) if rescan else self._since - SYNC_MARGIN
+            wide = started - self._wide_at >= WIDE_EVERY_S
+            since = datetime(1970, 1, 1) if rescan else self._since - (WIDE_MARGIN if wide else SYNC_MARGIN)
             light = session.execute(select(*_LIGHT).where(Design.updated_at >= since)).all()
             new_ids = [r[0] for r in light if _open(r) and r[0] not in self._entries]
             heavy = {d.id: d for d in session.scalars(select(Design).where(Design.id.in_(new_ids)))} if new_ids else {}
@@ -202,6 +210,8 @@ class DemandCache:
             else:
                 self._arrays = None
             self._since, self._synced_at = mark, started
+            if rescan or wide:
+                self._wide_at = started
             if rescan:
                 self._rescanned_at = started
 

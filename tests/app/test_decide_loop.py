@@ -59,4 +59,4 @@ def test_shutdown_closes_the_workspace_even_if_the_decision_task_died(tmp_path, 
         time.sleep(0.05)
     assert closed == [ws]  # event writer stopped, index saved, engine disposed
     assert gc.get_freeze_count() == 0
-    assert "automatic decisions had stopped with an error" in caplog.text
+    assert "the background task decisions had stopped with an error" in caplog.text

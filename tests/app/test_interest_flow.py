@@ -287,10 +287,12 @@ def test_feed_cache_spaces_out_event_syncs_but_sees_design_writes_at_once(ws):
     assert _counters(cache, did) == (imps + 1, committed + 5)
 
 
-def test_feed_cache_sees_a_write_that_commits_after_a_newer_one(ws):
+def test_feed_cache_sees_a_write_that_commits_after_a_newer_one(ws, monkeypatch):
     """`updated_at` is set when a row is written, not when it commits: a write that waited for the lock
     commits with a timestamp older than one already synced. The cache once skipped its sync whenever
-    max(updated_at) had not moved, and never saw such a write."""
+    max(updated_at) had not moved, and never saw such a write. Now the next wide look-back reads it
+    (every sync is one here)."""
+    monkeypatch.setattr(feed, "WIDE_EVERY_S", 0.0)
     cache = ws.demand_cache
     with ws.sessions() as s:
         first, late = s.scalars(select(Design.id).where(Design.status == "published").limit(2)).all()
