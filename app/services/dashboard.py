@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from matching.interest import InterestStats
@@ -45,18 +46,19 @@ def progress(design: Design) -> float:
 def designs_under_test(session: Session, cache: DemandCache, *, limit: int = 500) -> list[TestRow]:
     """Every published design and every winner still filling its book, newest first, with its
     interest counters and demand posterior."""
-    rows = [d for status in UNDER_TEST for d in designs.list_designs(session, status=status, limit=limit)]
+    rows = [d for status in UNDER_TEST for d in designs.list_designs(session, status=status, limit=limit, newest_first=True)
+            if d.book_closed_at is None]  # a winner whose book has closed waits for factories instead
     rows.sort(key=lambda d: d.id, reverse=True)
     stats = interest.stats(session, [d.id for d in rows])
     cache.sync()
     a = cache.arrays()
-    pos = {int(i): k for k, i in enumerate(a.ids)}
+    pos = dict(zip((d.id for d in rows), a.positions(np.array([d.id for d in rows], dtype=np.int64)).tolist()))
     post = a.posterior() if len(a.ids) else None
     out = []
     for d in rows:
-        k = pos.get(d.id)
+        k = pos[d.id]
         conv = ppi = None
-        if post is not None and k is not None:
+        if post is not None and k >= 0:
             conv = float(post.conversion_mean[k])
             ppi = float(post.pieces_per_impression[k])
         out.append(TestRow(d, stats[d.id], conv, ppi, d.p_reach))

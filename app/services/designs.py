@@ -39,8 +39,9 @@ def get(session: Session, design_id: int) -> Design:
     return design
 
 
-def list_designs(session: Session, *, status: str | None = None, limit: int = 200, offset: int = 0) -> list[Design]:
-    q = select(Design).order_by(Design.id).limit(limit).offset(offset)
+def list_designs(session: Session, *, status: str | None = None, limit: int = 200, offset: int = 0,
+                 newest_first: bool = False) -> list[Design]:
+    q = select(Design).order_by(Design.id.desc() if newest_first else Design.id).limit(limit).offset(offset)
     if status is not None:
         q = q.where(Design.status == status)
     return list(session.scalars(q))

@@ -6,7 +6,7 @@ import pytest
 
 from app.db import transaction
 from app.errors import Conflict, Invalid
-from app.models import FactoryOrder, utcnow
+from app.models import Design, FactoryOrder, utcnow
 from app.services import dashboard, designs, feed, interest, production, reorders, trends
 from app.settings import Settings
 from app.workspace import Workspace
@@ -115,3 +115,15 @@ def test_the_sales_of_a_shipped_design_and_its_reorder(ws):
         assert (reorder.batch, reorder.quantity, reorder.sold) == (2, 150, 150)
         assert [(o.factory_id, o.quantity, o.status) for o in orders] == [("S1", 150, "offered")]
         assert after.factory_names == {"S1": "Sock mill"} == reorders.factory_names(s, {"S1"})
+
+
+def test_dashboard_lists_the_newest_designs_under_test_and_not_closed_books(ws):
+    with transaction(ws.sessions) as s:
+        older, newer = _socks(ws, s, 2)
+        designs.publish(s, ws, [older.id, newer.id], now=utcnow())
+    with transaction(ws.sessions) as s:
+        assert [r.design.id for r in dashboard.designs_under_test(s, ws.demand_cache, limit=1)] == [newer.id]
+        won = s.get(Design, newer.id)
+        won.status, won.book_closed_at = "won", utcnow()  # a winner waiting for factories
+    with transaction(ws.sessions) as s:
+        assert [r.design.id for r in dashboard.designs_under_test(s, ws.demand_cache)] == [older.id]
