@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,7 +61,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-_PENDING = "delete_on_rollback"
+_UNDO = "undo_on_rollback"
+
+
+def undo_on_rollback(session: Session, undo: Callable[[], None]) -> None:
+    """Call `undo` if `session`'s transaction rolls back; forget it once the transaction commits. For
+    effects outside the database made inside a transaction: files written, in-memory indexes updated."""
+    pending = session.info.get(_UNDO)
+    if pending is None:
+        pending = session.info[_UNDO] = []
+        event.listen(session, "after_commit", _forget_undos)
+        event.listen(session, "after_rollback", _run_undos)
+    pending.append(undo)
 
 
 def delete_on_rollback(session: Session, path: Path) -> None:
@@ -71,22 +82,17 @@ def delete_on_rollback(session: Session, path: Path) -> None:
     missing file), so every failure after the write -- in this service, later in the request, or at
     commit itself -- rolls back and must take the file with it, or it stays on disk named by nothing.
     """
-    pending = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-        event.listen(session, "after_commit", _keep_pending)
-        event.listen(session, "after_rollback", _delete_pending)
-    pending.append(path)
+    undo_on_rollback(session, lambda: path.unlink(missing_ok=True))
 
 
-def _keep_pending(session: Session) -> None:
+def _forget_undos(session: Session) -> None:
     if not session.in_nested_transaction():  # releasing a savepoint decides nothing: the outer commit does
-        session.info[_PENDING].clear()
+        session.info[_UNDO].clear()
 
 
-def _delete_pending(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint: keep the files (an orphan at worst, never a lost image)
+def _run_undos(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: keep the effects (an orphan at worst, never a loss)
         return
-    for path in session.info[_PENDING]:
-        path.unlink(missing_ok=True)
-    session.info[_PENDING].clear()
+    for undo in session.info[_UNDO]:
+        undo()
+    session.info[_UNDO].clear()

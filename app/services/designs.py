@@ -19,7 +19,7 @@ from generation.taxonomy import Taxonomy
 from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
 
-from app.db import delete_on_rollback
+from app.db import delete_on_rollback, undo_on_rollback
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design
 from app.services import planning, production, trends
@@ -179,9 +179,16 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
         design.embedding = vec.tobytes()
         design.prior = asdict(prior)
         design.note = f"{why}; demand prior from {prior.source}"
+    ids = np.array([d.id for d, _, _ in todo], dtype=np.int64)
     with ws.index_lock:
-        ws.design_index.add(np.array([d.id for d, _, _ in todo], dtype=np.int64), vectors)
+        ws.design_index.add(ids, vectors)
+    undo_on_rollback(session, lambda: _unindex(ws, ids))  # a rolled-back publish leaves no vector behind
     return [d for d, _, _ in todo]
+
+
+def _unindex(ws: Workspace, ids: np.ndarray) -> None:
+    with ws.index_lock:
+        ws.design_index.remove(ids)
 
 
 def demand_priors(session: Session, ws: Workspace, vectors: np.ndarray) -> list[Prior]:

@@ -86,3 +86,19 @@ def test_generation_that_fails_leaves_no_pictures_behind(ws):
     with transaction(ws.sessions) as s:
         made = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=1, cost_share=0.5, pins=COTTON_SOCKS)
     assert sorted(p.name for p in ws.settings.images_dir.glob("*.png")) == sorted(made[0].images)
+
+
+def test_a_publish_that_rolls_back_leaves_nothing_in_the_index(ws):
+    with transaction(ws.sessions) as s:
+        production.import_factories(s, [SOCK_MILL])
+        (draft,) = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=1, cost_share=0.5,
+                                    pins=COTTON_SOCKS)
+    before = len(ws.design_index)
+    with pytest.raises(RuntimeError, match="later in the request"), transaction(ws.sessions) as s:
+        designs.publish(s, ws, [draft.id], now=utcnow())
+        assert len(ws.design_index) == before + 1
+        raise RuntimeError("something failed later in the request")
+    assert len(ws.design_index) == before  # the novelty filter must not see a design that was never published
+    with transaction(ws.sessions) as s:
+        designs.publish(s, ws, [draft.id], now=utcnow())
+    assert len(ws.design_index) == before + 1
