@@ -16,8 +16,9 @@ Intervals come from the backtest errors pooled over the series of one frame, so 
 its span gets an interval from its own backtest.
 Chosen over "exclude stale series" or "cut every series to the common weeks" because it needs no
 new signal kind and no schema change, keeps every series ranked, and throws no history away;
-pairs are likewise judged only between series of the same span (`pairs`). `load_frame` (one
-calendar, missing weeks as 0) remains for drawing everything on one time axis only.
+pairs are likewise judged only between series of the same span (`pairs`), and the web chart draws
+each series over its own span (`app/web/trend_chart.py`). Where a series' data ends before the newest
+stored week is data (`data_ends`), so each language can say it in its own words.
 """
 
 from __future__ import annotations
@@ -98,24 +99,6 @@ def _weeks(first: date, last: date) -> list[date]:
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
-def load_frame(session: Session) -> TrendFrame | None:
-    """Every stored series on one consecutive weekly calendar (weeks a series lacks as 0), or None.
-
-    For drawing all series on one time axis only: the 0s are invented, so signals and pairs must be
-    computed on `load_frames` (module docstring)."""
-    series = list(session.scalars(select(TrendSeries).order_by(TrendSeries.id)))
-    if not series:
-        return None
-    stored = sorted(session.scalars(select(TrendPoint.week).distinct()))
-    weeks = _weeks(stored[0], stored[-1]) if stored else []
-    week_idx = {w: i for i, w in enumerate(weeks)}
-    col = {s.id: j for j, s in enumerate(series)}
-    values = np.zeros((len(weeks), len(series)))
-    for sid, week, value in session.execute(select(TrendPoint.series_id, TrendPoint.week, TrendPoint.value)):
-        values[week_idx[week], col[sid]] = value
-    return TrendFrame(tuple(weeks), tuple(s.name for s in series), values)
-
-
 def _spans(session: Session) -> dict[int, tuple[date, date]]:
     """series id -> (first, last) stored week, for every series with points."""
     q = select(TrendPoint.series_id, func.min(TrendPoint.week), func.max(TrendPoint.week)).group_by(TrendPoint.series_id)
@@ -173,23 +156,43 @@ def signals(session: Session, *, category: str | None = None, direction: str | N
         q = q.where(TrendSeries.category == category)
     if direction is not None:
         q = q.where(TrendSignalRow.direction == direction)
-    spans = _spans(session)
-    if not spans:
-        return []
-    newest = max(last for _, last in spans.values())
+    ends = data_ends(session)
     out = []
     for s, g in session.execute(q):
         sig = TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method)
-        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW) + _ends(spans[s.id][1], newest))))
+        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW) + _ends(ends.get(s.name)))))
     out.sort(key=lambda p: (p[1].confidence, p[1].growth), reverse=True)
     return out[:limit] if limit is not None else out
 
 
-def _ends(last: date, newest: date) -> str:
+@dataclass(frozen=True)
+class DataEnd:
+    """Where the data of a series ends, for one that ends before the newest stored week: its forecast
+    starts after its own last week, and whoever reads its signal must be told (module docstring)."""
+
+    last: date  # the last stored week of the series
+    newest: date  # the newest stored week of any series
+
+    @property
+    def weeks_behind(self) -> int:
+        return (self.newest - self.last).days // 7
+
+
+def data_ends(session: Session) -> dict[str, DataEnd]:
+    """Series name -> where its data ends, for every series whose data ends before the newest stored week
+    (the others are absent). The source of the "its data ends on" note of the API, CLI and web pages."""
+    names = dict(session.execute(select(TrendSeries.id, TrendSeries.name)).all())
+    spans = _spans(session)
+    if not spans:
+        return {}
+    newest = max(last for _, last in spans.values())
+    return {names[sid]: DataEnd(last, newest) for sid, (_, last) in spans.items() if last < newest}
+
+
+def _ends(end: DataEnd | None) -> str:
     """Nothing for a series that reaches the newest stored week, else on which date its data ends."""
-    behind = (newest - last).days // 7
-    return "" if behind == 0 else (f"; its data ends on {last}, {behind} week(s) before the newest stored week "
-                                   f"({newest}): the forecast starts after its own last week")
+    return "" if end is None else (f"; its data ends on {end.last}, {end.weeks_behind} week(s) before the newest "
+                                   f"stored week ({end.newest}): the forecast starts after its own last week")
 
 
 def _fields(g: TrendSignal) -> tuple[str, float, float, float, float, str, str]:

@@ -24,7 +24,7 @@ from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName
 from generation.trends.rising import TrendSignal
 
-from app.services.trends import SIGNAL_WINDOW
+from app.services.trends import SIGNAL_WINDOW, DataEnd
 
 LOCALES = Path(__file__).with_name("locales")
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")  # the same codes as `app.models.LANGUAGES`
@@ -117,8 +117,13 @@ class Translator:
         """A production process's name; one the catalogue does not know (a custom taxonomy's) shows its slug."""
         return catalogue(self.lang).get(f"process.{slug}", _words(slug))
 
-    def why(self, sig: TrendSignal) -> str:
-        """The reason for a rising/fading signal in words: the translated form of `rising.explain`."""
+    def why(self, sig: TrendSignal, end: DataEnd | None = None) -> str:
+        """The reason for a rising/fading signal in words: the translated form of `trends.signals`' why
+        (`rising.explain`, then where the data ends for a series whose `end` is before the newest week)."""
+        return self._reason(sig) + ("" if end is None else self(
+            "why.ends", last=end.last.isoformat(), weeks=end.weeks_behind, newest=end.newest.isoformat()))
+
+    def _reason(self, sig: TrendSignal) -> str:
         if sig.method == "all-zero":
             return self("why.all-zero")
         values = {"change": growth_pct(sig.growth), "lo": growth_pct(sig.lo), "hi": growth_pct(sig.hi), "weeks": SIGNAL_WINDOW}

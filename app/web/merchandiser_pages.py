@@ -47,7 +47,8 @@ def dashboard_page(request: Request, auth: MerchandiserPage, session: SessionDep
 @router.get("/trends")
 def trend_report(request: Request, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep,
                  category: Annotated[str | None, Query(max_length=50)] = None) -> Response:
-    """Rising and fading attributes with the why, and charts of the top movers with forecast bands."""
+    """Rising and fading attributes with the why (and where the data of a series ends early), and charts
+    of the top movers with forecast bands."""
     category = category or None
     if category is not None:
         ws.taxonomy.category(category)
@@ -57,7 +58,7 @@ def trend_report(request: Request, auth: MerchandiserPage, session: SessionDep, 
     panels = trend_chart.movers(session, translator(request), category=category)
     return render(request, "merchandiser/trends.html", auth, rising=rising, fading=fading, panels=panels,
                   categories=sorted(ws.taxonomy.categories), category=category or "", chart=trend_chart,
-                  total=len(signals))
+                  total=len(signals), ends=trends.data_ends(session))
 
 
 @router.get("/generate")

@@ -2,24 +2,33 @@
 
 Known answers: two flat seasonal series stay flat when only one of them gets 8 more weeks; a series
 imported with 8 real 0s at its end is fading; a late-starting flat series is not "rising" out of
-weeks it never had; two series that both stop early are not paired by weeks invented for them."""
+weeks it never had; two series that both stop early are not paired by weeks invented for them; the
+web report draws a series that stops early over its own weeks and says where its data ends, in both
+languages."""
 
+import html
+import re
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
+from app.api.main import create_app
 from app.db import transaction
 from app.models import TrendPoint
-from app.services import trends
+from app.services import accounts, trends
 from app.settings import Settings
+from app.web import trend_chart
+from app.web.i18n import Translator
 from app.workspace import Workspace
 from generation.errors import TrendDataError
 from generation.trends.frame import TrendFrame
 
 A, B, C = "cn_all_t-shirt_color_beige", "cn_all_t-shirt_color_black", "cn_all_t-shirt_color_brown"
 N, EXTRA = 156, 8  # three years stored, then 8 more weeks for some series
+PASSWORD = "correct horse battery"
 WEEKS = tuple(date(2021, 1, 4) + timedelta(weeks=i) for i in range(N + EXTRA))
 
 
@@ -112,3 +121,53 @@ def test_the_report_on_stored_series_ranks_each_series_on_its_own_weeks(ws, tmp_
     result = CliRunner().invoke(cli, ["trends", "report", "--chart", str(tmp_path / "movers.png")])
     assert result.exit_code == 0, result.output
     assert "2 series: 0 rising, 0 fading, 2 flat" in result.output
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The web app over a store where B, rising 1% a week, ends 8 weeks before A (flat): a stale top mover."""
+    app = create_app(Settings(home=tmp_path_factory.mktemp("spans-web"), decide_every_s=0))
+    with TestClient(app):
+        ws = app.state.workspace
+        a, b = _flat(0, 0), _flat(1, 13) * np.exp(0.01 * np.arange(N + EXTRA))
+        _ingest(ws, WEEKS[:N], (A, B), (a[:N], b[:N]))
+        _ingest(ws, WEEKS, (A,), (a,))
+        with transaction(ws.sessions) as s:
+            accounts.create_user(s, "merch", PASSWORD, "merchandiser")
+        yield app
+
+
+def _trends_page(site, lang: str) -> str:
+    c = TestClient(site, headers={"Accept-Language": lang}, follow_redirects=False)
+    r = c.post("/login", data={"login": "merch", "password": PASSWORD}, headers={"Origin": "http://testserver"})
+    assert r.status_code == 303, r.text
+    r = c.get("/merchandiser/trends")
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def test_the_web_chart_draws_a_stale_mover_only_over_its_own_weeks(site, monkeypatch):
+    forecast = trend_chart.forecast_frame
+    drawn = []
+    monkeypatch.setattr(trend_chart, "forecast_frame", lambda frame, *a, **kw: drawn.append(frame) or forecast(frame, *a, **kw))
+    page = _trends_page(site, "en")
+    # only B moves, so only B's span is forecast, and over B's own weeks: not filled up to A's last week with 0
+    assert [(f.names, f.weeks[-1]) for f in drawn] == [((B,), WEEKS[N - 1])]
+    title = html.escape(f"{Translator('en', site.state.workspace.taxonomy).series(B)} — rising", quote=False)
+    figures = [f for f in page.split('<figure class="chart">')[1:] if f"<figcaption>{title} " in f]
+    assert len(figures) == 1
+    history = re.search(r'<polyline points="([^"]*)" class="history">', figures[0]).group(1)
+    ys = [float(point.split(",")[1]) for point in history.split()]
+    assert len(ys) == trend_chart.HISTORY_WEEKS
+    assert max(ys) < trend_chart.HEIGHT - trend_chart.PAD  # no week drawn at 0
+
+
+def test_the_web_report_says_where_the_data_of_a_stale_series_ends_in_both_languages(site):
+    page = _trends_page(site, "en")
+    assert "forecast for the next 26 weeks" in page
+    assert f"its data ends on {WEEKS[N - 1]}, 8 week(s) before the newest stored week ({WEEKS[-1]})" in page
+    assert page.count("its data ends on") == 1  # B's row only
+    page = _trends_page(site, "zh-CN")
+    assert "未来 26 周预测" in page
+    assert f"其数据截至 {WEEKS[N - 1]}，比最新存储的一周（{WEEKS[-1]}）早 8 周" in page
+    assert "data ends" not in page
