@@ -39,9 +39,11 @@ SYNC_MARGIN = timedelta(seconds=0.5)
 WIDE_EVERY_S = 5.0
 WIDE_MARGIN = timedelta(seconds=WIDE_EVERY_S + 5)  # a wide look-back every 5 s catches lags up to 5 s
 RESCAN_S = 300.0
-# Feeds and search may show counters up to this old. The server syncs the cache in the background every
-# 0.5 s (`app.api.main`), so a request rarely syncs itself; one that did, at 2,000 events/s over 100,000
-# designs, read some 10,000 changed rows first (BENCHMARKS.md, "Feeds while events arrive").
+# Feeds and search served over HTTP may show counters up to this old; in-process callers such as the
+# simulator sync every time, so seeded runs do not depend on timing. The server syncs the cache in the
+# background every 0.5 s (`app.api.main`), so a request rarely syncs itself; one that did, at 2,000
+# events/s over 100,000 designs, read some 10,000 changed rows first (BENCHMARKS.md, "Feeds while
+# events arrive").
 FEED_MAX_AGE_S = 1.0
 PREFERENCE_HALF_LIFE_DAYS = 14.0
 # A large feed scores only candidates: MEAN_CANDIDATES_PER_POOL x pool designs best at the posterior mean,
@@ -316,15 +318,17 @@ def targets(a: DemandArrays) -> np.ndarray:
 def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, policy: str,
              relevance_weight: float, rng: np.random.Generator, now: datetime | None = None,
              category: str | None = None, max_price_cents: int | None = None, nearest: Nearest | None = None,
-             pool: int = FEED_POOL) -> list[int]:
+             pool: int = FEED_POOL, max_age_s: float = 0.0) -> list[int]:
     """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance,
     among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given).
 
     With more than `pool` designs and a `nearest` search (`index_nearest`), only candidates are scored
     (`_candidates`), not all 100,000 embeddings. `rank_feed` takes its pool from them by the same rule
     as from all designs, so the feed is the same whenever they hold that pool. Without `nearest` every
-    design's relevance is computed (a mat-vec over all embeddings per request: exact, and slower)."""
-    cache.sync(max_age_s=FEED_MAX_AGE_S)
+    design's relevance is computed (a mat-vec over all embeddings per request: exact, and slower).
+    `max_age_s`: how old the cache's counters may be (the server passes FEED_MAX_AGE_S; the default,
+    0, syncs first, which keeps seeded simulations independent of wall-clock time)."""
+    cache.sync(max_age_s=max_age_s)
     a = cache.arrays()
     keep = a.impressions < a.budget  # a design whose budget is spent waits for its decision
     if category is not None:
@@ -379,10 +383,10 @@ def designs_by_id(session: Session, ids: list[int]) -> list[Design]:
 
 
 def search(session: Session, ws: Workspace, query: str, *, k: int, category: str | None = None,
-           max_price_cents: int | None = None) -> list[tuple[Design, float]]:
+           max_price_cents: int | None = None, max_age_s: float = 0.0) -> list[tuple[Design, float]]:
     """Designs open for pre-order closest in meaning to `query`, filtered by category and price."""
     cache = ws.demand_cache
-    cache.sync(max_age_s=FEED_MAX_AGE_S)
+    cache.sync(max_age_s=max_age_s)
     a = cache.arrays()
     keep = np.ones(len(a.ids), dtype=bool)
     if category is not None:

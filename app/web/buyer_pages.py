@@ -43,12 +43,13 @@ def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: Works
     ceiling = parse_money(max_price, "max_price") if max_price.strip() else None
     if q.strip():
         found: list[Design] = [d for d, _ in feed.search(session, ws, q.strip(), k=PAGE_SIZE, category=category or None,
-                                                         max_price_cents=ceiling)]
+                                                         max_price_cents=ceiling, max_age_s=feed.FEED_MAX_AGE_S)]
     else:
         st = ws.settings
         ids = feed.feed_ids(session, ws.demand_cache, buyer_id, k=PAGE_SIZE, policy=st.exposure_policy,
                             relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
-                            category=category or None, max_price_cents=ceiling, nearest=feed.index_nearest(ws))
+                            category=category or None, max_price_cents=ceiling, nearest=feed.index_nearest(ws),
+                            max_age_s=feed.FEED_MAX_AGE_S)
         found = feed.designs_by_id(session, ids)
     _record(ws, buyer_id, [d.id for d in found], "view")
     return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,

@@ -46,7 +46,7 @@ def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
     st = ws.settings
     ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
                             relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
-                            nearest=feed_svc.index_nearest(ws))
+                            nearest=feed_svc.index_nearest(ws), max_age_s=feed_svc.FEED_MAX_AGE_S)
     return [DesignOut.of(d, d.committed, internal=is_staff(user)) for d in feed_svc.designs_by_id(session, ids)]
 
 
@@ -58,7 +58,8 @@ def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
     """Semantic search over the designs open for pre-order, with category and price filters."""
     if category is not None:
         ws.taxonomy.category(category)
-    hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents)
+    hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents,
+                           max_age_s=feed_svc.FEED_MAX_AGE_S)
     return [SearchHit(score=score, design=DesignOut.of(d, d.committed, internal=is_staff(user))) for d, score in hits]
 
 
