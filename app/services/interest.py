@@ -31,9 +31,10 @@ from app.errors import Conflict, Invalid, NotFound
 from app.models import BUYER_KINDS, Buyer, Design, InterestEvent, PreOrder
 from app.services.event_writer import EventIn, store_events
 from app.services.feed import DemandCache
+from app.services.production import claim_design
 from app.settings import Settings
 
-OPEN_STATUSES = ("published", "won")  # a design whose pre-order book may be open (see `_book_open`)
+OPEN_STATUSES = ("published", "won")  # a design whose pre-order book may be open (see `BOOK_OPEN`)
 
 
 def create_buyer(session: Session, name: str, kind: str, region: str = "cn") -> Buyer:
@@ -52,10 +53,9 @@ def get_buyer(session: Session, buyer_id: int) -> Buyer:
     return buyer
 
 
-def _book_open(design_id: int) -> tuple[ColumnElement[bool], ...]:
-    """WHERE clauses of a design whose pre-order book is open: under test or a provisional winner
-    (won by probability, see `evaluate`), and not closed at the threshold."""
-    return Design.id == design_id, Design.status.in_(OPEN_STATUSES), Design.book_closed_at.is_(None)
+# WHERE clauses of a design whose pre-order book is open: under test or a provisional winner (won by
+# probability, see `evaluate`), and not closed at the threshold.
+BOOK_OPEN: tuple[ColumnElement[bool], ...] = (Design.status.in_(OPEN_STATUSES), Design.book_closed_at.is_(None))
 
 
 def published_design(session: Session, design_id: int) -> Design:
@@ -103,7 +103,7 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
         raise Invalid(f"quantity {quantity} is above the {max_quantity} pcs limit per pre-order", field="quantity")
     # The book is checked again in the UPDATE itself: concurrent requests that all read it open above
     # must not slip in after another one closed it (the row lock orders them; the WHERE re-checks).
-    moved = session.execute(update(Design).where(*_book_open(design_id)).values(
+    moved = session.execute(update(Design).where(Design.id == design_id, *BOOK_OPEN).values(
         committed=Design.committed + quantity, pieces_ordered=Design.pieces_ordered + quantity,
         pre_order_count=Design.pre_order_count + 1))
     session.refresh(design)
@@ -159,9 +159,7 @@ def cancel_preorder(session: Session, buyer_id: int, preorder_id: int) -> PreOrd
     order = session.get(PreOrder, preorder_id)
     if order is None or order.buyer_id != buyer_id:
         raise NotFound(f"pre-order {preorder_id} not found for buyer {buyer_id}")
-    # A no-op write (updated_at kept as it is) whose only effect is the design row's lock.
-    locked = session.execute(update(Design).where(*_book_open(order.design_id)).values(updated_at=Design.updated_at))
-    cancelled = locked.rowcount == 1 and session.execute(update(PreOrder).where(
+    cancelled = claim_design(session, order.design_id, *BOOK_OPEN) and session.execute(update(PreOrder).where(
         PreOrder.id == preorder_id, PreOrder.buyer_id == buyer_id, PreOrder.status == "active")
         .values(status="cancelled")).rowcount == 1
     if not cancelled:

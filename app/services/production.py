@@ -177,13 +177,13 @@ def match_winners(session: Session, ws: Workspace, *, now: datetime) -> list[Mat
     partly unplaced (or whose decline found no taker) is offered the rest on the next run. Designs with
     orders move to `matched`; winners still filling their book wait.
 
-    Safe under concurrent runs (and declines): each design is claimed (`_claim_design`) before its
+    Safe under concurrent runs (and declines): each design is claimed (`claim_design`) before its
     book and its live orders are read, so a second run waits for the first to commit and then finds
     nothing left to offer. Designs are claimed in id order, so two runs cannot deadlock."""
     is_ready = (Design.status.in_(("won", "matched")), Design.book_closed_at.is_not(None))
     demands = []
     for design in list(session.scalars(select(Design).where(*is_ready).order_by(Design.id))):
-        if not _claim_design(session, design.id, *is_ready):
+        if not claim_design(session, design.id, *is_ready):
             continue  # another transaction moved it on (e.g. into production) before the claim
         session.refresh(design)
         confirmed = session.scalar(select(func.sum(PreOrder.quantity)).where(
@@ -256,7 +256,7 @@ def decline(session: Session, ws: Workspace, factory_id: str, order_id: int, rea
     """offered -> declined, and offer the same quantity (same batch) to other factories, never to one
     that declined this design before.
 
-    Safe under concurrent declines, accepts and matching: the design is claimed first (`_claim_design`:
+    Safe under concurrent declines, accepts and matching: the design is claimed first (`claim_design`:
     re-offers of one design run one at a time, so each sees the others' orders and takes the next round),
     then the order moves with one conditional UPDATE (`status = 'offered'`), so of two declines, or an
     accept and a decline, of one order exactly one moves it and the other gets a Conflict."""
@@ -265,7 +265,7 @@ def decline(session: Session, ws: Workspace, factory_id: str, order_id: int, rea
         raise _not_offered(order, "declined")
     if not reason.strip():
         raise Invalid("a decline needs a reason", field="reason")
-    _claim_design(session, order.design_id)
+    claim_design(session, order.design_id)
     moved = session.execute(
         update(FactoryOrder)
         .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered")
@@ -313,15 +313,16 @@ def _not_offered(order: FactoryOrder, verb: str) -> Conflict:
     return Conflict(f"order {order.id} is {order.status}; only offered orders can be {verb}")
 
 
-def _claim_design(session: Session, design_id: int, *conditions: ColumnElement[bool]) -> bool:
+def claim_design(session: Session, design_id: int, *conditions: ColumnElement[bool]) -> bool:
     """Hold the design's row until the transaction ends, if it meets `conditions`; False if it does not.
 
     The claim is an UPDATE that changes nothing (it keeps `updated_at`, so the buyer feed does not
     resync): on PostgreSQL it takes the row lock, so a second claimant waits for the first to commit
     and its later statements see the first one's orders; on SQLite, where reads run outside a
     transaction until the first write, it takes the database's write lock before anything is read.
-    Matching and decline re-offers claim the design first; a sale report that reorders holds the same
-    row with FOR UPDATE (`reorders.record_sale`)."""
+    Matching and decline re-offers claim the design first, and so does a pre-order cancel
+    (`interest.cancel_preorder`); a sale report that reorders holds the same row with FOR UPDATE
+    (`reorders.record_sale`)."""
     return session.execute(
         update(Design).where(Design.id == design_id, *conditions).values(updated_at=Design.updated_at)
         .execution_options(synchronize_session=False)).rowcount == 1
