@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import numpy as np
@@ -40,20 +40,25 @@ def _decide_once(ws: Workspace) -> dict[str, int]:
         return interest.evaluate(s, ws.demand_cache, utcnow(), np.random.default_rng(), interest.rules_of(ws.settings))
 
 
-async def _decide_forever(ws: Workspace, every_s: float) -> None:
-    """Decide designs under test on a timer, so windows close and clear winners/losers are called.
+async def _every(every_s: float, work: Callable[[], object], what: str) -> None:
+    """Run `work` in the thread pool every `every_s` seconds; log what it returns when that is not empty.
 
     A failed round (e.g. "database is locked") is logged and the next period tries again: one error must
-    not stop automatic decisions for the life of the server."""
+    not stop the background work for the life of the server."""
     while True:
         await asyncio.sleep(every_s)
         try:
-            decided = await run_in_threadpool(_decide_once, ws)
+            done = await run_in_threadpool(work)
         except Exception:
-            log.exception("automatic decisions failed; trying again in %s s", every_s)
+            log.exception("%s failed; trying again in %s s", what, every_s)
             continue
-        if decided:
-            log.info("decided designs under test: %s", decided)
+        if done:
+            log.info("%s: %s", what, done)
+
+
+async def _decide_forever(ws: Workspace, every_s: float) -> None:
+    """Decide designs under test on a timer, so windows close and clear winners/losers are called."""
+    await _every(every_s, lambda: _decide_once(ws), "automatic decisions")
 
 
 async def _refresh_forever(ws: Workspace, every_s: float) -> None:
@@ -61,12 +66,7 @@ async def _refresh_forever(ws: Workspace, every_s: float) -> None:
     (they sync themselves only when it is older than FEED_MAX_AGE_S, or after a design write here).
     Under 2,000 events/s over 100,000 designs one sync reads some 10,000 changed rows: done inside feed
     requests it took their p95 to 780 ms (BENCHMARKS.md, "Feeds while events arrive")."""
-    while True:
-        await asyncio.sleep(every_s)
-        try:
-            await run_in_threadpool(ws.demand_cache.sync)
-        except Exception:
-            log.exception("the feed cache could not sync; trying again in %s s", every_s)
+    await _every(every_s, ws.demand_cache.sync, "the feed cache sync")
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
