@@ -55,7 +55,7 @@ def trend_report(request: Request, auth: MerchandiserPage, session: SessionDep, 
     signals = trends.signals(session, category=category)
     rising = [p for p in signals if p[1].direction == "rising"][:20]
     fading = [p for p in signals if p[1].direction == "fading"][-20:][::-1]
-    panels = trend_chart.movers(session, translator(request), category=category)
+    panels = trend_chart.movers(session, translator(request), [g for _, g in signals])
     return render(request, "merchandiser/trends.html", auth, rising=rising, fading=fading, panels=panels,
                   categories=sorted(ws.taxonomy.categories), category=category or "", chart=trend_chart,
                   total=len(signals), ends=trends.data_ends(session))

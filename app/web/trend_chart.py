@@ -11,6 +11,7 @@ its bands pool the backtest errors of the series of one span; panels of one span
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,10 +68,10 @@ def _axis(fc: Forecast) -> _Axis:
     return _Axis(fc, past, xs, ticks)
 
 
-def movers(session: Session, t: Translator, *, n: int = 6, category: str | None = None) -> list[Panel]:
-    """Chart panels for the `n` top movers among the stored signals (of `category` when given), each
+def movers(session: Session, t: Translator, signals: Sequence[TrendSignal], *, n: int = 6) -> list[Panel]:
+    """Chart panels for the `n` top movers among `signals` (the page's, from `trends.signals`), each
     drawn over its own span; only the spans that have a mover are forecast."""
-    picked = top_movers([g for _, g in trends.signals(session, category=category)], n)
+    picked = top_movers(signals, n)
     if not picked:
         return []
     frames = trends.load_frames(session)
