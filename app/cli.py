@@ -44,6 +44,7 @@ from app.services import accounts
 from app.services import designs as design_svc
 from app.services import planning, production, trends
 from app.services.status import stage_counts
+from app.services.trends import DataEnd
 from app.settings import Settings
 from app.simulator import BuyerSimulator
 from app.workspace import Workspace
@@ -209,8 +210,9 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
                 raise TrendDataError("workspace", None, "no trend series stored: import some with `trendloom trends ingest FILE`")
         newest = max(f.weeks[-1] for f in frames)
         forecasts = [_forecast_with_bar(f, 52, 0.9) for f in frames]
-        signals = sorted((replace(g, why=g.why + (f"; its data ends on {f.weeks[-1]}" if f.weeks[-1] < newest else ""))
-                          for f, fc in zip(frames, forecasts) for g in rank_forecast(f, fc, window=window)
+        ends = [DataEnd(f.weeks[-1], newest) if f.weeks[-1] < newest else None for f in frames]
+        signals = sorted((replace(g, why=g.why + trends.ends_note(end))
+                          for f, fc, end in zip(frames, forecasts, ends) for g in rank_forecast(f, fc, window=window)
                           if category is None or g.series.split("_")[2:3] == [category]),
                          key=lambda g: (g.confidence, g.growth), reverse=True)
         pairs = [p for f in frames for p in series_pairs(f) if category is None or p.category == category]

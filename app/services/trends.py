@@ -160,7 +160,7 @@ def signals(session: Session, *, category: str | None = None, direction: str | N
     out = []
     for s, g in session.execute(q):
         sig = TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method)
-        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW) + _ends(ends.get(s.name)))))
+        out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW) + ends_note(ends.get(s.name)))))
     out.sort(key=lambda p: (p[1].confidence, p[1].growth), reverse=True)
     return out[:limit] if limit is not None else out
 
@@ -189,7 +189,7 @@ def data_ends(session: Session) -> dict[str, DataEnd]:
     return {names[sid]: DataEnd(last, newest) for sid, (_, last) in spans.items() if last < newest}
 
 
-def _ends(end: DataEnd | None) -> str:
+def ends_note(end: DataEnd | None) -> str:
     """Nothing for a series that reaches the newest stored week, else on which date its data ends."""
     return "" if end is None else (f"; its data ends on {end.last}, {end.weeks_behind} week(s) before the newest "
                                    f"stored week ({end.newest}): the forecast starts after its own last week")
