@@ -39,6 +39,7 @@ class Attribute:
     categories: tuple[str, ...] | None  # None = applies to every category
     processes: tuple[str, ...] = ()
     rgb: str | None = None  # colours only, "#rrggbb"
+    family: str | None = None  # colours only: the plain colour it is a shade of ("navy" -> "blue")
 
     def applies_to(self, category: str) -> bool:
         return self.categories is None or category in self.categories
@@ -57,6 +58,10 @@ class Taxonomy:
     attributes: dict[str, dict[str, Attribute]]  # kind -> name -> attribute
     regions: dict[str, str] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
+    # words for products trendloom does not sell: a text that names one as its product has no category
+    other_products: tuple[str, ...] = ()
+    # phrases that contain such a word but name nothing ("cap sleeves", "网红"): read whole and ignored
+    phrases: tuple[str, ...] = ()
 
     def category(self, name: str) -> Category:
         """The category called `name`; TaxonomyError naming the allowed ones otherwise."""
@@ -138,5 +143,9 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
                 categories=cats_t,
                 processes=tuple(a.get("processes", ())),
                 rgb=a.get("rgb"),
+                family=a.get("family", a["name"] if kind == "color" else None),
             )
-    return Taxonomy(categories, attributes, dict(raw.get("regions", {})), dict(raw.get("segments", {})))
+    others = tuple(raw.get("other_products", {}).get("words", ()))
+    phrases = tuple(raw.get("phrases", {}).get("words", ()))
+    return Taxonomy(categories, attributes, dict(raw.get("regions", {})), dict(raw.get("segments", {})), others,
+                    phrases)

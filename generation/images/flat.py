@@ -157,6 +157,6 @@ def render_flat(spec: DesignSpec, taxonomy: Taxonomy, size: int = 256) -> Image.
     # 3. Downsample, then add the material texture inside the product.
     image = np.asarray(canvas.reduce(SUPERSAMPLE), np.float32)
     inside = np.asarray(_mask_hi(sketch, frame, hi).reduce(SUPERSAMPLE), np.float32) / 255
-    tex = texture(TEXTURES[spec.material], size, rng, tuple(v / SUPERSAMPLE for v in box))
+    tex = texture(TEXTURES.get(spec.material, "smooth"), size, rng, tuple(v / SUPERSAMPLE for v in box))
     out = image + (tex * inside * fade)[:, :, None]
     return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "RGB")
