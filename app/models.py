@@ -40,15 +40,71 @@ class Base(DeclarativeBase):
 
 
 class TrendSeries(Base):
+    """A weekly series under the name it was imported with, and what it measures: an attribute (kind +
+    name), in one category or (None) in every category it applies to. Kind and attribute are None for a
+    series nobody has mapped yet; region and segment only come with trendloom's own naming convention."""
+
     __tablename__ = "trend_series"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    region: Mapped[str] = mapped_column(String(20))
-    segment: Mapped[str] = mapped_column(String(20))
-    category: Mapped[str] = mapped_column(String(50), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    attribute: Mapped[str] = mapped_column(String(50))
+    region: Mapped[str | None] = mapped_column(String(20))
+    segment: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(50), index=True)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    attribute: Mapped[str | None] = mapped_column(String(50))
+    how: Mapped[str] = mapped_column(String(20), default="convention", server_default="convention")
     source: Mapped[str] = mapped_column(String(500))
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SeriesMappingRow(Base):
+    """A merchandiser's correction of what a series name means, kept for every later import of that name."""
+
+    __tablename__ = "series_mappings"
+    series: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str | None] = mapped_column(String(20))  # None: "this series is about nothing we make"
+    attribute: Mapped[str | None] = mapped_column(String(50))
+    category: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TaxonomyAddition(Base):
+    """An attribute a merchandiser added to the shipped taxonomy (with its Chinese name), or more words for
+    one that exists: the taxonomy the workspace uses is the shipped file plus these rows."""
+
+    __tablename__ = "taxonomy_additions"
+    __table_args__ = (UniqueConstraint("kind", "name", name="uq_taxonomy_addition"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(50))
+    zh: Mapped[str] = mapped_column(String(50), default="")
+    synonyms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    categories: Mapped[list[Any] | None] = mapped_column(JSON)  # None: every category
+    rgb: Mapped[str | None] = mapped_column(String(7))  # colours: "#rrggbb"
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CatalogItem(Base):
+    """A product of the merchandiser's own catalogue. Attributes the file did not give are read from the
+    name and description (`inferred` lists which); None where neither says. `units_sold` (None: unknown)
+    seeds the demand prior of new designs; every item is what new designs must be novel against."""
+
+    __tablename__ = "catalog_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(100), unique=True)  # the merchandiser's id
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(50), index=True)
+    color: Mapped[str | None] = mapped_column(String(50))
+    material: Mapped[str | None] = mapped_column(String(50))
+    pattern: Mapped[str | None] = mapped_column(String(50))
+    silhouette: Mapped[str | None] = mapped_column(String(50))
+    price_cents: Mapped[int | None] = mapped_column(Integer)
+    launch_date: Mapped[date | None] = mapped_column(Date)
+    units_sold: Mapped[int | None] = mapped_column(Integer)
+    image: Mapped[str | None] = mapped_column(String(500))
+    inferred: Mapped[list[Any]] = mapped_column(JSON, default=list)  # fields read from the text
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 text embedding
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from generation.concepts.spec import DesignSpec
 from generation.images.base import FlatSketchGenerator, ImageGenerator
-from generation.taxonomy import Taxonomy, load_taxonomy
+from generation.language.extract import ProductLanguage
+from generation.taxonomy import AttributeAddition, Taxonomy, extended, load_taxonomy
 from matching.embeddings import TextEmbedder
 from matching.errors import MatchingError
 from matching.factories.capability import CapabilityIndex, registry_fingerprint
@@ -28,7 +29,7 @@ from matching.factories.registry import Factory
 from matching.index import VectorIndex
 
 from app.db import make_engine, migrate, session_factory
-from app.models import Design
+from app.models import Design, TaxonomyAddition
 from app.services.event_writer import EventWriter
 from app.services.feed import DemandCache
 from app.services.login_limit import LoginLimiter
@@ -43,6 +44,15 @@ _capability_vectors: dict[tuple[str, str], np.ndarray] = {}
 def _load_embedder(path: str) -> TextEmbedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return TextEmbedder.from_pretrained(path or None)
+
+
+def _taxonomy(settings: Settings, sessions: sessionmaker[Session]) -> Taxonomy:
+    """The shipped taxonomy (or `settings.taxonomy_path`) extended with the additions stored in the database."""
+    with sessions() as s:
+        rows = s.scalars(select(TaxonomyAddition).order_by(TaxonomyAddition.id)).all()
+        adds = [AttributeAddition(r.kind, r.name, r.zh, tuple(r.synonyms), tuple(r.categories) if r.categories
+                                  is not None else None, r.rgb) for r in rows]
+    return extended(load_taxonomy(settings.taxonomy_path), adds)
 
 
 def load_image_backend(settings: Settings, taxonomy: Taxonomy) -> ImageGenerator:
@@ -98,6 +108,7 @@ class Workspace:
     images: LazyImages
     index_lock: threading.RLock = field(default_factory=threading.RLock)
     _embedder: TextEmbedder | None = None
+    _language: ProductLanguage | None = None
     _design_index: VectorIndex | None = None
     _factory_index: CapabilityIndex | None = None
     _cache: DemandCache | None = None
@@ -117,8 +128,23 @@ class Workspace:
         settings.images_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.db_url)
         migrate(engine)
-        taxonomy = load_taxonomy(settings.taxonomy_path)
-        return cls(settings, engine, session_factory(engine), taxonomy, LazyImages(settings, taxonomy))
+        sessions = session_factory(engine)
+        taxonomy = _taxonomy(settings, sessions)
+        return cls(settings, engine, sessions, taxonomy, LazyImages(settings, taxonomy))
+
+    def reload_taxonomy(self) -> None:
+        """Read the taxonomy again (the shipped file plus the merchandiser's additions), after an addition."""
+        self.taxonomy = _taxonomy(self.settings, self.sessions)
+        self.images.taxonomy = self.taxonomy
+        self._language = None
+
+    @property
+    def language(self) -> ProductLanguage:
+        """The product-language reader on the workspace's taxonomy (built on first use: it loads jieba)."""
+        with self.index_lock:
+            if self._language is None or self._language.taxonomy is not self.taxonomy:
+                self._language = ProductLanguage(self.taxonomy)
+            return self._language
 
     @property
     def embedder(self) -> TextEmbedder:

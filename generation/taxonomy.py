@@ -8,7 +8,8 @@ The data lives in `taxonomy.json` beside this file so a merchandiser can extend 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -149,3 +150,54 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     phrases = tuple(raw.get("phrases", {}).get("words", ()))
     return Taxonomy(categories, attributes, dict(raw.get("regions", {})), dict(raw.get("segments", {})), others,
                     phrases)
+
+
+@dataclass(frozen=True)
+class AttributeAddition:
+    """An attribute a merchandiser adds (with its Chinese name), or more words for one that exists."""
+
+    kind: str
+    name: str
+    zh: str = ""
+    synonyms: tuple[str, ...] = ()
+    categories: tuple[str, ...] | None = None  # None: every category
+    rgb: str | None = None  # colours: "#rrggbb"
+
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_RGB = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def check_addition(taxonomy: Taxonomy, add: AttributeAddition) -> None:
+    """TaxonomyError saying what is wrong with `add` and what is allowed; nothing otherwise."""
+    if add.kind not in ATTRIBUTE_KINDS:
+        raise TaxonomyError(f"unknown attribute kind {add.kind!r}; allowed: {', '.join(ATTRIBUTE_KINDS)}")
+    if not _SLUG.match(add.name):
+        raise TaxonomyError(f"name {add.name!r} must be lowercase letters and digits joined by '-', e.g. 'teal' or "
+                            "'dusty-rose'")
+    if any(not s.strip() or len(s) > 50 for s in add.synonyms):
+        raise TaxonomyError("words must be 1 to 50 characters")
+    if add.name in taxonomy.attributes[add.kind]:
+        return  # more words for an attribute that exists: nothing else to check
+    if not add.zh.strip() or len(add.zh) > 50:
+        raise TaxonomyError(f"a new {add.kind} needs its Chinese name (1 to 50 characters), e.g. 蓝绿色 for teal")
+    for c in add.categories or ():
+        taxonomy.category(c)
+    if add.kind == "color" and (add.rgb is None or not _RGB.match(add.rgb)):
+        raise TaxonomyError("a new colour needs its colour value as #rrggbb, e.g. #008080 for teal")
+
+
+def extended(taxonomy: Taxonomy, additions: list[AttributeAddition]) -> Taxonomy:
+    """`taxonomy` with the merchandiser's additions: new attributes, and new words for existing ones."""
+    attributes = {kind: dict(by_name) for kind, by_name in taxonomy.attributes.items()}
+    for add in additions:
+        check_addition(taxonomy, add)
+        old = attributes[add.kind].get(add.name)
+        if old is not None:
+            words = tuple(dict.fromkeys((*old.synonyms, *add.synonyms)))
+            attributes[add.kind][add.name] = replace(old, synonyms=words)
+        else:
+            attributes[add.kind][add.name] = Attribute(
+                kind=add.kind, name=add.name, zh=add.zh.strip(), synonyms=add.synonyms, categories=add.categories,
+                rgb=add.rgb, family=add.name if add.kind == "color" else None)
+    return replace(taxonomy, attributes=attributes)
