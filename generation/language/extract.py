@@ -23,20 +23,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from generation.language.lexicon import OTHER, PHRASE, Token, TermIndex
+from generation.language.lexicon import OTHER, PHRASE, Token, TermIndex, is_cjk
 from generation.taxonomy import ATTRIBUTE_KINDS, Taxonomy
 
 SINGLE_KINDS = ("color", "material", "pattern", "silhouette")
 # after one of these, once a product is named, a later product word is what it goes with, not what it is
 BOUNDARIES = frozenset({"for", "with", "w", "in", "配", "搭配", "送", "赠", "赠送", "附", "适用", "适配"})
-_SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；]")  # a product named in one sentence is not undone by the next
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；+＋]")  # a product named in one sentence is not undone by the next
 
 
 def _without_leading_name(mentions: list[Mention], tokens: list[Token]) -> list[Mention]:
     """Drop a colour that opens the text and is followed by other words before a later colour: titles
     open with the brand, and brands borrow colours ("Red Tape Men Black Sandals" is black)."""
     colours = [m for m in mentions if m.kind == "color"]
-    if len(colours) < 2 or not tokens or colours[0].start != tokens[0].start:
+    if len(colours) < 2 or not tokens or colours[0].start != tokens[0].start or is_cjk(tokens[0].key):
         return mentions
     first, second = colours[0], colours[1]
     between = [t for t in tokens if first.end <= t.start < second.start]
@@ -120,16 +120,21 @@ class ProductLanguage:
                     head = m  # "jeans" (denim and a product we do not sell) heads as the product
         category = head.name if head is not None and head.kind == "category" else None
         found: dict[str, Any] = {"details": []}
+        fallback: dict[str, str] = {}
         for m in _without_leading_name(mentions, tokens):
             if m.kind not in ATTRIBUTE_KINDS:
                 continue
             if category is not None and not self.taxonomy.attributes[m.kind][m.name].applies_to(category):
+                fallback.setdefault(m.kind, m.name)  # the text says so, though we would not make it
                 continue
             if m.kind == "detail":
                 if m.name not in found["details"]:
                     found["details"].append(m.name)
             else:
                 found.setdefault(m.kind, m.name)
+        for kind, name in fallback.items():
+            if kind != "detail":
+                found.setdefault(kind, name)
         return Extraction(
             text=text, category=category, color=found.get("color"), material=found.get("material"),
             pattern=found.get("pattern"), silhouette=found.get("silhouette"), details=tuple(found["details"]),

@@ -39,8 +39,10 @@ _PLURAL_ONLY = frozenset(
     "shorts tights pants jeans leggings trousers glasses sunglasses briefs boxers trunks flats heels joggers "
     "clothes plus".split()
 )
-# Chinese colour terms match with and without the suffix 色 ("藏蓝" = "藏蓝色")
+# Chinese colour terms match with and without the suffix 色 when the word before it is itself a colour
+# ("藏蓝" = "藏蓝色"), never when it is a thing ("咖啡色" is brown, "咖啡" is coffee)
 _COLOUR_SUFFIX = "色"
+_COLOUR_CHARS = frozenset("红橙黄绿青蓝紫灰白黑粉棕褐金银")
 
 
 def singular(word: str) -> str:
@@ -87,6 +89,7 @@ class Token:
     start: int  # character offsets in the original text
     end: int
     key: str  # canonical form
+    cjk: bool  # a Chinese word (joined to its neighbours without a space)
 
 
 def _targets_of(taxonomy: Taxonomy) -> dict[str, list[Target]]:
@@ -107,7 +110,10 @@ def _targets_of(taxonomy: Taxonomy) -> dict[str, list[Target]]:
             for t in (a.name, a.zh, *a.synonyms):
                 put(t, (kind, a.name))
                 if kind == "color" and _CJK.search(t):
-                    put(t[:-1] if t.endswith(_COLOUR_SUFFIX) and len(t) > 2 else t + _COLOUR_SUFFIX, (kind, a.name))
+                    if not t.endswith(_COLOUR_SUFFIX):
+                        put(t + _COLOUR_SUFFIX, (kind, a.name))
+                    elif len(t) > 2 and t[-2] in _COLOUR_CHARS:
+                        put(t[:-1], (kind, a.name))
     for word in taxonomy.other_products:
         put(word, (OTHER, word))
     for word in taxonomy.phrases:
@@ -126,6 +132,7 @@ class TermIndex:
                 merged = list(self.terms.get(key, ()))
                 merged += [t for t in targets if t not in merged]
                 self.terms[key] = tuple(merged)
+        self.prefixes = {k[:n] for k in self.terms for n in range(1, len(k) + 1)}
         self.cjk_terms = sorted({k for k in self.terms if all(is_cjk(ch) for ch in k)}, key=len, reverse=True)
         self.max_cjk = max((len(k) for k in self.cjk_terms), default=1)
         self._jieba = _jieba_with(self.cjk_terms)
@@ -139,10 +146,10 @@ class TermIndex:
         for m in _PIECE.finditer(low):
             piece = m.group()
             if not is_cjk(piece):
-                out.append(Token(m.start(), m.end(), singular(piece)))
+                out.append(Token(m.start(), m.end(), singular(piece), False))
                 continue
             for word, s, e in self._jieba.tokenize(piece, HMM=False):
-                out.append(Token(m.start() + s, m.start() + e, word))
+                out.append(Token(m.start() + s, m.start() + e, word, True))
         return out
 
     def lookup(self, tokens: list[Token]) -> Iterator[tuple[int, int, str, tuple[Target, ...]]]:
@@ -152,20 +159,26 @@ class TermIndex:
         never when they cover only part ("白领" stays unread)."""
         i, n = 0, len(tokens)
         while i < n:
-            for j in range(min(n, i + 6), i, -1):
-                key = join([t.key for t in tokens[i:j]])
+            best: tuple[int, str, tuple[Target, ...]] | None = None
+            key, prev_cjk = "", True
+            for j in range(i, min(n, i + 6)):  # extend the key token by token while some term starts with it
+                t = tokens[j]
+                key += (" " if key and not (t.cjk or prev_cjk) else "") + t.key
+                prev_cjk = t.cjk
+                if key not in self.prefixes:
+                    break
                 found = self.terms.get(key)
                 if found:
-                    yield i, j, key, found
-                    i = j
-                    break
-            else:
-                key = tokens[i].key
-                if len(key) > 1 and is_cjk(key):
-                    cover = self._cover(key)
-                    for part in cover or ():
-                        yield i, i + 1, part, self.terms[part]
-                i += 1
+                    best = (j + 1, key, found)
+            if best is not None:
+                yield i, best[0], best[1], best[2]
+                i = best[0]
+                continue
+            word = tokens[i].key
+            if len(word) > 1 and tokens[i].cjk:
+                for part in self._cover(word) or ():
+                    yield i, i + 1, part, self.terms[part]
+            i += 1
 
     def _cover(self, word: str) -> list[str] | None:
         """Terms that cover all of `word` left to right, longest first; None if some character is left."""
