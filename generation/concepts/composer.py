@@ -4,14 +4,14 @@ For each concept we pick a category (weighted by how much is rising in it), then
 kind the attribute with the strongest confident growth in that category, sampling among the top few
 so a batch is varied; kinds with nothing rising fall back to the attribute most present now. A batch
 never repeats a (category, colour, material, pattern) combination. Names and descriptions are written
-from the attributes, prices from category norms, and the evidence lists the series behind each choice.
+from the attributes in English (`describe`) and Chinese (`generation.language.copy.describe_zh`), prices from category norms, and the evidence lists the series behind each choice.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -20,6 +20,7 @@ from generation.concepts.diversity import MAX_CATALOG_SIMILARITY, CatalogSimilar
 from generation.concepts.pricing import buyer_moq, price_tiers
 from generation.concepts.spec import DesignSpec, Evidence
 from generation.errors import TaxonomyError
+from generation.language.copy import describe_zh
 from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName
 from generation.trends.rising import TrendSignal
@@ -218,7 +219,9 @@ class ConceptComposer:
                 continue
             seen.add(key)
             name, description = describe(spec, self.taxonomy)
-            specs.append(DesignSpec(**{**spec.__dict__, "name": name, "description": description}).validate(self.taxonomy))
+            name_zh, description_zh = describe_zh(spec, self.taxonomy)
+            specs.append(replace(spec, name=name, description=description, name_zh=name_zh,
+                                 description_zh=description_zh).validate(self.taxonomy))
         if len(specs) < minimum:
             raise TaxonomyError(
                 f"could only compose {len(specs)} distinct designs out of {minimum} with pins {pins}"

@@ -42,6 +42,8 @@ class DesignSpec:
     segment: str = "all"
     name: str = ""
     description: str = ""
+    name_zh: str = ""  # the Chinese copy (`generation.language.copy.describe_zh`); "" in specs made before it
+    description_zh: str = ""
     price_tiers: tuple[PriceTier, ...] = ()
     moq: int = 1  # pieces per buyer
     evidence: tuple[Evidence, ...] = field(default=())
