@@ -326,4 +326,5 @@ TEXTURES: dict[str, str] = {
     "fleece": "speckle", "cashmere": "speckle", "microfiber": "speckle", "corduroy": "wales",
     "stainless-steel": "brushed", "silicone": "gloss", "tpu": "gloss", "tritan": "gloss",
     "polyester": "smooth", "recycled-polyester": "smooth", "nylon": "smooth", "silk": "sheen",
+    "velvet": "speckle", "satin": "sheen", "chiffon": "smooth", "mesh": "weave", "terry": "speckle", "tweed": "weave",
 }

@@ -2,19 +2,16 @@
 
 Two stages:
 
-1. **Keywords** (`KeywordMapper`): every category and attribute is known by its name (with '-' read
-   as a space), its English synonyms, its Chinese name (`zh`) and Chinese synonyms, all from
-   `taxonomy.json`. English terms match whole words, with an optional plural `s`/`es`; Chinese
-   terms match as substrings (Chinese has no spaces). Overlapping matches keep the longest, so
-   "dark green" is forest-green, not a stray "green". The category is the first one mentioned;
-   attributes are every mentioned attribute that applies to that category (a mention that does not
-   apply, e.g. "leather" on socks, is ignored).
+1. **Keywords** (`match_post`): the product-language module (`generation.language`) reads the post:
+   English and Chinese words of the taxonomy, longest first ("dark green" is forest-green, not a stray
+   "green"), Chinese segmented by jieba. Attributes are every mentioned attribute that applies to the
+   category it finds (a mention that does not apply, e.g. "leather" on socks, is ignored).
 2. **Embeddings** (`EmbeddingMapper`), only for posts the keywords left without a category or
    without any attribute: the post's English words and word pairs are embedded and each is matched
    to its nearest taxonomy label (English names and synonyms) by cosine similarity; a match counts
    when the similarity reaches the threshold (one for categories, a stricter one for attributes).
    It only fills in what keywords did not find.
-   MiniLM is English-only; Chinese is covered by the `zh` names and synonyms of stage 1.
+   MiniLM is English-only; Chinese is covered by stage 1.
 
 The thresholds were set by measurement (`scripts/bench_trends.py --only posts`, BENCHMARKS.md) on
 300 labelled synthetic posts written with words that are *not* in the taxonomy ("gown", "kicks",
@@ -38,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from generation.language.extract import ProductLanguage
 from generation.taxonomy import ATTRIBUTE_KINDS, Taxonomy
 
 EMBED_THRESHOLD = 0.65  # categories
@@ -73,54 +71,17 @@ class PostMatch:
         return [(k, a) for k, names in self.attributes.items() for a in names]
 
 
-def _variants(name: str) -> set[str]:
-    base = name.lower().strip()
-    return {base, base.replace("-", " ")} if base else set()
-
-
-class KeywordMapper:
-    """Whole-word English and substring Chinese matching of taxonomy names and synonyms."""
-
-    def __init__(self, taxonomy: Taxonomy) -> None:
-        self.taxonomy = taxonomy
-        terms: dict[str, Target] = {}
-        for c in taxonomy.categories.values():
-            for t in _variants(c.name) | set().union(*(_variants(s) for s in (*c.synonyms, c.zh))):
-                terms.setdefault(t, ("category", c.name))
-        for kind in ATTRIBUTE_KINDS:
-            for a in taxonomy.attributes[kind].values():
-                for t in _variants(a.name) | set().union(*(_variants(s) for s in (*a.synonyms, a.zh))):
-                    terms.setdefault(t, (kind, a.name))
-        self.terms = terms
-        latin = sorted((t for t in terms if not _CJK.search(t)), key=len, reverse=True)
-        self._latin = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(t) for t in latin) + r")(?:s|es)?(?![a-z0-9])")
-        self._cjk = sorted((t for t in terms if _CJK.search(t)), key=len, reverse=True)
-
-    def spans(self, text: str) -> list[tuple[int, int, Target]]:
-        """Non-overlapping (start, end, target) matches in `text`, longest first, then in text order."""
-        low = text.lower()
-        found = [(m.start(), m.end(), self.terms[m.group(1)]) for m in self._latin.finditer(low)]
-        for term in self._cjk:
-            start = low.find(term)
-            while start >= 0:
-                found.append((start, start + len(term), self.terms[term]))
-                start = low.find(term, start + 1)
-        found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
-        taken: list[tuple[int, int, Target]] = []
-        for s, e, tgt in found:
-            if all(e <= ts or s >= te for ts, te, _ in taken):
-                taken.append((s, e, tgt))
-        return sorted(taken)
-
-    def match(self, text: str) -> PostMatch:
-        """The keyword mapping of one post (`keyword_targets` keeps every hit for the embedding stage)."""
-        spans = self.spans(text)
-        out = PostMatch(keyword_targets=[tgt for _, _, tgt in spans])
-        out.category = next((name for _, _, (kind, name) in spans if kind == "category"), None)
-        if out.category is not None:
-            _add_attributes(out, self.taxonomy, [tgt for _, _, tgt in spans])
-            out.how = "keyword"
-        return out
+def match_post(language: ProductLanguage, text: str) -> PostMatch:
+    """The keyword stage: what the product-language module reads in one post. Its attributes are those
+    mentioned that apply to its category (a "leather" mention on socks is ignored), in order of mention."""
+    found = language.extract(text)
+    targets = [(m.kind, m.name) for m in found.mentions if m.kind == "category" or m.kind in ATTRIBUTE_KINDS]
+    out = PostMatch(keyword_targets=targets)
+    out.category = found.category
+    if out.category is not None:
+        _add_attributes(out, language.taxonomy, targets)
+        out.how = "keyword"
+    return out
 
 
 def _add_attributes(out: PostMatch, taxonomy: Taxonomy, targets: Sequence[Target],

@@ -32,8 +32,9 @@ import numpy as np
 from generation.errors import TrendDataError
 from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName, TrendFrame
-from generation.trends.mapping import (EMBED_ATTRIBUTE_THRESHOLD, EMBED_THRESHOLD, Embed, EmbeddingMapper,
-                                       KeywordMapper, PostMatch)
+from generation.language.extract import ProductLanguage
+from generation.trends.mapping import (EMBED_ATTRIBUTE_THRESHOLD, EMBED_THRESHOLD, Embed, EmbeddingMapper, PostMatch,
+                                       match_post)
 
 WEIGHTINGS = ("posts", "engagement")
 
@@ -122,11 +123,12 @@ def read_posts_jsonl(path: str | Path, taxonomy: Taxonomy) -> list[Post]:
 
 
 def map_posts(posts: Sequence[Post], taxonomy: Taxonomy, *, embed: Embed | None = None,
-              threshold: float = EMBED_THRESHOLD,
-              attribute_threshold: float = EMBED_ATTRIBUTE_THRESHOLD) -> list[PostMatch]:
-    """Map each post: keywords first; `embed` (if given) only for posts they left incomplete."""
-    keywords = KeywordMapper(taxonomy)
-    matches = [keywords.match(p.text) for p in posts]
+              threshold: float = EMBED_THRESHOLD, attribute_threshold: float = EMBED_ATTRIBUTE_THRESHOLD,
+              language: ProductLanguage | None = None) -> list[PostMatch]:
+    """Map each post: the product-language module first (`language`, built on `taxonomy` if not given);
+    `embed` (if given) only for posts it left incomplete."""
+    language = language if language is not None else ProductLanguage(taxonomy)
+    matches = [match_post(language, p.text) for p in posts]
     if embed is not None:
         todo = [i for i, m in enumerate(matches) if m.category is None or not m.attributes]
         if todo:
@@ -137,7 +139,8 @@ def map_posts(posts: Sequence[Post], taxonomy: Taxonomy, *, embed: Embed | None 
 
 def posts_to_series(posts: Sequence[Post], taxonomy: Taxonomy, *, default_region: str, segment: str = "all",
                     embed: Embed | None = None, threshold: float = EMBED_THRESHOLD,
-                    attribute_threshold: float = EMBED_ATTRIBUTE_THRESHOLD, weighting: str = "posts") -> PostSeries:
+                    attribute_threshold: float = EMBED_ATTRIBUTE_THRESHOLD, weighting: str = "posts",
+                    language: ProductLanguage | None = None) -> PostSeries:
     """Map posts and aggregate them into weekly share series named by the convention."""
     if default_region not in taxonomy.regions:
         raise TrendDataError("<posts>", None, f"default region {default_region!r} is unknown; allowed: {', '.join(taxonomy.regions)}")
@@ -147,7 +150,8 @@ def posts_to_series(posts: Sequence[Post], taxonomy: Taxonomy, *, default_region
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     if not posts:
         raise TrendDataError("<posts>", None, "no posts to aggregate")
-    matches = map_posts(posts, taxonomy, embed=embed, threshold=threshold, attribute_threshold=attribute_threshold)
+    matches = map_posts(posts, taxonomy, embed=embed, threshold=threshold, attribute_threshold=attribute_threshold,
+                        language=language)
     regions = tuple(p.region or default_region for p in posts)
     first = min(p.week for p in posts)
     n_weeks = (max(p.week for p in posts) - first).days // 7 + 1

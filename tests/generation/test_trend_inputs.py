@@ -9,7 +9,8 @@ import pytest
 from generation.errors import TrendDataError
 from generation.taxonomy import load_taxonomy
 from generation.trends.io import parse_long_csv, parse_trend_csv, parse_wide_csv
-from generation.trends.mapping import EmbeddingMapper, KeywordMapper, phrases
+from generation.language.extract import ProductLanguage
+from generation.trends.mapping import EmbeddingMapper, match_post, phrases
 from generation.trends.posts import map_posts, parse_posts_jsonl, posts_to_series
 
 TX = load_taxonomy()
@@ -80,14 +81,14 @@ def test_bad_posts_name_the_line_and_field(lines, line, reason):
 
 
 def test_keywords_map_english_chinese_synonyms_and_prefer_the_longest_match():
-    km = KeywordMapper(TX)
-    m = km.match("Loving these DARK GREEN dresses with pockets!")
+    language = ProductLanguage(TX)
+    m = match_post(language, "Loving these DARK GREEN dresses with pockets!")
     assert (m.category, m.attributes, m.how) == ("dress", {"color": ["forest-green"], "detail": ["pocket"]}, "keyword")
-    zh = km.match("今年超火的藏青色连衣裙，真丝质感很好")
+    zh = match_post(language, "今年超火的藏青色连衣裙，真丝质感很好")
     assert zh.category == "dress" and zh.attributes == {"color": ["navy"], "material": ["silk"]}
-    assert km.match("merino sock").attributes == {"material": ["wool"]}
-    assert km.match("leather socks").attributes == {}  # leather does not apply to socks
-    assert km.match("what a sunny day").category is None
+    assert match_post(language, "merino sock").attributes == {"material": ["wool"]}
+    assert match_post(language, "leather socks").attributes == {}  # leather does not apply to socks
+    assert match_post(language, "what a sunny day").category is None
 
 
 def test_posts_aggregate_to_weekly_shares_named_by_the_convention():
@@ -128,11 +129,11 @@ class FakeEmbed:
 
 
 def test_embeddings_fill_in_only_what_keywords_missed():
-    fake = FakeEmbed({"gown": "dress", "midnight blue": "navy blue"})
+    fake = FakeEmbed({"ballgown": "dress", "midnight sky": "navy blue"})  # words the lexicon does not know
     posts = parse_posts_jsonl(_jsonl(
-        {"text": "my new gown in midnight blue", "timestamp": "2025-01-07"},
+        {"text": "my new ballgown, midnight sky", "timestamp": "2025-01-07"},
         {"text": "navy socks", "timestamp": "2025-01-07"},
-        {"text": "dress in midnight blue", "timestamp": "2025-01-07"},
+        {"text": "dress, midnight sky", "timestamp": "2025-01-07"},
     ), TX)
     matches = map_posts(posts, TX, embed=fake)
     assert (matches[0].category, matches[0].attributes, matches[0].how) == ("dress", {"color": ["navy"]}, "embedding")
