@@ -40,8 +40,9 @@ from app.db import transaction
 from app.errors import AppError
 from app.models import utcnow
 from app.sample import write_sample
-from app.services import accounts
+from app.services import accounts, catalog
 from app.services import designs as design_svc
+from app.services.catalog_file import read_text
 from app.services import planning, production, trends
 from app.services.status import stage_counts
 from app.services.trends import DataEnd
@@ -56,6 +57,9 @@ designs_cli = typer.Typer(help="Generate, list and publish designs.", no_args_is
 factories_cli = typer.Typer(help="Import and list the factory registry.", no_args_is_help=True)
 users_cli = typer.Typer(help="Accounts: merchandisers, buyers, factories and admins.", no_args_is_help=True)
 images_cli = typer.Typer(help="Draw product images with the configured image backend.", no_args_is_help=True)
+catalog_cli = typer.Typer(help="Import the product catalogue and its sales; backtest what its sales predict.",
+                          no_args_is_help=True)
+cli.add_typer(catalog_cli, name="catalog")
 cli.add_typer(trends_cli, name="trends")
 cli.add_typer(designs_cli, name="designs")
 cli.add_typer(factories_cli, name="factories")
@@ -328,6 +332,43 @@ def factories_import(path: Path) -> None:
         with transaction(ws.sessions) as s:
             n = production.import_factories(s, rows)
     console.print(f"imported {n} factories from {path}")
+
+
+@catalog_cli.command("import")
+def catalog_import(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Import a product catalogue CSV (id,name[,category,color,material,pattern,silhouette,price_cents,
+    launch_date,units_sold,description,image]); attributes it leaves out are read from the name and
+    description. All or nothing; an id already stored is replaced."""
+    with workspace() as ws:
+        text = read_text(path)
+        with transaction(ws.sessions) as s:
+            report = catalog.import_catalog(s, text=text, file=str(path), language=ws.language,
+                                            embed=ws.embedder.encode)
+    if as_json:
+        print(json.dumps(report.to_dict()))
+        return
+    read = ", ".join(f"{n} {f}" for f, n in report.inferred.items() if n) or "nothing"
+    console.print(f"imported {report.rows} catalogue items ({report.replaced} replaced, {report.with_units} with "
+                  f"units sold) from {path}; read from the name or description: {read}")
+    if report.without_category:
+        console.print(f"[yellow]{report.without_category} items with no category[/yellow] (first "
+                      f"{len(report.without_category_first)}): " + "; ".join(report.without_category_first))
+    if report.ignored_columns:
+        console.print(f"ignored columns: {', '.join(report.ignored_columns)}")
+
+
+@catalog_cli.command("backtest")
+def catalog_backtest(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False,
+                     folds: Annotated[int, typer.Option(min=2, max=50, help="random folds when launch dates cannot split")] = 5,
+                     seed: int = 0) -> None:
+    """Hold out the latest 20% of a catalogue by launch date (random folds when dates are missing or
+    equal), predict their units sold from the rest with the demand prior's neighbours, and compare
+    with the category mean. Nothing is stored."""
+    with workspace() as ws:
+        result = catalog.backtest(text=read_text(path), file=str(path), language=ws.language,
+                                  embed=ws.embedder.encode, k=ws.settings.prior_neighbours, folds=folds, seed=seed)
+    out = result.to_dict()
+    print(json.dumps(out)) if as_json else console.print_json(data=out)
 
 
 @users_cli.command("create")

@@ -18,11 +18,12 @@ from generation.images.flat import render_flat
 from generation.taxonomy import Taxonomy
 from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
+from matching.sales import sales_priors
 
 from app.db import delete_on_rollback, undo_on_rollback
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design
-from app.services import planning, production, trends
+from app.services import catalog, planning, production, trends
 from app.workspace import Workspace
 
 SKETCH_SIZE = 256  # pixels of the stored flat sketch
@@ -47,15 +48,28 @@ def list_designs(session: Session, *, status: str | None = None, limit: int = 20
     return list(session.scalars(q))
 
 
-def catalog_similarity(ws: Workspace) -> Callable[[np.ndarray], np.ndarray]:
-    """(n, dim) spec embeddings -> (n,) cosine to the nearest published design (-1 for an empty catalog)."""
+def catalog_similarity(ws: Workspace, session: Session | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """(n, dim) spec embeddings -> (n,) cosine to the nearest published design or item of the
+    merchandiser's catalogue (-1 when both are empty). The catalogue's embeddings are read from the
+    database (through `session` when given) on the first call and kept as one matrix."""
+    items: list[np.ndarray] = []
+
     def nearest(vecs: np.ndarray) -> np.ndarray:
+        if not items:
+            if session is not None:
+                items.append(catalog.vectors(session, dim=ws.embedder.dim).vectors)
+            else:
+                with ws.sessions() as s:
+                    items.append(catalog.vectors(s, dim=ws.embedder.dim).vectors)
+        best = np.full(len(vecs), -1.0, dtype=np.float32)
         index = ws.design_index
-        if len(index) == 0:
-            return np.full(len(vecs), -1.0, dtype=np.float32)
-        with ws.index_lock:
-            scores, _ = index.search(vecs, 1)
-        return scores[:, 0]
+        if len(index):
+            with ws.index_lock:
+                scores, _ = index.search(vecs, 1)
+            best = scores[:, 0]
+        if len(items[0]) and len(vecs):
+            best = np.maximum(best, (vecs @ items[0].T).max(axis=1))  # (n, items) -> (n,)
+        return best
     return nearest
 
 
@@ -80,7 +94,7 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     def makeable(spec: DesignSpec) -> bool:
         return bool(production.capable(registry, taxonomy, spec, cost_share=cost_share))
 
-    diverse = {"embed": ws.embedder.encode, "catalog_similarity": catalog_similarity(ws)} if ws is not None else {}
+    diverse = {"embed": ws.embedder.encode, "catalog_similarity": catalog_similarity(ws, session)} if ws is not None else {}
     specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session)).compose(
         n, pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
     images_dir.mkdir(parents=True, exist_ok=True)
@@ -192,11 +206,18 @@ def _unindex(ws: Workspace, ids: np.ndarray) -> None:
 
 
 def demand_priors(session: Session, ws: Workspace, vectors: np.ndarray) -> list[Prior]:
-    """For each embedding, a demand prior from its nearest designs whose test has ended."""
+    """For each embedding, a demand prior from its nearest designs whose test has ended; while fewer
+    than `prior_neighbours` designs are decided, from the sales of its nearest catalogue items instead
+    (`matching.sales`: their units relative to their category's median scale the pooled prior)."""
     decided = session.execute(select(Design.id, Design.impressions, Design.pre_order_count, Design.pieces_ordered)
                               .where(Design.status.not_in(("draft", "published")), Design.embedding.is_not(None))).all()
     outcomes = {i: Outcome(n, o, p) for i, n, o, p in decided}
     base = global_prior(list(outcomes.values()), strength=ws.settings.prior_strength)
+    if len(outcomes) < ws.settings.prior_neighbours:
+        sold = catalog.vectors(session, dim=ws.embedder.dim, sold_only=True)
+        if sold.units:
+            return sales_priors(vectors, sold.vectors, np.array(sold.units), sold.categories, base,
+                                k=ws.settings.prior_neighbours, strength=ws.settings.prior_strength)
     if not outcomes:
         return [base] * len(vectors)
     with ws.index_lock:
