@@ -125,14 +125,16 @@ class BuyerSimulator:
         """Compose and publish `n` synthetic designs (specs only, no images) from the trend signals."""
         ws = self.ws
         with transaction(ws.sessions) as s:
-            signals = [sig for _, sig in trends.signals(s)]
+            stored = trends.signals(s)
+            signals = [sig for _, sig in stored]
+            about = {row.name: (row.category, row.kind, row.attribute) for row, _ in stored}
             if not signals:
                 raise Conflict("no trend signals yet: import trend data first (trendloom trends ingest FILE)")
             registry = production.factories(s)
             if not registry:
                 raise Conflict("no factories yet: import a factory registry first (trendloom factories import FILE)")
             taken = {tuple(d.spec[k] for k in ("category", "color", "material", "pattern")) for d in s.scalars(select(Design))}
-            specs = ConceptComposer(ws.taxonomy, signals).compose(
+            specs = ConceptComposer(ws.taxonomy, signals, about=about).compose(
                 n, seed=self.seed, exclude=taken,
                 accept=lambda sp: bool(production.capable(registry, ws.taxonomy, sp, cost_share=ws.settings.cost_share)))
             rows = [Design(name=sp.name, category=sp.category, spec=sp.to_dict(), status="draft", images=[]) for sp in specs]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from generation.concepts.spec import DesignSpec
@@ -137,6 +137,10 @@ class Workspace:
         self.taxonomy = _taxonomy(self.settings, self.sessions)
         self.images.taxonomy = self.taxonomy
         self._language = None
+
+    def reload_taxonomy_on_commit(self, session: Session) -> None:
+        """Reload the taxonomy once `session` commits (after an addition: nothing changes if it rolls back)."""
+        event.listen(session, "after_commit", lambda _s: self.reload_taxonomy(), once=True)
 
     @property
     def language(self) -> ProductLanguage:

@@ -23,14 +23,17 @@ stored week is data (`data_ends`), so each language can say it in its own words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from generation.errors import TaxonomyError, TrendDataError
+from generation.language.extract import ProductLanguage
+from generation.language.series import SeriesMapping, map_series_name
 from generation.taxonomy import Taxonomy
 from generation.trends.cooccur import Compatibility, Pair, series_pairs
 from generation.trends.frame import TrendFrame, parse_series_name
@@ -38,7 +41,8 @@ from generation.trends.rising import TrendSignal, explain, rank_forecast
 
 SIGNAL_WINDOW = 26  # weeks of forecast compared with the same weeks a year earlier
 
-from app.models import TrendPoint, TrendSeries, TrendSignalRow, utcnow
+from app.errors import Invalid
+from app.models import SeriesMappingRow, TrendPoint, TrendSeries, TrendSignalRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -46,32 +50,48 @@ class IngestResult:
     series: int
     points: int
     replaced: int  # series that already existed and whose values were replaced
+    unmapped: tuple[str, ...] = ()  # series stored whose name says nothing we know: listed, never refused
 
 
-def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, source: str) -> IngestResult:
+def map_names(session: Session, names: Sequence[str], taxonomy: Taxonomy,
+              language: ProductLanguage | None = None) -> list[SeriesMapping]:
+    """What each series name means: the merchandiser's stored correction if there is one, else the
+    language module's reading (`generation.language.series`; `language` is built on `taxonomy` when a
+    name needs it and none is given)."""
+    manual = {r.series: r for r in session.scalars(select(SeriesMappingRow).where(SeriesMappingRow.series.in_(names)))}
+    out = []
+    for name in names:
+        row = manual.get(name)
+        if row is not None:
+            out.append(SeriesMapping(name, row.kind, row.attribute, row.category, "manual"))
+            continue
+        try:
+            sn = parse_series_name(name, taxonomy)
+            out.append(SeriesMapping(name, sn.kind, sn.attribute, sn.category, "convention", sn.region, sn.segment))
+        except TaxonomyError:
+            language = language if language is not None else ProductLanguage(taxonomy)
+            out.append(map_series_name(name, taxonomy, language))
+    return out
+
+
+def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, source: str,
+                 language: ProductLanguage | None = None) -> IngestResult:
     """Store every series of `frame` (replacing series of the same name) and refresh the signals.
 
-    Every series name is checked before anything is written; the caller's transaction makes the
-    import all or nothing.
-    """
-    parsed = []
-    for col, name in enumerate(frame.names, start=2):
-        try:
-            parsed.append(parse_series_name(name, taxonomy))
-        except TaxonomyError as exc:
-            raise TrendDataError(source, 1, f"column {col}: {exc}") from None
+    Each name is mapped (`map_names`); one that maps to nothing is stored all the same and listed in the
+    result. The caller's transaction makes the import all or nothing."""
+    mapped = map_names(session, frame.names, taxonomy, language)
     existing = {s.name: s for s in session.scalars(select(TrendSeries).where(TrendSeries.name.in_(frame.names)))}
     if existing:
         session.execute(delete(TrendPoint).where(TrendPoint.series_id.in_([s.id for s in existing.values()])))
     ids = []
-    for name, sn in zip(frame.names, parsed):
-        row = existing.get(name)
+    for m in mapped:
+        row = existing.get(m.series)
         if row is None:
-            row = TrendSeries(name=name, region=sn.region, segment=sn.segment, category=sn.category,
-                              kind=sn.kind, attribute=sn.attribute, source=source)
+            row = TrendSeries(name=m.series, source=source)
             session.add(row)
-        else:
-            row.source, row.imported_at = source, utcnow()
+        row.source, row.imported_at = source, utcnow()
+        _set_mapping(row, m)
         ids.append(row)
     session.flush()
     points = [
@@ -82,7 +102,60 @@ def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, sou
     session.execute(insert(TrendPoint), points)
     _check_calendar(session, source)
     refresh_signals(session)
-    return IngestResult(len(ids), len(points), len(existing))
+    return IngestResult(len(ids), len(points), len(existing), tuple(m.series for m in mapped if not m.mapped))
+
+
+def _set_mapping(row: TrendSeries, m: SeriesMapping) -> None:
+    row.kind, row.attribute, row.category, row.how = m.kind, m.attribute, m.category, m.how
+    row.region, row.segment = m.region, m.segment
+
+
+def mappings(session: Session) -> list[SeriesMapping]:
+    """Every stored series and what it is taken to measure, unmapped ones first, then by name."""
+    rows = session.scalars(select(TrendSeries).order_by(TrendSeries.name)).all()
+    out = [SeriesMapping(r.name, r.kind, r.attribute, r.category, r.how, r.region, r.segment) for r in rows]
+    return sorted(out, key=lambda m: (m.mapped, m.series))
+
+
+def correct_mapping(session: Session, taxonomy: Taxonomy, *, series: str, kind: str | None, attribute: str | None,
+                    category: str | None) -> SeriesMapping:
+    """The merchandiser says what `series` measures (kind None: nothing we make); kept for every later
+    import of that name, and applied now to the stored series if there is one. Invalid if the kind,
+    attribute or category is unknown or the attribute does not apply to the category."""
+    if not series.strip() or len(series) > 200:
+        raise Invalid("series: a series name of 1 to 200 characters")
+    if kind is None:
+        if attribute is not None or category is not None:
+            raise Invalid("a series about nothing we make has no attribute or category")
+    else:
+        if attribute is None:
+            raise Invalid(f"attribute: which {kind} the series measures")
+        try:
+            taxonomy.attribute(kind, attribute, category)
+        except TaxonomyError as exc:
+            raise Invalid(str(exc)) from None
+    row = session.get(SeriesMappingRow, series)
+    if row is None:
+        row = SeriesMappingRow(series=series)
+        session.add(row)
+    row.kind, row.attribute, row.category = kind, attribute, category
+    mapping = SeriesMapping(series, kind, attribute, category, "manual")
+    stored = session.scalars(select(TrendSeries).where(TrendSeries.name == series)).one_or_none()
+    if stored is not None:
+        _set_mapping(stored, mapping)
+    return mapping
+
+
+def remap(session: Session, taxonomy: Taxonomy, language: ProductLanguage) -> int:
+    """Read again the stored series the language module mapped, or could not (not the corrected ones nor
+    those in trendloom's convention), e.g. after an attribute was added; returns how many changed."""
+    changed = 0
+    rows = session.scalars(select(TrendSeries).where(TrendSeries.how.in_(("lexicon", "embedding", "unmapped")))).all()
+    for row, m in zip(rows, map_names(session, [r.name for r in rows], taxonomy, language)):
+        if (row.kind, row.attribute, row.category, row.how) != (m.kind, m.attribute, m.category, m.how):
+            _set_mapping(row, m)
+            changed += 1
+    return changed
 
 
 def _check_calendar(session: Session, source: str) -> None:
@@ -148,21 +221,32 @@ def refresh_signals(session: Session) -> int:
 
 
 def signals(session: Session, *, category: str | None = None, direction: str | None = None,
-            limit: int | None = None) -> list[tuple[TrendSeries, TrendSignal]]:
+            limit: int | None = None, taxonomy: Taxonomy | None = None) -> list[tuple[TrendSeries, TrendSignal]]:
     """Stored signals with their series, surest risers first; the `why` of a series whose data ends
-    before the newest stored week says so."""
+    before the newest stored week says so. With a `category`, the series of that category and, given
+    the `taxonomy`, those without a category whose attribute applies to it (a free-named "fabric_linen"
+    speaks for every category made of linen)."""
     q = select(TrendSeries, TrendSignalRow).join(TrendSignalRow, TrendSignalRow.series_id == TrendSeries.id)
     if category is not None:
-        q = q.where(TrendSeries.category == category)
+        q = q.where(TrendSeries.category == category if taxonomy is None else
+                    or_(TrendSeries.category == category,
+                        and_(TrendSeries.category.is_(None), TrendSeries.kind.is_not(None))))
     if direction is not None:
         q = q.where(TrendSignalRow.direction == direction)
     ends = data_ends(session)
     out = []
     for s, g in session.execute(q):
+        if category is not None and taxonomy is not None and s.category is None and not _applies(taxonomy, s, category):
+            continue
         sig = TrendSignal(s.name, g.growth, g.lo, g.hi, g.recent_mean, g.direction, g.method)
         out.append((s, TrendSignal(*_fields(sig), why=explain(sig, window=SIGNAL_WINDOW) + ends_note(ends.get(s.name)))))
     out.sort(key=lambda p: (p[1].confidence, p[1].growth), reverse=True)
     return out[:limit] if limit is not None else out
+
+
+def _applies(taxonomy: Taxonomy, series: TrendSeries, category: str) -> bool:
+    by_name = taxonomy.attributes.get(series.kind or "", {})
+    return series.attribute in by_name and by_name[series.attribute].applies_to(category)
 
 
 @dataclass(frozen=True)

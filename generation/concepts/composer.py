@@ -10,7 +10,7 @@ from the attributes in English (`describe`) and Chinese (`generation.language.co
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -64,6 +64,18 @@ def describe(spec: DesignSpec, taxonomy: Taxonomy) -> tuple[str, str]:
     return name, desc.strip()
 
 
+About = tuple[str | None, str | None, str | None]  # (category, kind, attribute) a series measures
+
+
+def _about(series: str, about: Mapping[str, About] | None) -> About:
+    """What `series` measures: from `about` (the stored mapping of free-named series) when given, else
+    from trendloom's naming convention."""
+    if about is not None and series in about:
+        return about[series]
+    name = SeriesName.split(series)
+    return (None, None, None) if name is None else (name.category, name.kind, name.attribute)
+
+
 class Compatible(Protocol):
     """Says when two attributes must not share a design (e.g. `generation.trends.cooccur.Compatibility`)."""
 
@@ -82,17 +94,20 @@ class ConceptComposer:
     Without it the composer behaves exactly as before."""
 
     def __init__(self, taxonomy: Taxonomy, signals: Sequence[TrendSignal], *, top_k: int = 3,
-                 compatibility: Compatible | None = None) -> None:
+                 compatibility: Compatible | None = None, about: Mapping[str, About] | None = None) -> None:
         self.taxonomy = taxonomy
         self.top_k = top_k
         self.compatibility = compatibility
         # category -> kind -> [(signal, attribute)] best first
         self.by_cat: dict[str, dict[str, list[tuple[TrendSignal, str]]]] = {}
         for sig in signals:
-            name = SeriesName.split(sig.series)
-            if name is None:
-                continue  # not a taxonomy series (e.g. a free-form column); nothing to compose from
-            self.by_cat.setdefault(name.category, {}).setdefault(name.kind, []).append((sig, name.attribute))
+            category, kind, attribute = _about(sig.series, about)
+            if kind is None or attribute not in taxonomy.attributes.get(kind, {}):
+                continue  # a series that measures nothing we know (an unmapped free name): nothing to compose from
+            # a series without a category speaks for every category its attribute applies to
+            for cat in [category] if category is not None else taxonomy.categories:
+                if taxonomy.attributes[kind][attribute].applies_to(cat):
+                    self.by_cat.setdefault(cat, {}).setdefault(kind, []).append((sig, attribute))
         for kinds in self.by_cat.values():
             for lst in kinds.values():
                 lst.sort(key=lambda p: (p[0].confidence, p[0].recent_mean), reverse=True)

@@ -4,9 +4,19 @@ Wide CSV: the header is `date,<series 1>,<series 2>,...`; each following line is
 date, then one non-negative number per series. Weeks are consecutive (exactly 7 days apart), with no
 duplicates or gaps.
 
-Long CSV: the header is `date,series,value` (these three names, in any order); each following line
-is one value of one series in one week, in any order. Every series must cover the same consecutive
-weeks, each (date, series) at most once.
+Long CSV: the header names a date, a series and a value column, in any order, under the names exports
+use (`date`/`week`/`day`; `series`/`trend_id`/`term`/`keyword`; `value`/`raw_signal`/`interest`), and
+may have other columns (`source`), which are ignored; each following line is one value of one series in
+one week, in any order. Every series must cover the same consecutive weeks, each (date, series) at most
+once.
+
+A Google Trends download is read as it comes: the lines before its `Week,...` header ("Category: All
+categories") are skipped, a column `sage green: (United States)` is the series `sage green`, and "<1"
+(below one on Google's scale) is 0.
+
+Series names are free: what a name means is decided later (`generation.language.series`). Weeks
+before 1990 or more than a week after today are refused (a typo in a year, or a forecast file given
+as history). Line endings may be LF, CRLF or CR alone (old spreadsheet exports), with or without BOM.
 
 Any violation raises `TrendDataError(file, line, reason)`, the reason naming the column, and nothing
 is returned, so a caller that stores the result stores all of a file or none of it.
@@ -18,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,35 +38,56 @@ from generation.errors import TrendDataError
 from generation.trends.frame import TrendFrame
 
 
-def parse_wide_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
+FIRST_WEEK = date(1990, 1, 1)
+_TRENDS_COLUMN = re.compile(r"^(.*?):\s*\([^)]*\)$")  # "sage green: (United States)" -> "sage green"
+
+
+def _lines(text: str) -> str:
+    """LF line endings whatever the file had (CRLF, or CR alone from old spreadsheet exports), no BOM."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _week(raw: str, file: str, line: int, where: str, today: date | None) -> date:
+    """An ISO date between 1990 and a week after `today`; TrendDataError naming the line otherwise."""
+    try:
+        week = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise TrendDataError(file, line, f"{where}: {raw!r} is not an ISO date (YYYY-MM-DD)") from None
+    latest = (today or date.today()) + timedelta(days=7)
+    if not FIRST_WEEK <= week <= latest:
+        raise TrendDataError(file, line, f"{where}: week {week} is outside {FIRST_WEEK} to {latest} (a week after "
+                             "today): history cannot start before 1990 or lie in the future")
+    return week
+
+
+def parse_wide_csv(text: str, *, file: str = "<trends>", today: date | None = None) -> TrendFrame:
     """Parse wide weekly CSV text into a TrendFrame; TrendDataError on the first bad line."""
+    text, skipped = _without_preamble(_lines(text))
     rows = csv.reader(io.StringIO(text))
     header = next(rows, None)
     if header is None or not any(h.strip() for h in header):
-        raise TrendDataError(file, 1, "the file is empty (expected a header: date,<series>,...)")
-    header = [h.strip() for h in header]
+        raise TrendDataError(file, 1 + skipped, "the file is empty (expected a header: date,<series>,...)")
+    header = [_series_column(h) for h in header]
     if len(header) < 2:
-        raise TrendDataError(file, 1, "only one column: expected a date column and at least one series column")
+        raise TrendDataError(file, 1 + skipped, "only one column: expected a date column and at least one series column")
     names = header[1:]
     for col, name in enumerate(names, start=2):
         if not name:
-            raise TrendDataError(file, 1, f"column {col} has an empty series name")
-    dupes = sorted({n for n in names if names.count(n) > 1})
+            raise TrendDataError(file, 1 + skipped, f"column {col} has an empty series name")
+    seen: set[str] = set()
+    dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
     if dupes:
-        raise TrendDataError(file, 1, f"series names repeat: {dupes}")
+        raise TrendDataError(file, 1 + skipped, f"series names repeat: {dupes[:10]}")
 
     weeks: list[date] = []
     values: list[list[float]] = []
     for row in rows:
-        line = rows.line_num
+        line = rows.line_num + skipped
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
             raise TrendDataError(file, line, f"{len(row)} fields, expected {len(header)} like the header")
-        try:
-            week = date.fromisoformat(row[0].strip())
-        except ValueError:
-            raise TrendDataError(file, line, f"column 1 ('{header[0]}'): {row[0]!r} is not an ISO date (YYYY-MM-DD)") from None
+        week = _week(row[0], file, line, f"column 1 ('{header[0]}')", today)
         if weeks:
             gap = (week - weeks[-1]).days
             if gap == 0:
@@ -74,6 +106,24 @@ def parse_wide_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
     return TrendFrame(tuple(weeks), tuple(names), np.asarray(values, dtype=np.float64))
 
 
+def _without_preamble(text: str) -> tuple[str, int]:
+    """A Google Trends download opens with "Category: ..." and a blank line before its `Week,` header:
+    the text from the header on, and how many lines were skipped (so errors keep the file's line numbers)."""
+    lines = text.split("\n", 5)
+    if not lines or not lines[0].lower().startswith("category:"):
+        return text, 0
+    for i, line in enumerate(lines[1:5], start=1):
+        if line.split(",", 1)[0].strip().lower() in DATE_NAMES:
+            return text.split("\n", i)[i], i
+    return text, 0
+
+
+def _series_column(header: str) -> str:
+    """A column name as a series name: "sage green: (United States)" is "sage green"."""
+    m = _TRENDS_COLUMN.match(header.strip())
+    return (m.group(1) if m else header).strip()
+
+
 def _read_text(path: str | Path) -> tuple[str, str]:
     """(text, file name) of a UTF-8 file, with or without BOM; TrendDataError if it cannot be read."""
     p = Path(path)
@@ -83,10 +133,10 @@ def _read_text(path: str | Path) -> tuple[str, str]:
         raise TrendDataError(str(p), None, f"cannot read: {exc}") from exc
 
 
-def read_wide_csv(path: str | Path) -> TrendFrame:
+def read_wide_csv(path: str | Path, *, today: date | None = None) -> TrendFrame:
     """`parse_wide_csv` on a file (UTF-8, with or without BOM)."""
     text, file = _read_text(path)
-    return parse_wide_csv(text, file=file)
+    return parse_wide_csv(text, file=file, today=today)
 
 
 def write_wide_csv(frame: TrendFrame, path: str | Path, *, digits: int = 6) -> None:
@@ -99,14 +149,37 @@ def write_wide_csv(frame: TrendFrame, path: str | Path, *, digits: int = 6) -> N
 
 
 LONG_COLUMNS = ("date", "series", "value")
+DATE_NAMES = frozenset({"date", "week", "day", "month", "time", "period", "ds"})
+# what exports call the three columns of the long format
+LONG_NAMES = {
+    "date": DATE_NAMES,
+    "series": frozenset({"series", "trend_id", "trend", "term", "keyword", "query", "name", "series_id", "unique_id"}),
+    "value": frozenset({"value", "raw_signal", "signal", "interest", "search_interest", "score", "y", "count"}),
+}
+
+
+def long_columns(header: list[str]) -> dict[str, int] | None:
+    """Column index of date, series and value when `header` names each exactly once (other columns may
+    be there), else None: the file is wide."""
+    found: dict[str, int] = {}
+    for i, h in enumerate(header):
+        key = h.strip().lower().replace(" ", "_")
+        for role, names in LONG_NAMES.items():
+            if key in names:
+                if role in found:
+                    return None
+                found[role] = i
+    return found if len(found) == 3 else None
 
 
 def is_long_header(header: list[str]) -> bool:
-    """True when a header names exactly the long-format columns date, series and value."""
-    return sorted(h.strip().lower() for h in header) == sorted(LONG_COLUMNS)
+    """True when a header names a date, a series and a value column (`long_columns`)."""
+    return long_columns(header) is not None
 
 
 def _number(cell: str, file: str, line: int, where: str) -> float:
+    if cell.strip() == "<1":  # Google Trends: below one on its 0-100 scale
+        return 0.0
     try:
         v = float(cell)
     except ValueError:
@@ -116,36 +189,34 @@ def _number(cell: str, file: str, line: int, where: str) -> float:
     return v
 
 
-def parse_long_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
+def parse_long_csv(text: str, *, file: str = "<trends>", today: date | None = None) -> TrendFrame:
     """Parse long CSV text (`date,series,value`) into a TrendFrame; TrendDataError on the first bad line.
 
     Series keep the order of their first appearance. After the rows are read, each series must have
     consecutive weeks (a gap is reported at the line of the week after it) and every series the same
     weeks as the first one."""
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(_lines(text)))
     header = next(rows, None)
     if header is None or not any(h.strip() for h in header):
         raise TrendDataError(file, 1, "the file is empty (expected a header: date,series,value)")
     if len(header) < 2:
         raise TrendDataError(file, 1, "only one column: expected the columns date,series,value")
-    if not is_long_header(header):
-        raise TrendDataError(file, 1, f"header {header} must name exactly the columns date, series and value")
-    col = {h.strip().lower(): i for i, h in enumerate(header)}
+    col = long_columns(header)
+    if col is None:
+        raise TrendDataError(file, 1, f"header {header[:10]} must name a date, a series and a value column once each "
+                             f"(e.g. date,series,value or week,trend_id,raw_signal)")
     cells: dict[str, dict[date, tuple[float, int]]] = {}
     for row in rows:
         line = rows.line_num
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) != 3:
-            raise TrendDataError(file, line, f"{len(row)} fields, expected 3 (date,series,value)")
+        if len(row) != len(header):
+            raise TrendDataError(file, line, f"{len(row)} fields, expected {len(header)} like the header")
         raw_date, name, raw_value = (row[col[c]].strip() for c in LONG_COLUMNS)
-        try:
-            week = date.fromisoformat(raw_date)
-        except ValueError:
-            raise TrendDataError(file, line, f"column {col['date'] + 1} ('date'): {raw_date!r} is not an ISO date (YYYY-MM-DD)") from None
+        week = _week(raw_date, file, line, f"column {col['date'] + 1} ('{header[col['date']].strip()}')", today)
         if not name:
-            raise TrendDataError(file, line, f"column {col['series'] + 1} ('series') is empty")
-        value = _number(raw_value, file, line, f"column {col['value'] + 1} ('value')")
+            raise TrendDataError(file, line, f"column {col['series'] + 1} ('{header[col['series']].strip()}') is empty")
+        value = _number(raw_value, file, line, f"column {col['value'] + 1} ('{header[col['value']].strip()}')")
         series = cells.setdefault(name, {})
         if week in series:
             raise TrendDataError(file, line, f"series {name!r} has week {week} twice (first on line {series[week][1]})")
@@ -176,15 +247,15 @@ def parse_long_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
     return TrendFrame(weeks, names, values)
 
 
-def parse_trend_csv(text: str, *, file: str = "<trends>") -> TrendFrame:
-    """Wide or long CSV, told apart by the header (`date,series,value` means long)."""
-    first = next(csv.reader(io.StringIO(text)), None)
+def parse_trend_csv(text: str, *, file: str = "<trends>", today: date | None = None) -> TrendFrame:
+    """Wide or long CSV, told apart by the header (a date, a series and a value column means long)."""
+    first = next(csv.reader(io.StringIO(_lines(text))), None)
     if first is not None and is_long_header(first):
-        return parse_long_csv(text, file=file)
-    return parse_wide_csv(text, file=file)
+        return parse_long_csv(text, file=file, today=today)
+    return parse_wide_csv(text, file=file, today=today)
 
 
-def read_trend_csv(path: str | Path) -> TrendFrame:
+def read_trend_csv(path: str | Path, *, today: date | None = None) -> TrendFrame:
     """`parse_trend_csv` on a file (UTF-8, with or without BOM)."""
     text, file = _read_text(path)
-    return parse_trend_csv(text, file=file)
+    return parse_trend_csv(text, file=file, today=today)

@@ -51,9 +51,33 @@ def test_bad_long_csv_names_the_line_and_column(text, line, reason):
 
 
 def test_a_long_parse_needs_the_long_header():
-    with pytest.raises(TrendDataError, match="must name exactly the columns date, series and value") as exc:
+    with pytest.raises(TrendDataError, match="must name a date, a series and a value column") as exc:
         parse_long_csv("date,series,amount\n2025-01-06,a,1\n", file="l.csv")
     assert exc.value.line == 1
+
+
+def test_an_export_with_its_own_column_names_and_cr_line_endings_is_read():
+    text = "trend_id,source,week,raw_signal\rcolor_sage_green,gt,2025-01-07,21\rcolor_sage_green,gt,2025-01-14,<1\r"
+    frame = parse_trend_csv(text, file="gt.csv")
+    assert frame.names == ("color_sage_green",) and frame.values[:, 0].tolist() == [21.0, 0.0]
+
+
+def test_a_google_trends_download_is_read_as_it_comes():
+    text = ("\ufeffCategory: All categories\n\nWeek,sage green: (United States),corduroy: (United States)\n"
+            "2025-01-05,40,12\n2025-01-12,<1,13\n")
+    frame = parse_trend_csv(text.lstrip("\ufeff"), file="multiTimeline.csv")
+    assert frame.names == ("sage green", "corduroy") and frame.values[1].tolist() == [0.0, 13.0]
+    with pytest.raises(TrendDataError, match="not a number") as exc:
+        parse_trend_csv(text.replace("13\n", "x\n"), file="multiTimeline.csv")
+    assert exc.value.line == 5  # the file's own line, preamble counted
+
+
+@pytest.mark.parametrize("week", ["1989-12-25", "2026-12-21"])
+def test_weeks_before_1990_or_after_next_week_are_refused_with_their_line(week):
+    text = f"date,a\n2026-12-07,1\n{week},2\n" if week > "2000" else f"date,a\n{week},1\n1990-01-01,2\n"
+    with pytest.raises(TrendDataError, match="outside 1990-01-01 to 2026-12-14") as exc:
+        parse_trend_csv(text, file="w.csv", today=date(2026, 12, 7))
+    assert exc.value.line == (3 if week > "2000" else 2)
 
 
 def _jsonl(*objs: object) -> str:

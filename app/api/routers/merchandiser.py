@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from generation.concepts.composer import Pins
+from generation.taxonomy import AttributeAddition
 from generation.trends.io import parse_trend_csv
 from generation.trends.posts import parse_posts_jsonl, posts_to_series
 from matching.factories.orders import Order
@@ -19,11 +20,12 @@ from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api import idempotency
 from app.api.auth import MerchandiserUser
-from app.api.schemas import (ERROR_RESPONSES, DesignOut, GenerateIn, IngestOut, PlanIn, PlanOut, SaleIn, SalesOut,
-                             SignalOut)
+from app.api.schemas import (ERROR_RESPONSES, AddedOut, AttributeIn, DesignOut, GenerateIn, IngestOut, PlanIn,
+                             PlanOut, SaleIn, SalesOut, SeriesMappingIn, SeriesMappingOut, SignalOut)
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import designs, interest, production, reorders, trends, uploads
+from app.services import taxonomy as taxonomy_service
 from app.services.interest import rules_of
 
 router = APIRouter(prefix="/api/v1/merchandiser", tags=["merchandiser"], responses=ERROR_RESPONSES,
@@ -40,7 +42,34 @@ def trend_signals(session: SessionDep, ws: WorkspaceDep, category: str | None = 
         ws.taxonomy.category(category)
     return [SignalOut(series=s.name, category=s.category, kind=s.kind, attribute=s.attribute, direction=g.direction,
                       growth=g.growth, lo=g.lo, hi=g.hi, change_pct=g.change_pct, method=g.method, why=g.why)
-            for s, g in trends.signals(session, category=category, direction=direction, limit=limit)]
+            for s, g in trends.signals(session, category=category, direction=direction, limit=limit,
+                                       taxonomy=ws.taxonomy)]
+
+
+@router.get("/trends/mapping")
+def trend_mapping(session: SessionDep) -> list[SeriesMappingOut]:
+    """What every stored series is taken to measure, and how that was decided; unmapped series first."""
+    return [SeriesMappingOut(**m.to_dict()) for m in trends.mappings(session)]
+
+
+@router.put("/trends/mapping/{series:path}")
+def correct_trend_mapping(series: Annotated[str, Path(min_length=1, max_length=200)], body: SeriesMappingIn,
+                          session: SessionDep, ws: WorkspaceDep) -> SeriesMappingOut:
+    """Say what a series measures; kept for every later import of a series of that name."""
+    m = trends.correct_mapping(session, ws.taxonomy, series=series, kind=body.kind, attribute=body.attribute,
+                               category=body.category)
+    return SeriesMappingOut(**m.to_dict())
+
+
+@router.post("/taxonomy/attributes", status_code=201)
+def add_attribute(body: AttributeIn, session: SessionDep, ws: WorkspaceDep) -> AddedOut:
+    """Add an attribute to the taxonomy (with its Chinese name), or words for one that exists; stored
+    series are read again with the new words."""
+    added = taxonomy_service.add_attribute(session, ws.taxonomy, AttributeAddition(
+        body.kind, body.name, body.zh, tuple(body.synonyms),
+        tuple(body.categories) if body.categories is not None else None, body.rgb))
+    ws.reload_taxonomy_on_commit(session)
+    return AddedOut(kind=added.kind, name=added.name, new=added.new, remapped=added.remapped)
 
 
 @router.post("/trends", status_code=201)
@@ -60,29 +89,31 @@ def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep,
     report = None
     if name.lower().endswith((".jsonl", ".ndjson")):
         built = posts_to_series(parse_posts_jsonl(text, ws.taxonomy, file=name), ws.taxonomy, default_region=region,
-                                segment=segment, embed=ws.embedder.encode, weighting=weighting)
+                                segment=segment, embed=ws.embedder.encode, weighting=weighting, language=ws.language)
         frame, report = built.frame, built.report()
     else:
         frame = parse_trend_csv(text, file=name)
-    res = trends.ingest_frame(session, frame, ws.taxonomy, source=name)
-    return IngestOut(series=res.series, points=res.points, replaced=res.replaced, posts=report)
+    res = trends.ingest_frame(session, frame, ws.taxonomy, source=name, language=ws.language)
+    return IngestOut(series=res.series, points=res.points, replaced=res.replaced, posts=report,
+                     unmapped=list(res.unmapped))
 
 
 @router.get("/designs")
-def list_designs(session: SessionDep, status: Literal[DESIGN_STATUSES] | None = None,  # type: ignore[valid-type]
+def list_designs(session: SessionDep, ws: WorkspaceDep,
+                 status: Literal[DESIGN_STATUSES] | None = None,  # type: ignore[valid-type]
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                  offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[DesignOut]:
     rows = designs.list_designs(session, status=status, limit=limit, offset=offset)
     stats = interest.stats(session, [d.id for d in rows])
-    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id], internal=True) for d in rows]
+    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id], taxonomy=ws.taxonomy, internal=True) for d in rows]
 
 
 @router.get("/designs/{design_id}")
-def get_design(design_id: DesignId, session: SessionDep) -> DesignOut:
+def get_design(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     """A design in any status, with its interest so far (events, committed pieces, score)."""
     d = designs.get(session, design_id)
     stats = interest.stats(session, [d.id])[d.id]
-    return DesignOut.of(d, stats.quantity, stats, internal=True)
+    return DesignOut.of(d, stats.quantity, stats, taxonomy=ws.taxonomy, internal=True)
 
 
 @router.post("/designs/generate", status_code=201)
@@ -91,7 +122,7 @@ def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[De
     pins = Pins(body.category, tuple(body.attributes.items()), body.max_price_cents)
     made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins,
                             seed=body.seed, cost_share=ws.settings.cost_share, ws=ws)
-    return [DesignOut.of(d, 0, internal=True) for d in made]
+    return [DesignOut.of(d, 0, taxonomy=ws.taxonomy, internal=True) for d in made]
 
 
 @router.post("/designs/{design_id}/images", status_code=201)
@@ -103,13 +134,13 @@ def upload_image(design_id: DesignId, file: UploadFile, session: SessionDep, ws:
                                max_pixels=ws.settings.max_image_pixels)
     uploads.attach_image(session, d, img, ws.settings.images_dir)
     stats = interest.stats(session, [d.id])[d.id]
-    return DesignOut.of(d, stats.quantity, stats, internal=True)
+    return DesignOut.of(d, stats.quantity, stats, taxonomy=ws.taxonomy, internal=True)
 
 
 @router.post("/designs/{design_id}/publish")
 def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     (d,) = designs.publish(session, ws, [design_id], now=utcnow())
-    return DesignOut.of(d, 0, internal=True)
+    return DesignOut.of(d, 0, taxonomy=ws.taxonomy, internal=True)
 
 
 @router.post("/decide")
