@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models import Design
+from app.services.design_copy import bilingual_spec
+from generation.taxonomy import Taxonomy
 
 Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-safe bound
 # The database keeps naive UTC; answers say so ("...Z"), as RFC 3339 date-times must carry an offset.
@@ -37,6 +39,9 @@ class InterestOut(BaseModel):
 class DesignOut(BaseModel):
     id: int
     name: str
+    name_zh: str  # the Chinese name, written from the spec where a design has none (`app.services.design_copy`)
+    description: str
+    description_zh: str
     category: str
     status: str
     spec: dict[str, Any]
@@ -49,10 +54,14 @@ class DesignOut(BaseModel):
 
     @classmethod
     def of(cls, d: Design, committed: int | None = None, stats: InterestStats | None = None, *,
-           internal: bool = False) -> DesignOut:
-        """The design as a caller sees it; `internal` (staff only, see `app.api.auth.is_staff`) adds the note,
-        which buyers and factories must not read: it would lead them to the suppliers and competitors' orders."""
-        return cls(id=d.id, name=d.name, category=d.category, status=d.status, spec=d.spec,
+           taxonomy: Taxonomy, internal: bool = False) -> DesignOut:
+        """The design as a caller sees it, named in English and Chinese; `internal` (staff only, see
+        `app.api.auth.is_staff`) adds the note, which buyers and factories must not read: it would lead
+        them to the suppliers and competitors' orders."""
+        s = bilingual_spec(d, taxonomy)
+        return cls(id=d.id, name=d.name, name_zh=s.name_zh, description=s.description, description_zh=s.description_zh,
+                   category=d.category, status=d.status,
+                   spec={**d.spec, "name_zh": s.name_zh, "description_zh": s.description_zh},
                    image_urls=[f"/api/v1/designs/{d.id}/images/{i}" for i in range(len(d.images))],
                    production_threshold=d.production_threshold, committed_quantity=committed,
                    window_end=d.window_end, note=d.note if internal else None,

@@ -123,8 +123,11 @@ MAX_NAME, MAX_DESCRIPTION = 200, 4000
 
 
 def edit_draft(session: Session, taxonomy: Taxonomy, design_id: int, *, name: str, description: str,
-               tier_prices_cents: Sequence[int]) -> Design:
-    """Change a draft's name, description and tier prices (the tiers' quantities stay as generated).
+               tier_prices_cents: Sequence[int], name_zh: str | None = None,
+               description_zh: str | None = None) -> Design:
+    """Change a draft's name, description and tier prices (the tiers' quantities stay as generated), and
+    its Chinese name and description when given (None keeps them; "" has them written from the spec when
+    shown, see `app.services.design_copy`).
 
     Only drafts can be edited: once published, buyers have seen and committed to the prices. Each tier
     must be a positive price no higher than the tier before it (more pieces never cost more per piece).
@@ -138,6 +141,12 @@ def edit_draft(session: Session, taxonomy: Taxonomy, design_id: int, *, name: st
     if len(description) > MAX_DESCRIPTION:
         raise Invalid(f"a description has at most {MAX_DESCRIPTION} characters", field="description")
     spec = spec_of(design)
+    name_zh = spec.name_zh if name_zh is None else name_zh.strip()
+    description_zh = spec.description_zh if description_zh is None else description_zh.strip()
+    if len(name_zh) > MAX_NAME:
+        raise Invalid(f"a Chinese name has at most {MAX_NAME} characters", field="name_zh")
+    if len(description_zh) > MAX_DESCRIPTION:
+        raise Invalid(f"a Chinese description has at most {MAX_DESCRIPTION} characters", field="description_zh")
     if len(tier_prices_cents) != len(spec.price_tiers):
         raise Invalid(f"give a price for each of the {len(spec.price_tiers)} tiers", field="price_tiers")
     for i, cents in enumerate(tier_prices_cents):
@@ -147,7 +156,8 @@ def edit_draft(session: Session, taxonomy: Taxonomy, design_id: int, *, name: st
             raise Invalid(f"tier {i + 1}: a larger quantity may not cost more per piece than tier {i}",
                           field="price_tiers")
     tiers = tuple(PriceTier(t.min_qty, int(c)) for t, c in zip(spec.price_tiers, tier_prices_cents))
-    edited = replace(spec, name=name, description=description, price_tiers=tiers).validate(taxonomy)
+    edited = replace(spec, name=name, description=description, name_zh=name_zh, description_zh=description_zh,
+                     price_tiers=tiers).validate(taxonomy)
     design.name, design.spec = name, edited.to_dict()
     return design
 

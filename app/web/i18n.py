@@ -24,6 +24,8 @@ from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName
 from generation.trends.rising import TrendSignal
 
+from app.models import Design
+from app.services.design_copy import copy_of
 from app.services.trends import SIGNAL_WINDOW, DataEnd
 
 LOCALES = Path(__file__).with_name("locales")
@@ -112,6 +114,14 @@ class Translator:
             words.append(self.attribute("silhouette", spec["silhouette"]))
         words.append(self.category(spec["category"]))
         return " ".join(words)
+
+    def design_name(self, design: Design) -> str:
+        """A design's name in this language: on Chinese pages its Chinese name (`app.services.design_copy`)."""
+        return copy_of(design, self.taxonomy, self.lang)[0]
+
+    def design_description(self, design: Design) -> str:
+        """A design's description in this language, like `design_name`."""
+        return copy_of(design, self.taxonomy, self.lang)[1]
 
     def process(self, slug: str) -> str:
         """A production process's name; one the catalogue does not know (a custom taxonomy's) shows its slug."""

@@ -23,7 +23,7 @@ from app.api.schemas import SaleIn, SalesOut
 from app.db import transaction
 from app.errors import Conflict, Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import dashboard, designs, interest, production, reorders, trends
+from app.services import dashboard, design_copy, designs, interest, production, reorders, trends
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
 from app.web.rendering import parse_money, percent, redirect, render, translator
@@ -104,7 +104,8 @@ def _design_page(request: Request, auth: Auth, session: Session, ws: Workspace, 
     The sales form gets a new one-time key each time it is shown (see `report_sales`)."""
     d = designs.get(session, design_id)
     stats = interest.stats(session, [d.id])[d.id]
-    return render(request, "merchandiser/design.html", auth, status_code=status_code, d=d, spec=designs.spec_of(d),
+    spec = design_copy.bilingual_spec(d, ws.taxonomy)  # the edit form shows the Chinese copy an old spec lacks
+    return render(request, "merchandiser/design.html", auth, status_code=status_code, d=d, spec=spec,
                   stats=stats, progress=dashboard.progress(d), kinds=ATTRIBUTE_KINDS,
                   sales=reorders.summary(session, d.id), reorder_at=ws.settings.reorder_sell_through,
                   sale_key=str(uuid.uuid4()), sale_error=sale_error, quantity=quantity)
@@ -114,9 +115,12 @@ def _design_page(request: Request, auth: Auth, session: Session, ws: Workspace, 
 def edit(request: Request, design_id: DesignId, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep,
          name: Annotated[str, Form(max_length=designs.MAX_NAME)],
          price: Annotated[list[str], Form(max_length=10)],
-         description: Annotated[str, Form(max_length=designs.MAX_DESCRIPTION)] = "") -> Response:
+         description: Annotated[str, Form(max_length=designs.MAX_DESCRIPTION)] = "",
+         name_zh: Annotated[str | None, Form(max_length=designs.MAX_NAME)] = None,
+         description_zh: Annotated[str | None, Form(max_length=designs.MAX_DESCRIPTION)] = None) -> Response:
     cents = [parse_money(p, "price") for p in price]
-    designs.edit_draft(session, ws.taxonomy, design_id, name=name, description=description, tier_prices_cents=cents)
+    designs.edit_draft(session, ws.taxonomy, design_id, name=name, description=description, tier_prices_cents=cents,
+                       name_zh=name_zh, description_zh=description_zh)
     return redirect(request, f"/merchandiser/designs/{design_id}", ok="flash.saved")
 
 

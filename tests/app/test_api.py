@@ -94,6 +94,18 @@ def test_generate_publish_and_images(client):
     assert client.post(f"{V1}/merchandiser/designs/{draft['id']}/publish").status_code == 409
 
 
+def test_designs_are_named_in_english_and_chinese(client):
+    draft = client.post(f"{V1}/merchandiser/designs/generate", json={"n": 1, "category": "hoodie", "seed": 4}).json()[0]
+    assert draft["name"] and draft["description"] == draft["spec"]["description"]
+    assert draft["name_zh"].endswith("卫衣") and draft["description_zh"].endswith("。")
+    with transaction(client.ws.sessions) as s:  # as stored before designs had Chinese copy
+        d = s.get(Design, draft["id"])
+        d.spec = {k: v for k, v in d.spec.items() if k not in ("name_zh", "description_zh")}
+    old = client.get(f"{V1}/merchandiser/designs/{draft['id']}").json()
+    assert (old["name_zh"], old["description_zh"]) == (draft["name_zh"], draft["description_zh"])
+    assert old["spec"]["name_zh"] == draft["name_zh"]
+
+
 @pytest.mark.parametrize("method, url, body", [
     ("get", "/designs/999999", None),
     ("get", "/merchandiser/designs/999999", None),

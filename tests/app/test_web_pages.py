@@ -408,3 +408,25 @@ def test_prices_typed_in_forms(text, cents):
 def test_bad_prices_typed_in_forms(text):
     with pytest.raises(Invalid):
         parse_money(text, "price")
+
+
+def test_chinese_pages_show_the_chinese_name_which_the_merchandiser_can_edit(site):
+    """A draft stored before designs had Chinese copy is shown with copy written from its spec."""
+    ws, merch = site.state.workspace, browser(site, "merch")
+    spec = DesignSpec(category="socks", color="grey", material="cotton", silhouette="crew", name="Grey Crew Socks",
+                      description="Grey cotton socks.", price_tiers=price_tiers(ws.taxonomy, "socks", "cotton", 0))
+    old = {k: v for k, v in spec.to_dict().items() if k not in ("name_zh", "description_zh")}
+    with transaction(ws.sessions) as s:
+        d = Design(name=spec.name, category="socks", spec=old, images=[], status="draft")
+        s.add(d)
+        s.flush()
+        review = f"/merchandiser/designs/{d.id}"
+    zh = merch.get(review, headers={"Accept-Language": "zh-CN"}).text
+    assert "<h1>灰色纯棉中筒袜子 " in zh and "<p>灰色纯棉袜子，中筒款。</p>" in zh
+    assert "<h1>Grey Crew Socks " in merch.get(review).text  # English pages keep the English name
+    prices = [f"{t.unit_price_cents / 100:.2f}" for t in spec.price_tiers]
+    post(merch, review, f"{review}/edit", {"name": spec.name, "description": "Soft.", "name_zh": "云朵袜",
+                                           "description_zh": "", "price": prices})
+    zh = merch.get(review, headers={"Accept-Language": "zh-CN"}).text
+    assert "<h1>云朵袜 " in zh and "<p>灰色纯棉袜子，中筒款。</p>" in zh  # left empty: written from the spec
+    assert "<p>Soft.</p>" in merch.get(review).text

@@ -47,7 +47,8 @@ def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
     ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
                             relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
                             nearest=feed_svc.index_nearest(ws), max_age_s=feed_svc.FEED_MAX_AGE_S)
-    return [DesignOut.of(d, d.committed, internal=is_staff(user)) for d in feed_svc.designs_by_id(session, ids)]
+    return [DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, internal=is_staff(user))
+            for d in feed_svc.designs_by_id(session, ids)]
 
 
 @router.get("/search")
@@ -60,14 +61,15 @@ def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
         ws.taxonomy.category(category)
     hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents,
                            max_age_s=feed_svc.FEED_MAX_AGE_S)
-    return [SearchHit(score=score, design=DesignOut.of(d, d.committed, internal=is_staff(user))) for d, score in hits]
+    return [SearchHit(score=score, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, internal=is_staff(user)))
+            for d, score in hits]
 
 
 @router.get("/designs/{design_id}")
-def design_detail(design_id: Id, user: CurrentUser, session: SessionDep) -> DesignOut:
+def design_detail(design_id: Id, user: CurrentUser, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     """A published design with its tier prices and how much is committed towards its threshold."""
     d = interest.published_design(session, design_id)
-    return DesignOut.of(d, d.committed, internal=is_staff(user))
+    return DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, internal=is_staff(user))
 
 
 @router.get("/designs/{design_id}/images/{index}", response_class=FileResponse)

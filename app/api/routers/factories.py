@@ -23,7 +23,7 @@ OrderId = Annotated[int, Path(ge=1, le=2**53)]
 
 
 @router.get("/{factory_id}/inbox")
-def inbox(factory_id: FactoryId, user: FactoryUser, session: SessionDep,
+def inbox(factory_id: FactoryId, user: FactoryUser, session: SessionDep, ws: WorkspaceDep,
           status: Literal["offered", "accepted", "declined", "in_production", "shipped"] | None = None) -> list[InboxItem]:
     """This factory's orders with the design spec and its flat sketch (not the design's internal note: it
     names the other factories offered or declining the design)."""
@@ -32,7 +32,7 @@ def inbox(factory_id: FactoryId, user: FactoryUser, session: SessionDep,
         design = session.get(Design, order.design_id)
         assert design is not None
         out.append(InboxItem(order=FactoryOrderOut.model_validate(order),
-                             design=DesignOut.of(design, internal=internal)))
+                             design=DesignOut.of(design, taxonomy=ws.taxonomy, internal=internal)))
     return out
 
 
