@@ -48,11 +48,12 @@ class Backtest:
 def date_split(dates: Sequence[date | None], holdout: float = HOLDOUT) -> tuple[np.ndarray, np.ndarray] | None:
     """(train, test) positions: the latest `holdout` share by date, or None when dates cannot split
     (one is missing, or fewer than two items launched before the cutoff day)."""
-    if any(d is None for d in dates) or len(dates) < 2:
+    known = [d for d in dates if d is not None]
+    if len(known) < len(dates) or len(known) < 2:
         return None
-    n_test = max(1, int(round(holdout * len(dates))))
-    cutoff = sorted(dates)[len(dates) - n_test]  # type: ignore[type-var]
-    test = np.array([d >= cutoff for d in dates])  # type: ignore[operator]
+    n_test = max(1, round(holdout * len(known)))
+    cutoff = sorted(known)[len(known) - n_test]
+    test = np.array([d >= cutoff for d in known])
     if (~test).sum() < 2:
         return None
     return np.flatnonzero(~test), np.flatnonzero(test)
@@ -97,7 +98,7 @@ def backtest_sales(vectors: np.ndarray, units: np.ndarray, categories: Sequence[
     cats = list(categories)
     split = date_split(dates, holdout)
     if split is not None:
-        cutoff = min(dates[i] for i in split[1])  # type: ignore[type-var]
+        cutoff = min(d for i in split[1] if (d := dates[i]) is not None)
         splits, method = [split], f"latest {holdout:.0%} by launch date (launched {cutoff} or later held out)"
     else:
         splits, method = random_folds(len(u), folds, seed), f"{folds} random folds, seed {seed} (launch dates missing or equal)"

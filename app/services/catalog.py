@@ -102,10 +102,11 @@ def vectors(session: Session, *, dim: int, sold_only: bool = False) -> CatalogVe
     rows = session.execute(q.order_by(CatalogItem.id)).all()
     if not rows:
         return CatalogVectors(np.zeros((0, dim), np.float32), [], [])
-    mat = np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows]) if len({len(r[0]) for r in rows}) == 1 else None
-    if mat is None or mat.shape[1] != dim:
+    blobs: list[bytes] = [r[0] for r in rows if r[0] is not None]  # all: the query asks for embeddings
+    if {len(b) for b in blobs} != {4 * dim}:  # float32
         raise Conflict(f"the stored catalogue was embedded by another embedder (not {dim} dimensions); "
                        "import the catalogue again (trendloom catalog import FILE)")
+    mat = np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])  # (n, dim)
     return CatalogVectors(mat, [r[1] for r in rows], [r[2] for r in rows])
 
 

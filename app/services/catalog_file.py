@@ -134,7 +134,8 @@ def _row(values: dict[str, str], line: int, file: str, language: ProductLanguage
         attrs[kind] = found
         if found is not None:
             inferred.append(kind)
-    return CatalogRow(line, values["id"], name, description, **attrs,
+    return CatalogRow(line, values["id"], name, description, category=attrs["category"], color=attrs["color"],
+                      material=attrs["material"], pattern=attrs["pattern"], silhouette=attrs["silhouette"],
                       price_cents=_count(values.get("price_cents", ""), "price_cents", bad),
                       launch_date=_date(values.get("launch_date", ""), bad),
                       units_sold=_count(values.get("units_sold", ""), "units_sold", bad),
