@@ -22,6 +22,7 @@ from rich.table import Table
 from generation.concepts.composer import Pins
 from generation.concepts.spec import DesignSpec
 from generation.errors import GenerationError, TaxonomyError, TrendDataError
+from generation.taxonomy import AttributeAddition
 from generation.trends.chart import plot_movers, top_movers
 from generation.trends.cooccur import post_pairs, series_pairs
 from generation.trends.forecast import Forecast, forecast_frame
@@ -44,6 +45,7 @@ from app.services import accounts, catalog
 from app.services import designs as design_svc
 from app.services.catalog_file import read_text
 from app.services import planning, production, trends
+from app.services import taxonomy as taxonomy_service
 from app.services.status import stage_counts
 from app.services.trends import DataEnd
 from app.settings import Settings
@@ -60,6 +62,10 @@ images_cli = typer.Typer(help="Draw product images with the configured image bac
 catalog_cli = typer.Typer(help="Import the product catalogue and its sales; backtest what its sales predict.",
                           no_args_is_help=True)
 cli.add_typer(catalog_cli, name="catalog")
+text_cli = typer.Typer(help="Read product text (EN/ZH) the way trendloom reads it.", no_args_is_help=True)
+taxonomy_cli = typer.Typer(help="The taxonomy: list it, add attributes and words.", no_args_is_help=True)
+cli.add_typer(text_cli, name="text")
+cli.add_typer(taxonomy_cli, name="taxonomy")
 cli.add_typer(trends_cli, name="trends")
 cli.add_typer(designs_cli, name="designs")
 cli.add_typer(factories_cli, name="factories")
@@ -117,7 +123,7 @@ def trends_ingest(path: Path,
             posts = read_posts_jsonl(path, ws.taxonomy)
             encode = (lambda texts: ws.embedder.encode(texts)) if embed else None  # loads MiniLM only if needed
             built = posts_to_series(posts, ws.taxonomy, default_region=region, segment=segment, embed=encode,
-                                    threshold=threshold, weighting=weighting)
+                                    threshold=threshold, weighting=weighting, language=ws.language)
             report = built.report()
             console.print(f"mapped {report['posts']} posts: {report['keyword']} by keywords, {report['embedding']} by "
                           f"embeddings, {report['mixed']} by both, {report['unmapped']} to no category "
@@ -129,8 +135,48 @@ def trends_ingest(path: Path,
             raise TrendDataError(str(path), None, f"unknown file type {suffix or '(none)'!r}; expected .csv (wide or "
                                  "long weekly series) or .jsonl (social posts)")
         with transaction(ws.sessions) as s:
-            res = trends.ingest_frame(s, frame, ws.taxonomy, source=str(path))
+            res = trends.ingest_frame(s, frame, ws.taxonomy, source=str(path), language=ws.language)
     console.print(f"imported {res.series} series ({res.points} weekly values, {res.replaced} replaced) from {path}")
+    if res.unmapped:
+        console.print(f"[yellow]warning:[/yellow] {len(res.unmapped)} series name(s) map to nothing we know, stored "
+                      f"and listed by `trendloom trends mapping`: {', '.join(res.unmapped[:10])}"
+                      + (" ..." if len(res.unmapped) > 10 else "")
+                      + "; say what one measures with `trendloom trends map`, or add the word with `trendloom "
+                      "taxonomy add`")
+
+
+@trends_cli.command("mapping")
+def trends_mapping(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What every stored series is taken to measure, and how (convention, lexicon, embedding, manual,
+    unmapped); unmapped series first."""
+    with workspace() as ws, ws.sessions() as s:
+        rows = trends.mappings(s)
+    if as_json:
+        for m in rows:
+            print(json.dumps(m.to_dict(), ensure_ascii=False))
+        return
+    table = Table("series", "kind", "attribute", "category", "how", title="What each series measures")
+    for m in rows:
+        table.add_row(m.series, m.kind or "", m.attribute or "", m.category or "(every)" if m.kind else "",
+                      m.how if m.mapped else "[yellow]unmapped[/yellow]")
+    console.print(table)
+
+
+@trends_cli.command("map")
+def trends_map(series: Annotated[str, typer.Argument(help="the series name, as imported")],
+               kind: Annotated[Optional[str], typer.Option(help="color, material, pattern, silhouette or detail")] = None,
+               attribute: Annotated[Optional[str], typer.Option(help="a taxonomy name of that kind")] = None,
+               category: Annotated[Optional[str], typer.Option(help="only this category (default: every one)")] = None,
+               nothing: Annotated[bool, typer.Option("--nothing", help="the series measures nothing we make")] = False) -> None:
+    """Correct what a series measures; kept for every later import of a series of that name."""
+    if nothing == (kind is not None):
+        console.print("[red]error:[/red] give --kind and --attribute (and --category if it is about one category), "
+                      "or --nothing")
+        raise typer.Exit(2)
+    with workspace() as ws, transaction(ws.sessions) as s:
+        m = trends.correct_mapping(s, ws.taxonomy, series=series, kind=kind, attribute=attribute, category=category)
+    console.print(f"{series} -> {m.kind}:{m.attribute} in {m.category or 'every category'}" if m.mapped
+                  else f"{series} -> nothing we make")
 
 
 @trends_cli.command("show")
@@ -139,7 +185,7 @@ def trends_show(category: Optional[str] = None, limit: int = 20, as_json: Annota
     with workspace() as ws, ws.sessions() as s:
         if category is not None:
             ws.taxonomy.category(category)
-        rows = trends.signals(s, category=category)
+        rows = trends.signals(s, category=category, taxonomy=ws.taxonomy)
     picked = [r for r in rows if r[1].direction == "rising"][:limit] + [r for r in rows if r[1].direction == "fading"][-limit:]
     if as_json:
         print(json.dumps([{"series": s.name, "category": s.category, "kind": s.kind, "attribute": s.attribute,
@@ -150,7 +196,8 @@ def trends_show(category: Optional[str] = None, limit: int = 20, as_json: Annota
     for series, g in picked:
         lo, hi = (100 * math.expm1(x) for x in (g.lo, g.hi))
         colour = "green" if g.direction == "rising" else "red"
-        table.add_row(series.category, series.kind, series.attribute, f"[{colour}]{g.direction}[/{colour}]",
+        table.add_row(series.category or "(every)", series.kind or "?", series.attribute or series.name,
+                      f"[{colour}]{g.direction}[/{colour}]",
                       f"{g.change_pct:+.0f}%", f"{lo:+.0f}% .. {hi:+.0f}%")
     console.print(table)
 
@@ -492,6 +539,66 @@ def _match_winners() -> None:
                 console.print(f"design {r.design_id}: [yellow]unmatched[/yellow] - {r.unmatched_reason}")
     if not results:
         console.print("no winning designs waiting for a factory")
+
+
+@text_cli.command("extract")
+def text_extract(as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line (the default "
+                                                                    "prints a table)")] = False) -> None:
+    """Read one product text per line on stdin (a title, a post, a query, a supplier's product type) and say
+    which category, colour, material, pattern, silhouette and details it names (taxonomy names, or none)."""
+    with workspace() as ws:
+        language = ws.language
+        rows = (language.extract(line.rstrip("\r\n")) for line in sys.stdin if line.strip())
+        if as_json or not sys.stdout.isatty():  # piped: one JSON object per line, whatever the flag
+            for e in rows:
+                print(json.dumps(e.to_dict(), ensure_ascii=False))
+            return
+        table = Table("text", "category", "color", "material", "pattern", "silhouette", "details")
+        for e in rows:
+            d = e.to_dict()
+            table.add_row(e.text, *(d[k] or "" for k in ("category", "color", "material", "pattern", "silhouette")),
+                          ", ".join(e.details))
+        console.print(table)
+
+
+@taxonomy_cli.command("add")
+def taxonomy_add(kind: Annotated[str, typer.Argument(help="color, material, pattern, silhouette or detail")],
+                 name: Annotated[str, typer.Argument(help="lowercase, words joined by '-', e.g. teal")],
+                 zh: Annotated[str, typer.Option(help="its Chinese name (needed for a new attribute)")] = "",
+                 word: Annotated[Optional[list[str]], typer.Option(help="another word for it (repeatable, EN or ZH)")] = None,
+                 category: Annotated[Optional[list[str]], typer.Option(help="a category it applies to (repeatable; "
+                                                                           "default: every one)")] = None,
+                 rgb: Annotated[Optional[str], typer.Option(help="colours: its value, #rrggbb")] = None) -> None:
+    """Add an attribute to the taxonomy (a colour "teal", a material "velvet"), or words for one that
+    exists; the stored series are read again with the new words."""
+    with workspace() as ws:
+        with transaction(ws.sessions) as s:
+            added = taxonomy_service.add_attribute(s, ws.taxonomy, AttributeAddition(
+                kind, name, zh, tuple(word or ()), tuple(category) if category else None, rgb))
+        what = "added" if added.new else "more words for"
+        console.print(f"{what} {added.kind} {added.name!r}; {added.remapped} stored series now read differently")
+
+
+@taxonomy_cli.command("list")
+def taxonomy_list(kind: Annotated[str, typer.Argument(help="category, color, material, pattern, silhouette or detail")],
+                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The names of one kind, with their Chinese name and words."""
+    with workspace() as ws:
+        tx = ws.taxonomy
+        if kind == "category":
+            rows = [(c.name, c.zh, c.synonyms) for c in tx.categories.values()]
+        elif kind in tx.attributes:
+            rows = [(a.name, a.zh, a.synonyms) for a in tx.attributes[kind].values()]
+        else:
+            console.print(f"[red]error:[/red] unknown kind {kind!r}; allowed: category, {', '.join(tx.attributes)}")
+            raise typer.Exit(2)
+    if as_json:
+        print(json.dumps([{"name": n, "zh": z, "words": list(w)} for n, z, w in rows], ensure_ascii=False))
+        return
+    table = Table("name", "zh", "words", title=kind)
+    for n, z, w in rows:
+        table.add_row(n, z, ", ".join(w))
+    console.print(table)
 
 
 @cli.command()

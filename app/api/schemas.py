@@ -79,9 +79,9 @@ class GenerateIn(BaseModel):
 
 class SignalOut(BaseModel):
     series: str
-    category: str
-    kind: str
-    attribute: str
+    category: str | None  # None: the series speaks for every category its attribute applies to
+    kind: str | None  # None: a series whose name maps to nothing we know (yet)
+    attribute: str | None
     direction: str
     growth: float
     lo: float
@@ -96,6 +96,43 @@ class IngestOut(BaseModel):
     points: int
     replaced: int
     posts: dict[str, int] | None = None  # for a posts upload: how many were mapped, and how
+    unmapped: list[str] = []  # series stored whose name maps to nothing we know: correct them, or add the word
+
+
+class SeriesMappingOut(BaseModel):
+    series: str
+    kind: str | None
+    attribute: str | None
+    category: str | None
+    how: str  # convention, lexicon, embedding, manual or unmapped
+
+
+class SeriesMappingIn(BaseModel):
+    """What a series measures; kind, attribute and category all null: nothing we make."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["color", "material", "pattern", "silhouette", "detail"] | None = None
+    attribute: str | None = Field(default=None, min_length=1, max_length=50)
+    category: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class AttributeIn(BaseModel):
+    """An attribute to add to the taxonomy (its Chinese name required), or more words for one that exists."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["color", "material", "pattern", "silhouette", "detail"]
+    name: str = Field(min_length=1, max_length=50)
+    zh: str = Field(default="", max_length=50)
+    synonyms: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default=[], max_length=50)
+    categories: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(default=None, max_length=50)
+    rgb: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class AddedOut(BaseModel):
+    kind: str
+    name: str
+    new: bool  # a new attribute (false: words added to one that exists)
+    remapped: int  # stored series whose mapping changed with the new words
 
 
 class BuyerIn(BaseModel):

@@ -82,7 +82,9 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     against the published catalog (the design index). `images[0]` is the configured backend's picture; unless that backend is the flat sketch itself,
     the flat technical sketch (what a factory works from) is stored after it.
     """
-    signals = [sig for _, sig in trends.signals(session)]
+    stored = trends.signals(session)
+    signals = [sig for _, sig in stored]
+    about = {row.name: (row.category, row.kind, row.attribute) for row, _ in stored}
     if not signals:
         raise Conflict("no trend signals yet: import trend data first (trendloom trends ingest FILE)")
     taken = {tuple(d.spec[k] for k in ("category", "color", "material", "pattern"))
@@ -95,7 +97,7 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
         return bool(production.capable(registry, taxonomy, spec, cost_share=cost_share))
 
     diverse = {"embed": ws.embedder.encode, "catalog_similarity": catalog_similarity(ws, session)} if ws is not None else {}
-    specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session)).compose(
+    specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session), about=about).compose(
         n, pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
     images_dir.mkdir(parents=True, exist_ok=True)
     out = []

@@ -24,7 +24,7 @@ from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName
 from generation.trends.rising import TrendSignal
 
-from app.models import Design
+from app.models import Design, TrendSeries
 from app.services.design_copy import copy_of
 from app.services.trends import SIGNAL_WINDOW, DataEnd
 
@@ -141,8 +141,14 @@ class Translator:
             return self("why.forecast", **values)
         return self("why.yoy" if sig.method == "yoy" else "why.short-history", **values)
 
-    def series(self, name: str) -> str:
-        """A trend series `region_segment_category_kind_attribute` in words."""
+    def series(self, name: str, about: TrendSeries | None = None) -> str:
+        """A trend series in words: what it measures (from its stored mapping `about`, or trendloom's naming
+        convention), with the merchandiser's own name beside a free-named one; an unmapped one by its name."""
+        if about is not None and about.how != "convention":
+            if about.kind is None or about.attribute is None:
+                return f"{name} ({self('trends.unmapped')})"
+            where = self.category(about.category) if about.category else self("trends.every_category")
+            return f"{where} · {self(f'kind.{about.kind}')}: {self.attribute(about.kind, about.attribute)} ({name})"
         parts = SeriesName.split(name)
         if parts is None:
             return name

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from generation.concepts.composer import Pins
-from generation.taxonomy import ATTRIBUTE_KINDS
+from generation.taxonomy import ATTRIBUTE_KINDS, AttributeAddition
 
 from app.api import idempotency
 from app.api.auth import Auth
@@ -24,6 +24,7 @@ from app.db import transaction
 from app.errors import Conflict, Invalid
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import dashboard, design_copy, designs, interest, production, reorders, trends
+from app.services import taxonomy as taxonomy_service
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
 from app.web.rendering import parse_money, percent, redirect, render, translator
@@ -52,13 +53,45 @@ def trend_report(request: Request, auth: MerchandiserPage, session: SessionDep, 
     category = category or None
     if category is not None:
         ws.taxonomy.category(category)
-    signals = trends.signals(session, category=category)
+    signals = trends.signals(session, category=category, taxonomy=ws.taxonomy)
     rising = [p for p in signals if p[1].direction == "rising"][:20]
     fading = [p for p in signals if p[1].direction == "fading"][-20:][::-1]
-    panels = trend_chart.movers(session, translator(request), [g for _, g in signals])
+    about = {row.name: row for row, _ in signals}
+    panels = trend_chart.movers(session, translator(request), [g for _, g in signals], about=about)
+    mapping = trends.mappings(session)
     return render(request, "merchandiser/trends.html", auth, rising=rising, fading=fading, panels=panels,
                   categories=sorted(ws.taxonomy.categories), category=category or "", chart=trend_chart,
-                  total=len(signals), ends=trends.data_ends(session))
+                  total=len(signals), ends=trends.data_ends(session),
+                  unmapped=[m for m in mapping if not m.mapped], free=[m for m in mapping if m.how != "convention"],
+                  kinds=ATTRIBUTE_KINDS, attributes={k: sorted(ws.taxonomy.attributes[k]) for k in ATTRIBUTE_KINDS})
+
+
+@router.post("/trends/mapping")
+def correct_mapping(request: Request, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep,
+                    series: Annotated[str, Form(min_length=1, max_length=200)],
+                    attribute: Annotated[str, Form(max_length=80)] = "",
+                    category: Annotated[str, Form(max_length=50)] = "") -> Response:
+    """Say what a series measures ("kind:attribute", or empty for nothing we make); kept for later imports."""
+    kind, _, name = attribute.partition(":")
+    m = trends.correct_mapping(session, ws.taxonomy, series=series, kind=kind or None, attribute=name or None,
+                               category=category or None)
+    return redirect(request, "/merchandiser/trends#mapping", ok="flash.mapped", series=m.series)
+
+
+@router.post("/taxonomy")
+def add_attribute(request: Request, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep,
+                  kind: Annotated[Literal[ATTRIBUTE_KINDS], Form()],  # type: ignore[valid-type]
+                  name: Annotated[str, Form(min_length=1, max_length=50)],
+                  zh: Annotated[str, Form(max_length=50)] = "", words: Annotated[str, Form(max_length=1000)] = "",
+                  categories: Annotated[list[str], Form(max_length=50)] = [],  # noqa: B006 (FastAPI copies it)
+                  rgb: Annotated[str, Form(max_length=7)] = "") -> Response:
+    """Add an attribute (with its Chinese name) or words for one that exists; stored series are read again."""
+    added = taxonomy_service.add_attribute(session, ws.taxonomy, AttributeAddition(
+        kind, name, zh, tuple(w.strip() for w in words.replace("，", ",").split(",") if w.strip()),
+        tuple(c for c in categories if c) or None, rgb or None))
+    ws.reload_taxonomy_on_commit(session)
+    return redirect(request, "/merchandiser/trends#taxonomy", ok="flash.attribute_added", name=added.name,
+                    n=added.remapped)
 
 
 @router.get("/generate")

@@ -11,7 +11,7 @@ its bands pool the backtest errors of the series of one span; panels of one span
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ from generation.trends.chart import top_movers
 from generation.trends.forecast import Forecast, forecast_frame
 from generation.trends.rising import TrendSignal
 
+from app.models import TrendSeries
 from app.services import trends
 from app.web.i18n import Translator, growth_pct
 
@@ -68,9 +69,11 @@ def _axis(fc: Forecast) -> _Axis:
     return _Axis(fc, past, xs, ticks)
 
 
-def movers(session: Session, t: Translator, signals: Sequence[TrendSignal], *, n: int = 6) -> list[Panel]:
+def movers(session: Session, t: Translator, signals: Sequence[TrendSignal], *, n: int = 6,
+           about: Mapping[str, TrendSeries] | None = None) -> list[Panel]:
     """Chart panels for the `n` top movers among `signals` (the page's, from `trends.signals`), each
-    drawn over its own span; only the spans that have a mover are forecast."""
+    drawn over its own span; only the spans that have a mover are forecast. `about` (series name -> its
+    stored row) names free-named series by what they measure."""
     picked = top_movers(signals, n)
     if not picked:
         return []
@@ -82,11 +85,11 @@ def movers(session: Session, t: Translator, signals: Sequence[TrendSignal], *, n
         i = span_of[sig.series]
         if i not in axes:
             axes[i] = _axis(forecast_frame(frames[i], HORIZON, level=LEVEL))
-        panels.append(_panel(sig, axes[i], t))
+        panels.append(_panel(sig, axes[i], t, (about or {}).get(sig.series)))
     return panels
 
 
-def _panel(sig: TrendSignal, axis: _Axis, t: Translator) -> Panel:
+def _panel(sig: TrendSignal, axis: _Axis, t: Translator, about: TrendSeries | None) -> Panel:
     """One mover's panel: its history up to its own last week, a year earlier, forecast and band."""
     fc, past, xs = axis.fc, axis.past, axis.xs
     hist = fc.history
@@ -99,7 +102,7 @@ def _panel(sig: TrendSignal, axis: _Axis, t: Translator) -> Panel:
     change = f"{growth_pct(sig.growth)} [{growth_pct(sig.lo)}, {growth_pct(sig.hi)}]"
     return Panel(
         signal=sig,
-        title=f"{t.series(sig.series)} — {t(f'direction.{sig.direction}')} {change}",
+        title=f"{t.series(sig.series, about)} — {t(f'direction.{sig.direction}')} {change}",
         history=_points(xs[:past], h, y_max),
         year_ago=_points(xs[past:past + len(year_ago)], year_ago, y_max),
         forecast=_points(fx, np.concatenate([[h[-1]], mid]), y_max),

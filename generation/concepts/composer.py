@@ -120,13 +120,21 @@ class ConceptComposer:
         }
 
     def _choose(self, rng: np.random.Generator, category: str, kind: str, pinned: str | None,
-                exclude: set[str] = frozenset()) -> tuple[str, TrendSignal | None]:
+                exclude: set[str] = frozenset(), explore: float = 0.0) -> tuple[str, TrendSignal | None]:
+        """An attribute of `kind` for a design of `category`: a confident riser mostly, else one steady
+        now, else any. With probability `explore` (it grows as `accept` turns candidates down) any allowed
+        one, so an attribute no signal favours (a solid pattern the only factory can make) is reachable."""
         allowed = self.taxonomy.allowed(kind, category)
         if pinned is not None:
             self.taxonomy.attribute(kind, pinned, category)
             sig = next((s for s, a in self.by_cat.get(category, {}).get(kind, []) if a == pinned), None)
             return pinned, sig
         ranked = [(s, a) for s, a in self.by_cat.get(category, {}).get(kind, []) if a in allowed and a not in exclude]
+        if explore > 0 and rng.random() < explore:
+            options = [a for a in allowed if a not in exclude]
+            if options:
+                a = options[int(rng.integers(0, len(options)))]
+                return a, next((s for s, b in ranked if b == a), None)
         rising = [(s, a) for s, a in ranked if s.direction == "rising"][: self.top_k]
         if rising and rng.random() < 0.85:
             w = np.array([max(1e-3, s.confidence) for s, _ in rising])
@@ -194,9 +202,10 @@ class ConceptComposer:
         weights = np.array([momentum.get(c, 0.0) + 0.05 for c in categories])
         seen: set[tuple[str, str, str, str]] = set(exclude)
         specs: list[DesignSpec] = []
-        tries = 0
+        tries = refused = 0
         while len(specs) < n and tries < n * max_tries:
             tries += 1
+            explore = min(0.5, refused / max_tries)  # no extra draws until a candidate was refused
             category = categories[int(rng.choice(len(categories), p=weights / weights.sum()))]
             evidence: list[Evidence] = []
             chosen: dict[str, str] = {}
@@ -204,7 +213,7 @@ class ConceptComposer:
             try:
                 for kind in ("color", "material", "pattern", "silhouette"):
                     attr, sig = self._choose(rng, category, kind, pinned.get(kind),
-                                             exclude=self._clashes(category, kind, chosen, details))
+                                             exclude=self._clashes(category, kind, chosen, details), explore=explore)
                     chosen[kind] = attr
                     if sig is not None and sig.direction == "rising":
                         evidence.append(Evidence(sig.series, kind, attr, sig.growth, sig.lo, sig.hi))
@@ -224,6 +233,7 @@ class ConceptComposer:
                 continue
             tiers = price_tiers(self.taxonomy, category, chosen["material"], len(details))
             if pins.max_price_cents is not None and tiers[0].unit_price_cents > pins.max_price_cents:
+                refused += 1
                 continue
             spec = DesignSpec(
                 category=category, color=chosen["color"], material=chosen["material"],
@@ -231,6 +241,7 @@ class ConceptComposer:
                 price_tiers=tiers, moq=buyer_moq(self.taxonomy, category), evidence=tuple(evidence),
             )
             if accept is not None and not accept(spec):
+                refused += 1
                 continue
             seen.add(key)
             name, description = describe(spec, self.taxonomy)
