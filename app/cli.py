@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -130,7 +131,7 @@ def trends_ingest(path: Path,
                           f"({report['category-only']} with a category but no attribute)")
             frame = built.frame
         elif suffix == ".csv":
-            frame = read_trend_csv(path)
+            frame = read_trend_csv(path, today=date.today())
         else:
             raise TrendDataError(str(path), None, f"unknown file type {suffix or '(none)'!r}; expected .csv (wide or "
                                  "long weekly series) or .jsonl (social posts)")
@@ -220,7 +221,7 @@ def trends_forecast(path: Path,
                     bands: Annotated[bool, typer.Option(help="also write OUT.lower.csv, OUT.upper.csv, OUT.methods.csv")] = True) -> None:
     """Forecast every series of a weekly CSV (wide or long) HORIZON weeks ahead, written as wide CSV."""
     try:
-        frame = read_trend_csv(path)
+        frame = read_trend_csv(path, today=date.today())
         fc = _forecast_with_bar(frame, horizon, level)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_wide_csv(fc.frame("mean"), out)
@@ -253,7 +254,7 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
         if category is not None:
             ws.taxonomy.category(category)
         if path is not None:
-            frames = [read_trend_csv(path)]
+            frames = [read_trend_csv(path, today=date.today())]
         else:  # each stored series on its own weeks: one frame per span (`trends.load_frames`)
             with ws.sessions() as s:
                 frames = trends.load_frames(s)
@@ -267,8 +268,6 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
                           if category is None or g.series.split("_")[2:3] == [category]),
                          key=lambda g: (g.confidence, g.growth), reverse=True)
         pairs = [p for f in frames for p in series_pairs(f) if category is None or p.category == category]
-        # The chart draws one forecast: that of the newest span with the most series (usually the only one).
-        fc = max(forecasts, key=lambda fc: (fc.history.weeks[-1], len(fc.history.names)))
         if posts is not None:
             matches = map_posts(read_posts_jsonl(posts, ws.taxonomy), ws.taxonomy)
             pairs += [p for p in post_pairs(matches) if category is None or p.category == category]
@@ -294,7 +293,11 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
             together.add_row(p.category, ":".join(p.a), ":".join(p.b), p.source, f"{p.score:+.2f}",
                              f"{p.lo:+.2f} .. {p.hi:+.2f}", p.verdict)
         console.print(together)
-    top = top_movers([g for g in signals if g.series in set(fc.names)], movers)
+    # The chart draws one forecast: that of the span holding most of the top movers (usually the only span).
+    top = top_movers(signals, movers)
+    if top:
+        fc = max(forecasts, key=lambda fc: (sum(g.series in set(fc.names) for g in top), fc.history.weeks[-1]))
+        top = [g for g in top if g.series in set(fc.names)]
     if top:
         console.print(f"chart of {len(top)} top movers -> {plot_movers(fc, top, chart)}")
     else:

@@ -3,6 +3,8 @@
 Two kinds of names:
 - trendloom's convention `region_segment_category_kind_attribute` (`cn_all_dress_color_sage-green`):
   read field by field (`how="convention"`);
+- the convention with a word the taxonomy lacks (`cn_all_socks_color_dark-blue`): its kind and
+  category fields stand, its attribute is read by the language module as that kind;
 - anything else (`color_sage_green`, `fabric_corduroy`, `silhouette_wide-leg_trousers`, `藏蓝卫衣`,
   `linen dress`): '_' is read as a space, a leading kind word ("color", "fabric", "print", "silhouette",
   "颜色", "面料" ...) says which kind to take, and the rest goes through the product-language module
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from generation.errors import TaxonomyError
 from generation.language.extract import ProductLanguage
 from generation.taxonomy import ATTRIBUTE_KINDS, Taxonomy
-from generation.trends.frame import parse_series_name
+from generation.trends.frame import SeriesName, parse_series_name
 from generation.trends.mapping import Embed, EmbeddingMapper
 
 KIND_WORDS = {
@@ -65,6 +67,17 @@ def map_series_name(name: str, taxonomy: Taxonomy, language: ProductLanguage, *,
         return SeriesMapping(name, sn.kind, sn.attribute, sn.category, "convention", sn.region, sn.segment)
     except TaxonomyError:
         pass
+    parts = SeriesName.split(name)
+    if parts is not None and parts.kind in ATTRIBUTE_KINDS:
+        # trendloom's convention with a word the taxonomy lacks ("cn_all_socks_color_plaid-ish"): its kind
+        # field says which kind to read the attribute as, its category field which category
+        found = language.extract(parts.attribute.replace("-", " "))
+        attr = next((m.name for m in found.mentions if m.kind == parts.kind), None)
+        category = parts.category if parts.category in taxonomy.categories else None
+        region = parts.region if parts.region in taxonomy.regions else None
+        segment = parts.segment if parts.segment in taxonomy.segments else None
+        how = "lexicon" if attr is not None else "unmapped"
+        return SeriesMapping(name, parts.kind if attr else None, attr, category, how, region, segment)
     words = name.replace("_", " ").strip()
     first, _, rest = words.partition(" ")
     kind = KIND_WORDS.get(first.lower())

@@ -15,8 +15,8 @@ categories") are skipped, a column `sage green: (United States)` is the series `
 (below one on Google's scale) is 0.
 
 Series names are free: what a name means is decided later (`generation.language.series`). Weeks
-before 1990 or more than a week after today are refused (a typo in a year, or a forecast file given
-as history). Line endings may be LF, CRLF or CR alone (old spreadsheet exports), with or without BOM.
+before 1990 are refused, and so are weeks more than a week after `today` when the caller passes it (it
+imports history: a typo in a year, or a forecast file given as history). Line endings may be LF, CRLF or CR alone (old spreadsheet exports), with or without BOM.
 
 Any violation raises `TrendDataError(file, line, reason)`, the reason naming the column, and nothing
 is returned, so a caller that stores the result stores all of a file or none of it.
@@ -48,12 +48,13 @@ def _lines(text: str) -> str:
 
 
 def _week(raw: str, file: str, line: int, where: str, today: date | None) -> date:
-    """An ISO date between 1990 and a week after `today`; TrendDataError naming the line otherwise."""
+    """An ISO date from 1990 on and, given `today` (history being imported, not a forecast being read
+    back), at most a week after it; TrendDataError naming the line otherwise."""
     try:
         week = date.fromisoformat(raw.strip())
     except ValueError:
         raise TrendDataError(file, line, f"{where}: {raw!r} is not an ISO date (YYYY-MM-DD)") from None
-    latest = (today or date.today()) + timedelta(days=7)
+    latest = today + timedelta(days=7) if today is not None else date.max
     if not FIRST_WEEK <= week <= latest:
         raise TrendDataError(file, line, f"{where}: week {week} is outside {FIRST_WEEK} to {latest} (a week after "
                              "today): history cannot start before 1990 or lie in the future")

@@ -131,6 +131,9 @@ def explain(sig: TrendSignal, *, window: int = 26, level: float = 0.95) -> str:
     return f"{_pct(sig.growth)} over the last weeks vs the weeks before, under a year of history ({interval})"
 
 
+MIN_WEEKS = 4  # a series with fewer weeks gets no signal until it has them
+
+
 def rank_forecast(frame: TrendFrame, fc: Forecast | None = None, *, window: int = 26, min_change: float = 0.10,
                   level: float = 0.95) -> list[TrendSignal]:
     """One signal per series from its forecast, sorted from the surest riser to the surest fader.
@@ -142,6 +145,8 @@ def rank_forecast(frame: TrendFrame, fc: Forecast | None = None, *, window: int 
     if window < 4:
         raise ValueError(f"window must be at least 4 weeks, got {window}")
     n = len(frame.weeks)
+    if n < MIN_WEEKS:
+        return []  # two weeks against two is the least that says anything: no signal yet, not a flat one
     if n < SEASON + 1:
         return [replace(g, why=explain(g, window=window)) for g in rank_rising(frame, recent_weeks=max(4, min(window, n // 2)))]
     if fc is None or fc.mean.shape[0] < window or fc.history is not frame:

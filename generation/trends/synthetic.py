@@ -101,7 +101,7 @@ _EN_TEMPLATES = (
     "obsessed with this {color} {material} {category} 😍",
     "{pattern} {category} in {color} is everywhere this season",
     "just ordered a {silhouette} {category}, {material} feels amazing",
-    "anyone else loving {color} {category}s with {detail}?",
+    "anyone else loving this {color} {category} with {detail}?",
     "new haul: {color} {pattern} {category}",
 )
 _ZH_TEMPLATES = (

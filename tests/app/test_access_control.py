@@ -68,7 +68,7 @@ def world(tmp_path_factory, clients_of):
             other = next(c.factory_id for c in res.candidates if c.factory_id != order.factory_id)
         f, g = clients.factory(order.factory_id), clients.factory(other)
         params = {"buyer_id": a.user["buyer_id"], "preorder_id": pending.json()["id"], "design_id": won["id"],
-                  "index": 0, "factory_id": order.factory_id, "order_id": order.id}
+                  "index": 0, "factory_id": order.factory_id, "order_id": order.id, "series": "color_sage_green"}
         yield {"app": app, "ws": ws, "anonymous": anonymous, "merchandiser": merch, "admin": admin, "buyer": b,
                "a": a, "factory": g, "f": f, "params": params, "draft": draft, "order": order}
 

@@ -75,10 +75,16 @@ def test_bad_trend_upload_is_rejected_whole(client):
     bad = "date,cn_all_socks_color_navy,cn_all_socks_color_red\n2025-01-06,0.1,0.2\n2025-01-13,0.1,-3\n"
     r = client.post(f"{V1}/merchandiser/trends", files={"file": ("bad.csv", bad, "text/csv")})
     assert r.status_code == 422 and "bad.csv, line 3" in r.json()["detail"]
+    future = "date,cn_all_socks_color_navy\n2025-01-06,0.1\n2099-01-05,0.2\n"
+    r = client.post(f"{V1}/merchandiser/trends", files={"file": ("f.csv", future, "text/csv")})
+    assert r.status_code == 422 and "f.csv, line 3" in r.json()["detail"]
+    assert client.get(f"{V1}/status").json()["trends"] == before
+
+
+def test_an_unknown_series_name_is_stored_and_listed_not_refused(client):
     unknown = "date,cn_all_socks_color_navy,cn_all_socks_color_plaid-ish\n2025-01-06,0.1,0.2\n"
     r = client.post(f"{V1}/merchandiser/trends", files={"file": ("u.csv", unknown, "text/csv")})
-    assert r.status_code == 422 and "column 3" in r.json()["detail"]
-    assert client.get(f"{V1}/status").json()["trends"] == before
+    assert r.status_code == 201 and r.json()["unmapped"] == ["cn_all_socks_color_plaid-ish"]
 
 
 def test_generate_publish_and_images(client):
