@@ -3,8 +3,9 @@
 `ProductLanguage.extract(text)` finds every taxonomy term in the text (`lexicon.TermIndex`) and decides:
 
 - **category**: product names are head-final in English and Chinese ("sneaker socks" are socks, "卫衣裙"
-  is a dress), so it is the *last* product word, except that words after "for"/"with"/"配"/"送" describe
-  something else ("socks for sneakers", "卫衣送袜子") once a product has been named. When that last
+  is a dress), so it is the *last* product word, except that words after "for"/"with"/"and"/"配"/"送"
+  (`BOUNDARIES`) or a sentence end describe something else ("socks for sneakers", "scarf and gloves",
+  "卫衣送袜子") once a product has been named. When that last
   product word is one trendloom does not sell ("denim shirt", "牛仔裤"), the category is None: nothing
   is guessed where the text names no product of ours ("Men Black Watch" has none).
 - **colour, material, pattern, silhouette**: the first mention of each kind that applies to the category
@@ -28,7 +29,8 @@ from generation.taxonomy import ATTRIBUTE_KINDS, Taxonomy
 
 SINGLE_KINDS = ("color", "material", "pattern", "silhouette")
 # after one of these, once a product is named, a later product word is what it goes with, not what it is
-BOUNDARIES = frozenset({"for", "with", "w", "in", "配", "搭配", "送", "赠", "赠送", "附", "适用", "适配"})
+BOUNDARIES = frozenset({"for", "with", "w", "in", "and", "under", "over", "out", "vs", "versus", "as", "than",
+                        "配", "搭配", "送", "赠", "赠送", "附", "适用", "适配", "和", "与"})
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；+＋]")  # a product named in one sentence is not undone by the next
 
 
