@@ -669,6 +669,7 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     console.rule("2. trends")
     trends_ingest(sample_dir / "trends.csv")
     factories_import(sample_dir / "factories.csv")
+    catalog_import(sample_dir / "catalog.csv")
     trends_show(category=None, limit=8, as_json=False)
     console.rule("3. designs")
     designs_generate(n=designs, category=None, attribute=None, max_price_cents=None, seed=seed)
