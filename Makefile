@@ -1,12 +1,14 @@
 # Two entry points for a fresh clone:  `make demo`  and  `make test`.
-# Both create .venv, install torch==2.13.0 (the CPU build) first, then the project.
+# Both create .venv, install torch==2.13.0 (the CPU build) first, then the project. `make test` also
+# installs the Debian packages the tests start (PostgreSQL, Chromium, a CJK font) when run as root,
+# and otherwise names the missing ones and stops (scripts/system_deps.sh).
 
 PYTHON ?= python3
 VENV   ?= .venv
 PIP    := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test install install-dev system-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +30,13 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.torch
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+system-deps:
+	PYTHON=$(PYTHON) bash scripts/system_deps.sh
+
 demo: install
 	$(VENV)/bin/trendloom demo
 
-test: install-dev
+test: system-deps install-dev
 	$(VENV)/bin/python -m pytest -q
 
 clean:
