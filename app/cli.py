@@ -114,7 +114,8 @@ def trends_ingest(path: Path,
                   region: Annotated[str, typer.Option(help="posts: region of posts without one")] = "cn",
                   segment: Annotated[str, typer.Option(help="posts: the segment of the series built")] = "all",
                   weighting: Annotated[str, typer.Option(help="posts: 'posts' (each post 1) or 'engagement'")] = "posts",
-                  embed: Annotated[bool, typer.Option(help="posts: map what keywords miss by MiniLM similarity")] = True,
+                  embed: Annotated[bool, typer.Option(help="map what the lexicon misses (post texts, series names) by "
+                                                          "MiniLM similarity")] = True,
                   threshold: Annotated[float, typer.Option(min=0.05, max=0.99, help="posts: embedding similarity needed for a category")] = EMBED_THRESHOLD) -> None:
     """Import trend data: weekly CSV (wide: date,<series>...; long: date,series,value) or social posts
     (.jsonl: text, timestamp, engagement?, region?). All or nothing: a bad line rejects the file."""
@@ -136,7 +137,8 @@ def trends_ingest(path: Path,
             raise TrendDataError(str(path), None, f"unknown file type {suffix or '(none)'!r}; expected .csv (wide or "
                                  "long weekly series) or .jsonl (social posts)")
         with transaction(ws.sessions) as s:
-            res = trends.ingest_frame(s, frame, ws.taxonomy, source=str(path), language=ws.language)
+            encode = (lambda texts: ws.embedder.encode(texts)) if embed else None  # MiniLM only if a name needs it
+            res = trends.ingest_frame(s, frame, ws.taxonomy, source=str(path), language=ws.language, embed=encode)
     console.print(f"imported {res.series} series ({res.points} weekly values, {res.replaced} replaced) from {path}")
     if res.unmapped:
         console.print(f"[yellow]warning:[/yellow] {len(res.unmapped)} series name(s) map to nothing we know, stored "

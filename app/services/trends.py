@@ -37,6 +37,7 @@ from generation.language.series import SeriesMapping, map_series_name
 from generation.taxonomy import Taxonomy
 from generation.trends.cooccur import Compatibility, Pair, series_pairs
 from generation.trends.frame import TrendFrame, parse_series_name
+from generation.trends.mapping import Embed
 from generation.trends.rising import TrendSignal, explain, rank_forecast
 
 SIGNAL_WINDOW = 26  # weeks of forecast compared with the same weeks a year earlier
@@ -54,10 +55,10 @@ class IngestResult:
 
 
 def map_names(session: Session, names: Sequence[str], taxonomy: Taxonomy,
-              language: ProductLanguage | None = None) -> list[SeriesMapping]:
+              language: ProductLanguage | None = None, embed: Embed | None = None) -> list[SeriesMapping]:
     """What each series name means: the merchandiser's stored correction if there is one, else the
     language module's reading (`generation.language.series`; `language` is built on `taxonomy` when a
-    name needs it and none is given)."""
+    name needs it and none is given), else, with `embed`, the nearest taxonomy word by MiniLM."""
     manual = {r.series: r for r in session.scalars(select(SeriesMappingRow).where(SeriesMappingRow.series.in_(names)))}
     out = []
     for name in names:
@@ -70,17 +71,17 @@ def map_names(session: Session, names: Sequence[str], taxonomy: Taxonomy,
             out.append(SeriesMapping(name, sn.kind, sn.attribute, sn.category, "convention", sn.region, sn.segment))
         except TaxonomyError:
             language = language if language is not None else ProductLanguage(taxonomy)
-            out.append(map_series_name(name, taxonomy, language))
+            out.append(map_series_name(name, taxonomy, language, embed=embed))
     return out
 
 
 def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, source: str,
-                 language: ProductLanguage | None = None) -> IngestResult:
+                 language: ProductLanguage | None = None, embed: Embed | None = None) -> IngestResult:
     """Store every series of `frame` (replacing series of the same name) and refresh the signals.
 
     Each name is mapped (`map_names`); one that maps to nothing is stored all the same and listed in the
     result. The caller's transaction makes the import all or nothing."""
-    mapped = map_names(session, frame.names, taxonomy, language)
+    mapped = map_names(session, frame.names, taxonomy, language, embed)
     existing = {s.name: s for s in session.scalars(select(TrendSeries).where(TrendSeries.name.in_(frame.names)))}
     if existing:
         session.execute(delete(TrendPoint).where(TrendPoint.series_id.in_([s.id for s in existing.values()])))

@@ -124,3 +124,19 @@ def test_a_convention_name_with_an_unknown_word_is_read_as_its_own_kind():
     assert (m.kind, m.attribute, m.category, m.how, m.region) == (None, None, "socks", "unmapped", "cn")
     m = map_series_name("cn_all_socks_color_dark-blue", TX, LANGUAGE)
     assert (m.kind, m.attribute, m.category, m.how) == ("color", "navy", "socks", "lexicon")
+
+
+def test_a_name_the_lexicon_cannot_read_may_be_matched_by_embedding_never_over_the_lexicon():
+    import numpy as np
+
+    axes: dict[str, int] = {}
+
+    def embed(texts):  # "midnight sky" is "navy blue"; every other text its own direction
+        out = np.zeros((len(texts), 4096), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i, axes.setdefault({"midnight sky": "navy blue"}.get(t, t), len(axes))] = 1.0
+        return out
+
+    m = map_series_name("color_midnight_sky", TX, LANGUAGE, embed=embed)
+    assert (m.kind, m.attribute, m.how) == ("color", "navy", "embedding")
+    assert map_series_name("color_sage_green", TX, LANGUAGE, embed=embed).how == "lexicon"

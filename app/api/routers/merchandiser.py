@@ -93,7 +93,7 @@ def upload_trends(file: UploadFile, session: SessionDep, ws: WorkspaceDep,
         frame, report = built.frame, built.report()
     else:
         frame = parse_trend_csv(text, file=name, today=utcnow().date())
-    res = trends.ingest_frame(session, frame, ws.taxonomy, source=name, language=ws.language)
+    res = trends.ingest_frame(session, frame, ws.taxonomy, source=name, language=ws.language, embed=ws.embedder.encode)
     return IngestOut(series=res.series, points=res.points, replaced=res.replaced, posts=report,
                      unmapped=list(res.unmapped))
 
