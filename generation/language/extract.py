@@ -143,6 +143,11 @@ class ProductLanguage:
             other=head.name if head is not None and head.kind == OTHER else None, mentions=tuple(mentions),
         )
 
+    def words(self, text: str) -> list[str]:
+        """The canonical words of `text` (English singulars, Chinese jieba words), e.g. for lexical search:
+        "Navy HOODIES" and "navy hoodie" give the same words."""
+        return [t.key for t in self.index.tokens(text)]
+
     def extract_many(self, texts: Iterable[str]) -> list[Extraction]:
         return [self.extract(t) for t in texts]
 
