@@ -34,9 +34,11 @@ from generation.trends.posts import map_posts, posts_to_series, read_posts_jsonl
 from generation.trends.rising import rank_forecast
 from matching.errors import MatchingError
 from matching.exposure import POLICIES
+from matching.factories.csv_safe import safe_row
 from matching.factories.orders import read_orders_csv, write_rows_csv
 from matching.factories.planner import MatchPlan
 from matching.factories.registry import read_factories_csv
+from matching.factories.registry_file import FIELDS as REGISTRY_FIELDS, parse_overrides
 
 from app.db import transaction
 from app.errors import AppError
@@ -45,7 +47,7 @@ from app.sample import write_sample
 from app.services import accounts, catalog
 from app.services import designs as design_svc
 from app.services.catalog_file import read_text
-from app.services import planning, production, trends
+from app.services import factory_registry, planning, production, trends
 from app.services import taxonomy as taxonomy_service
 from app.services.status import stage_counts
 from app.services.trends import DataEnd
@@ -233,7 +235,7 @@ def trends_forecast(path: Path,
             with _sidecar(out, "methods").open("w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)
                 w.writerow(["series", "method", "harmonics"])
-                w.writerows([name, m, int(k)] for name, m, k in zip(fc.names, fc.methods, fc.harmonics))
+                w.writerows(safe_row([name, m, int(k)]) for name, m, k in zip(fc.names, fc.methods, fc.harmonics))
     except GenerationError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -377,13 +379,105 @@ def designs_list(status: Optional[str] = None, as_json: Annotated[bool, typer.Op
 
 
 @factories_cli.command("import")
-def factories_import(path: Path) -> None:
-    """Import a factory registry CSV. All or nothing: a bad line rejects the file."""
+def factories_import(path: Path,
+                     column: Annotated[Optional[list[str]], typer.Option(
+                         help="FIELD=HEADER: read trendloom's FIELD from the column HEADER (repeatable), e.g. "
+                              "workers=\"Total headcount\"; fields: " + ", ".join(REGISTRY_FIELDS))] = None,
+                     as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")] = False,
+                     report: Annotated[Optional[Path], typer.Option(help="write every row's outcome and reason "
+                                                                    "(and both sources of a merge) to this CSV")] = None) -> None:
+    """Import a factory registry CSV: an Open Supply Hub download, a brand's supplier list, a spreadsheet
+    (common column names are recognised; --column names the rest), or trendloom's own format (all or
+    nothing: a bad line rejects the file). What a registry does not say is kept unknown; near-duplicate
+    facilities are merged, each merge reported with both source lines."""
     with workspace() as ws:
-        rows = read_factories_csv(path, known_categories=ws.taxonomy.categories, known_materials=ws.taxonomy.materials)
+        overrides = parse_overrides(column or [])
+        text = read_text(path)
         with transaction(ws.sessions) as s:
-            n = production.import_factories(s, rows)
-    console.print(f"imported {n} factories from {path}")
+            res = factory_registry.import_registry(s, text=text, file=str(path), taxonomy=ws.taxonomy,
+                                                   language=ws.language, overrides=overrides)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        write_rows_csv(report, ("line", "outcome", "factory_id", "reason", "kept", "merged"),
+                       factory_registry.outcomes_csv(res))
+    if as_json:
+        print(json.dumps(res.to_dict(outcomes=False), ensure_ascii=False))
+        return
+    if res.format == "trendloom":
+        console.print(f"imported {res.imported + res.updated} factories from {path}")
+        return
+    console.print(f"{res.rows} rows from {path}: {res.imported} new factories, {res.updated} updated, "
+                  f"{len(res.merged)} merged into another row or stored factory, {len(res.skipped)} skipped")
+    console.print("columns read: " + ", ".join(f"{f}={h!r}" for f, h in res.columns.items())
+                  + (f"; ignored: {', '.join(res.ignored_columns)}" if res.ignored_columns else ""))
+    console.print("categories from: " + ", ".join(f"{k} {v}" for k, v in res.categories_from.items())
+                  + f"; material/component suppliers (no finished-goods orders): {res.material_suppliers}")
+    for m in res.merged[:10]:
+        console.print(f"[cyan]merged[/cyan] line {m.line} into {m.into}: {m.reason}\n  kept:   {m.kept}\n  merged: {m.merged}")
+    if len(res.merged) > 10:
+        console.print(f"... {len(res.merged) - 10} more merges" + (f" in {report}" if report else " (see --report)"))
+    for o in res.skipped[:10]:
+        console.print(f"[yellow]skipped[/yellow] line {o.line}: {o.reason}")
+    if res.unmapped_terms:
+        console.print(f"[yellow]{len(res.unmapped_terms)} product types or sectors map to no category[/yellow]: "
+                      + ", ".join(f"{t} ({n})" for t, n in list(res.unmapped_terms.items())[:10])
+                      + "; say what one means with `trendloom factories map TERM --category ...`")
+
+
+@factories_cli.command("list")
+def factories_list(as_json: Annotated[bool, typer.Option("--json", help="one JSON object per factory")] = False,
+                   country: Annotated[Optional[str], typer.Option(help="only this country (ISO code, e.g. CN)")] = None,
+                   limit: Annotated[int, typer.Option(min=1, help="rows in the table (--json lists all)")] = 50) -> None:
+    """The registry: id, name, country, categories, capacity and MOQ (known, or estimated and how), facility
+    type (material/component suppliers marked)."""
+    with workspace() as ws, ws.sessions() as s:
+        rows = factory_registry.list_factories(s, production.estimate_rules(ws.settings), country=country,
+                                               limit=None if as_json else limit)
+        total = factory_registry.summary(s)
+    if as_json:
+        for v in rows:
+            print(json.dumps(v.to_dict(), ensure_ascii=False))
+        return
+    table = Table("id", "name", "country", "categories", "capacity/month", "MOQ", "facility type",
+                  title=f"Factories ({total.factories}: capacity known for {total.capacity_known}, MOQ for "
+                        f"{total.moq_known}; {total.material_suppliers} material suppliers)")
+    for v in rows:
+        fig = (lambda f: f"{f.value:,}" + ("" if f.known else " (est.)"))
+        table.add_row(v.id, v.name, v.country, ", ".join(v.categories) or "[yellow]none[/yellow]", fig(v.capacity),
+                      fig(v.moq), ("[magenta]material supplier[/magenta] " if v.supplies_materials else "") + v.facility_type)
+    console.print(table)
+    if len(rows) < total.factories and country is None:
+        console.print(f"first {len(rows)} of {total.factories}; --json lists every factory with the estimate notes")
+
+
+@factories_cli.command("mapping")
+def factories_mapping(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What each product type and sector of the stored factories is read as (categories), and how (manual,
+    lexicon, sector, unmapped); unmapped first."""
+    with workspace() as ws, ws.sessions() as s:
+        rows = factory_registry.term_mappings(s, ws.taxonomy, ws.language)
+    if as_json:
+        for m in rows:
+            print(json.dumps(m.to_dict(), ensure_ascii=False))
+        return
+    table = Table("term", "used as", "factories", "categories", "how", title="Product types and sectors")
+    for m in rows:
+        table.add_row(m.term, ", ".join(m.kinds), str(m.factories), ", ".join(m.categories) or "",
+                      m.how if m.mapped else f"[yellow]{m.how}[/yellow]" + (f" (names {m.other})" if m.other else ""))
+    console.print(table)
+
+
+@factories_cli.command("map")
+def factories_map(term: Annotated[str, typer.Argument(help="a product type or sector, as the registry writes it")],
+                  category: Annotated[Optional[list[str]], typer.Option(help="a category it means (repeatable)")] = None,
+                  nothing: Annotated[bool, typer.Option("--nothing", help="it means nothing we make")] = False) -> None:
+    """Correct what a product type or sector means; kept for later imports and applied to the stored factories."""
+    if nothing == bool(category):
+        console.print("[red]error:[/red] give --category (repeatable) or --nothing")
+        raise typer.Exit(2)
+    with workspace() as ws, transaction(ws.sessions) as s:
+        m, changed = factory_registry.correct_term(s, ws.taxonomy, ws.language, term=term, categories=category or [])
+    console.print(f"{m.term} -> {', '.join(m.categories) or 'nothing we make'}; {changed} stored factories changed")
 
 
 @catalog_cli.command("import")
@@ -484,31 +578,39 @@ def match(factories: Annotated[Optional[Path], typer.Option(help="factory regist
           exact: Annotated[bool, typer.Option("--exact", help="also solve the MILP exactly, write its plan, print the gap")] = False,
           milp_seconds: Annotated[float, typer.Option(min=1, max=3600, help="--exact: time limit of the MILP")] = 120.0) -> None:
     """Without options: offer every winning design's pre-ordered quantity to the workspace's factories,
-    all winners together at least cost. With --factories, --orders and --out: plan those orders on
-    that registry (full capacity free) and write the allocation; nothing is stored."""
+    all winners together at least cost. With --orders and --out: plan those orders and write the
+    allocation, nothing stored: on the workspace's registry with the capacity it has free now, or with
+    --factories on that registry CSV (trendloom's format, full capacity free)."""
     if factories is None and orders is None and out is None:
         if exact:
-            raise typer.BadParameter("--exact needs --factories, --orders and --out", param_hint="--exact")
+            raise typer.BadParameter("--exact needs --orders and --out", param_hint="--exact")
         _match_winners()
         return
-    if factories is None or orders is None or out is None:
-        raise typer.BadParameter("--factories, --orders and --out go together", param_hint="--factories/--orders/--out")
+    if orders is None or out is None:
+        raise typer.BadParameter("--orders and --out go together (--factories is optional: default the workspace's "
+                                 "registry)", param_hint="--orders/--out")
     with workspace() as ws:
-        registry = read_factories_csv(factories, known_categories=ws.taxonomy.categories,
-                                      known_materials=ws.taxonomy.materials)
         todo = read_orders_csv(orders, planning.vocabulary(ws.taxonomy))
-        needs = [planning.order_need(o, ws.taxonomy, cost_share=ws.settings.cost_share) for o in todo]
-        result = planning.plan(ws, registry, needs, np.array([f.capacity for f in registry]),
-                               solver="both" if exact else "heuristic", workspace_registry=False,
-                               time_limit_s=milp_seconds)
+        if factories is None:
+            with ws.sessions() as s:
+                result = production.plan_orders(s, ws, todo, exact=exact, time_limit_s=milp_seconds)
+        else:
+            registry = read_factories_csv(factories, known_categories=ws.taxonomy.categories,
+                                          known_materials=ws.taxonomy.materials)
+            needs = [planning.order_need(o, ws.taxonomy, cost_share=ws.settings.cost_share) for o in todo]
+            result = planning.plan(ws, registry, needs, np.array([f.plan_capacity for f in registry]),
+                                   solver="both" if exact else "heuristic", workspace_registry=False,
+                                   time_limit_s=milp_seconds)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_rows_csv(out, ("design_id", "factory_id", "quantity", "unit_cost", "total_cost"),
                    ((r.design_id, r.factory_id, r.quantity, r.unit_cost_cents, r.total_cost_cents) for r in result.rows()))
     write_rows_csv(_sidecar(out, "unplaced"), ("design_id", "quantity", "reason"),
                    ((u.design_id, u.quantity, u.reason) for u in result.unplaced))
-    write_rows_csv(_sidecar(out, "candidates"), ("design_id", "factory_id", "rank", "similarity", "kept", "score", "reasons"),
+    write_rows_csv(_sidecar(out, "candidates"), ("design_id", "factory_id", "rank", "similarity", "kept", "score",
+                                                 "assumed", "reasons"),
                    ((d, c.factory_id, c.rank, f"{c.similarity:.4f}", "yes" if c.kept else "no", f"{c.score:.4f}",
-                     " | ".join(c.reasons)) for d, rows in result.candidates.items() for c in rows))
+                     " | ".join(c.assumptions), " | ".join(c.reasons))
+                    for d, rows in result.candidates.items() for c in rows))
     _print_plan(result, len(todo), out)
 
 

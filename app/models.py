@@ -204,22 +204,48 @@ class PreOrder(Base):
 
 
 class FactoryRow(Base):
+    """A factory of the registry. What the registry did not say is NULL (unknown, never "no"): materials,
+    processes, MOQ, capacity, lead time, quality, price level, workers. Planning estimates the numbers
+    it needs from the settings when it reads them (`matching.factories.estimates`); nothing estimated is
+    stored here. Imported registries keep their own words (`sectors`, `product_types`, `facility_type`),
+    from which `categories` are read (`categories_from`) and read again after a mapping correction."""
+
     __tablename__ = "factories"
     id: Mapped[str] = mapped_column(String(50), primary_key=True)  # the registry's factory_id
     name: Mapped[str] = mapped_column(String(300))
-    country: Mapped[str] = mapped_column(String(50))
+    country: Mapped[str] = mapped_column(String(50))  # ISO alpha-2 where known
     region: Mapped[str] = mapped_column(String(100))
     city: Mapped[str] = mapped_column(String(100), default="")
     categories: Mapped[list[Any]] = mapped_column(JSON)
-    materials: Mapped[list[Any]] = mapped_column(JSON)
-    processes: Mapped[list[Any]] = mapped_column(JSON)
-    moq: Mapped[int] = mapped_column(Integer)
-    capacity: Mapped[int] = mapped_column(Integer)  # pieces per month
-    lead_time_days: Mapped[int] = mapped_column(Integer)
-    quality: Mapped[float] = mapped_column(Float)
-    price_index: Mapped[float] = mapped_column(Float)
+    materials: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # None: SQL NULL, not 'null'
+    processes: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    moq: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)  # pieces per month
+    lead_time_days: Mapped[int | None] = mapped_column(Integer)
+    quality: Mapped[float | None] = mapped_column(Float)
+    price_index: Mapped[float | None] = mapped_column(Float)
     small_batch: Mapped[bool] = mapped_column(default=False)
-    workers: Mapped[int] = mapped_column(Integer, default=0)
+    workers: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sectors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # as the registry wrote them
+    product_types: Mapped[list[Any]] = mapped_column(JSON, default=list)  # as the registry wrote them
+    categories_from: Mapped[str] = mapped_column(String(20), default="registry", server_default="registry")
+    facility_type: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    supplies_materials: Mapped[bool] = mapped_column(default=False, server_default="0")
+    parent_company: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)  # "file:line" of every row merged into it
+
+
+class FactoryTermMapping(Base):
+    """A merchandiser's correction of which categories a registry's product type or sector means (an empty
+    list: nothing we make), kept for every later import; like `SeriesMappingRow` for trend series."""
+
+    __tablename__ = "factory_term_mappings"
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)  # `factory_registry.term_key` of the words
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class FactoryOrder(Base):

@@ -15,6 +15,7 @@ from generation.taxonomy import Taxonomy
 from generation.trends.frame import SeriesName
 from generation.trends.io import write_wide_csv
 from generation.trends.synthetic import TrendSample, make_social_posts, make_trend_sample
+from matching.factories.csv_safe import safe_row
 from matching.factories.registry import write_factories_csv
 from matching.factories.synthetic import make_factory_registry
 
@@ -82,4 +83,4 @@ def write_catalog_csv(taxonomy: Taxonomy, sample: TrendSample, path: Path, *, n:
                 name = " ".join(x for x in (str(rng.choice(_EN_FILLER)), *(wd.title() for wd in words),
                                             cat.replace("-", " ").title()) if x)
             price = taxonomy.categories[cat].base_price_cents * int(rng.integers(80, 130)) // 100
-            w.writerow([f"SKU-{i + 1:04d}", name, "", price, (frame.weeks[week] + timedelta(days=3)).isoformat(), units])
+            w.writerow(safe_row([f"SKU-{i + 1:04d}", name, "", price, (frame.weeks[week] + timedelta(days=3)).isoformat(), units]))

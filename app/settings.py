@@ -5,10 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SHIPPED_IMAGE_MODEL = Path(__file__).resolve().parent.parent / "weights" / "trendloom-flat-32"
+
+# Estimates for factories whose registry does not say (`matching.factories.estimates`; judgement, not
+# measurement). Monthly pieces per worker by category: the head-count ratios of the synthetic registry's
+# belts (matching/factories/synthetic.py), i.e. what a worker of a factory making mostly that product
+# turns out in a month, all staff counted. "default": a category not listed.
+FACTORY_OUTPUT_PER_WORKER: dict[str, int] = {
+    "t-shirt": 600, "dress": 250, "hoodie": 350, "leggings": 600, "sneakers": 250, "tote-bag": 600, "cap": 700,
+    "scarf": 1500, "socks": 4000, "tights": 3000, "cleaning-cloth": 8000, "cushion-cover": 900,
+    "throw-blanket": 400, "phone-case": 3000, "tumbler": 800, "default": 300,
+}
+# MOQ (pieces per design) by a word of the facility or processing type; "default": no word matches or
+# no type given. Export garment factories quote 300-1,000 pieces a style; embellishers and sample rooms less.
+FACTORY_MOQ_BY_FACILITY_TYPE: dict[str, int] = {
+    "default": 500, "final product assembly": 500, "sewing": 500, "knitting": 500, "printing": 200,
+    "embroidery": 200, "embellishment": 200, "workshop": 100, "small batch": 50, "sample": 50,
+}
 
 
 class Settings(BaseSettings):
@@ -64,6 +80,30 @@ class Settings(BaseSettings):
     reorder_multiple: float = Field(default=1.0, gt=0, le=10, description="a reorder is this multiple of the pieces sold since the last one")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest trend file or image upload")
     max_image_pixels: int = Field(default=25_000_000, ge=1024, description="largest decoded image (width x height)")
+    factory_output_per_worker: dict[str, int] = Field(
+        default_factory=lambda: dict(FACTORY_OUTPUT_PER_WORKER),
+        description="factory estimates: monthly pieces per worker by category ('default' for the rest); capacity "
+        "of a factory that gives none = workers x its slowest category's figure. Keys given replace the shipped ones")
+    factory_moq_by_facility_type: dict[str, int] = Field(
+        default_factory=lambda: dict(FACTORY_MOQ_BY_FACILITY_TYPE),
+        description="factory estimates: MOQ by a word of the facility/processing type ('default' otherwise). "
+        "Keys given replace the shipped ones")
+    factory_workers_assumed: int = Field(default=100, ge=1, description="factory estimates: workers assumed when "
+                                         "a registry gives no head count (capacity = this x pieces per worker)")
+    factory_quality_assumed: float = Field(default=0.5, ge=0, le=1, description="factory estimates: quality score "
+                                           "used in ranking when the registry gives none")
+    factory_price_index_assumed: float = Field(default=1.0, ge=0.1, le=10, description="factory estimates: cost "
+                                               "multiplier used when the registry gives none (1 = the usual cost)")
+
+    @field_validator("factory_output_per_worker", "factory_moq_by_facility_type")
+    @classmethod
+    def _over_shipped(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        """Keys given replace the shipped figures; the rest stay (so one override needs one key)."""
+        shipped = FACTORY_OUTPUT_PER_WORKER if info.field_name == "factory_output_per_worker" else FACTORY_MOQ_BY_FACILITY_TYPE
+        bad = {k: v for k, v in value.items() if v < 1}
+        if bad:
+            raise ValueError(f"figures must be whole numbers >= 1, got {bad}")
+        return {**shipped, **value}
 
     @property
     def db_url(self) -> str:

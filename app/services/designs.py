@@ -175,7 +175,7 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
     are checked before any is changed; their specs are embedded in one batch.
     """
     st = ws.settings
-    registry = production.factories(session)
+    registry = production.factories(session, production.estimate_rules(st))
     todo: list[tuple[Design, int, str]] = []
     for design_id in design_ids:
         design = get(session, design_id)
@@ -189,8 +189,9 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
             req = planning.requirement_for(spec, ws.taxonomy, quantity=10**9, cost_share=st.cost_share)
             raise Conflict(f"design {design_id} cannot be published: "
                            f"{production.why_none(candidates(registry, req, {}), spec.category)}")
-        best = min(makers, key=lambda f: f.moq)
-        todo.append((design, best.moq, f"threshold = MOQ of {best.name} ({best.factory_id}), "
+        best = min(makers, key=lambda f: f.plan_moq)
+        todo.append((design, best.plan_moq, f"threshold = {'estimated ' if best.moq is None else ''}MOQ of "
+                                            f"{best.name} ({best.factory_id}), "
                                        f"lowest of {len(makers)} capable factories"))
     if not todo:
         return []

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import zip_longest
 
 import numpy as np
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from generation.concepts.spec import DesignSpec
 from generation.taxonomy import Taxonomy
 from matching.allocation.problem import AllocationRow
 from matching.factories.constraints import Candidate, candidates
+from matching.factories.estimates import EstimateRules, with_estimates
 from matching.factories.orders import Order, check_orders
 from matching.factories.planner import MatchPlan
 from matching.factories.registry import Factory
@@ -22,35 +24,61 @@ from matching.factories.shortlist import CandidateRow
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Design, FactoryOrder, FactoryRow, PreOrder, utcnow
 from app.services import planning
+from app.settings import FACTORY_MOQ_BY_FACILITY_TYPE, FACTORY_OUTPUT_PER_WORKER, Settings
 from app.workspace import Workspace
 
 OPEN_ORDER = ("offered", "accepted", "in_production")  # orders that hold factory capacity
 LOADED = ("accepted", "in_production")  # orders a factory has committed to
 
 
-def import_factories(session: Session, factories: Iterable[Factory]) -> int:
-    """Insert or update every factory (the caller's transaction makes it all or nothing)."""
+def estimate_rules(settings: Settings) -> EstimateRules:
+    """The figures behind factory estimates (`matching.factories.estimates`), from the settings."""
+    return EstimateRules(settings.factory_output_per_worker, settings.factory_moq_by_facility_type,
+                         settings.factory_workers_assumed, settings.factory_quality_assumed,
+                         settings.factory_price_index_assumed)
+
+
+# The shipped figures, for callers that plan without a workspace's settings at hand.
+DEFAULT_RULES = EstimateRules(FACTORY_OUTPUT_PER_WORKER, FACTORY_MOQ_BY_FACILITY_TYPE)
+
+
+def import_factories(session: Session, factories: Iterable[Factory], *, sources: Iterable[str] = ()) -> int:
+    """Insert or update every factory of trendloom's own format (the caller's transaction makes it all or
+    nothing); `sources` (one "file:line" per factory, optional) say where each came from."""
     n = 0
-    for f in factories:
+    for f, src in zip_longest(factories, sources):
+        if f is None:
+            break
         session.merge(FactoryRow(
             id=f.factory_id, name=f.name, country=f.country, region=f.region, city=f.city,
-            categories=list(f.categories), materials=list(f.materials), processes=list(f.processes),
+            categories=list(f.categories), materials=_listed(f.materials), processes=_listed(f.processes),
             moq=f.moq, capacity=f.capacity, lead_time_days=f.lead_time_days, quality=f.quality,
-            price_index=f.price_index, small_batch=f.small_batch, workers=f.workers,
+            price_index=f.price_index, small_batch=f.small_batch, workers=f.workers, address=f.address,
+            facility_type=f.facility_type, supplies_materials=f.supplies_materials, categories_from="registry",
+            sectors=[], product_types=[], parent_company="", sources=[src] if src else [],
         ))
         n += 1
     return n
 
 
-def factory_of(row: FactoryRow) -> Factory:
-    """The registry profile of a stored factory."""
-    return Factory(row.id, row.name, row.country, row.region, tuple(row.categories), tuple(row.materials),
-                   tuple(row.processes), row.moq, row.capacity, row.lead_time_days, row.quality,
-                   row.price_index, row.city, row.small_batch, row.workers)
+def _listed(items: tuple[str, ...] | None) -> list[str] | None:
+    return None if items is None else list(items)
 
 
-def factories(session: Session) -> list[Factory]:
-    return [factory_of(r) for r in session.scalars(select(FactoryRow).order_by(FactoryRow.id))]
+def factory_of(row: FactoryRow, rules: EstimateRules | None = None) -> Factory:
+    """The registry profile of a stored factory, with estimates (`rules`, default the shipped figures)
+    for the numbers its registry did not give."""
+    f = Factory(row.id, row.name, row.country, row.region, tuple(row.categories),
+                None if row.materials is None else tuple(row.materials),
+                None if row.processes is None else tuple(row.processes), row.moq, row.capacity, row.lead_time_days,
+                row.quality, row.price_index, row.city, row.small_batch, row.workers, row.address or "",
+                row.facility_type or "", bool(row.supplies_materials))
+    return with_estimates([f], rules or DEFAULT_RULES)[0]
+
+
+def factories(session: Session, rules: EstimateRules | None = None) -> list[Factory]:
+    """The workspace's registry, unknown numbers estimated with `rules` (default the shipped figures)."""
+    return [factory_of(r, rules) for r in session.scalars(select(FactoryRow).order_by(FactoryRow.id))]
 
 
 def get_factory(session: Session, factory_id: str) -> FactoryRow:
@@ -102,12 +130,12 @@ def offer(session: Session, ws: Workspace, demands: list[Demand], *, now: dateti
 
     Free capacity = capacity - pieces held by open orders (offered, accepted, in production). Each order
     gets the design's next round number; what could not be placed is in `unmatched_reason`."""
-    registry = factories(session)
+    registry = factories(session, estimate_rules(ws.settings))
     if not registry:
         return [MatchResult(d.design.id, unmatched_reason="no factories in the registry: import one first")
                 for d in demands]
     used = used_capacity(session)
-    free = np.array([f.capacity - used.get(f.factory_id, 0) for f in registry], dtype=np.int64)
+    free = np.array([f.plan_capacity - used.get(f.factory_id, 0) for f in registry], dtype=np.int64)
     needs = [planning.spec_need(d.design.id, DesignSpec.from_dict(d.design.spec), ws.taxonomy, quantity=d.quantity,
                                 cost_share=ws.settings.cost_share, exclude=d.exclude) for d in demands]
     plan = planning.plan(ws, registry, needs, free)
@@ -151,17 +179,19 @@ def why_none(cands: list[Candidate], category: str) -> str:
         f"{k} ({v})" for k, v in top)
 
 
-def plan_orders(session: Session, ws: Workspace, orders: list[Order], *, exact: bool) -> MatchPlan:
-    """Plan `orders` on the workspace's registry with the free capacity it has now; nothing is stored.
-    Orders are checked against the taxonomy first (OrderDataError naming the item and the known names)."""
+def plan_orders(session: Session, ws: Workspace, orders: list[Order], *, exact: bool,
+                time_limit_s: float | None = None) -> MatchPlan:
+    """Plan `orders` on the workspace's registry with the free capacity it has now (unknown capacities
+    and MOQs estimated by the settings' rules); nothing is stored. Orders are checked against the
+    taxonomy first (OrderDataError naming the item and the known names)."""
     checked = check_orders(orders, planning.vocabulary(ws.taxonomy), file="orders", unit="item")
-    registry = factories(session)
+    registry = factories(session, estimate_rules(ws.settings))
     if not registry:
         raise Conflict("no factories in the registry: import one first")
     used = used_capacity(session)
-    free = np.array([f.capacity - used.get(f.factory_id, 0) for f in registry], dtype=np.int64)
+    free = np.array([f.plan_capacity - used.get(f.factory_id, 0) for f in registry], dtype=np.int64)
     needs = [planning.order_need(o, ws.taxonomy, cost_share=ws.settings.cost_share) for o in checked]
-    return planning.plan(ws, registry, needs, free, solver="both" if exact else "heuristic")
+    return planning.plan(ws, registry, needs, free, solver="both" if exact else "heuristic", time_limit_s=time_limit_s)
 
 
 def live_quantity(session: Session, design_id: int, batch: int) -> int:
@@ -234,9 +264,11 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
     _lock_factory(session, factory_id)
     load = _committed_load(factory_id)
     capacity = select(FactoryRow.capacity).where(FactoryRow.id == factory_id).scalar_subquery()
+    # A factory whose capacity the registry did not give knows it best: its accept is its word.
     moved = session.execute(
         update(FactoryOrder)
-        .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered", load + FactoryOrder.quantity <= capacity)
+        .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered",
+               or_(capacity.is_(None), load + FactoryOrder.quantity <= capacity))
         .values(status="accepted", updated_at=utcnow())
         .execution_options(synchronize_session=False)).rowcount
     session.refresh(order)
@@ -355,14 +387,17 @@ def set_capacity(session: Session, factory_id: str, capacity: int) -> FactoryRow
     load = _committed_load(factory_id)
     moved = session.execute(
         update(FactoryRow)
-        .where(FactoryRow.id == factory_id, FactoryRow.moq <= capacity, load <= capacity)
+        .where(FactoryRow.id == factory_id, or_(FactoryRow.moq.is_(None), FactoryRow.moq <= capacity),
+               load <= capacity)
         .values(capacity=capacity)
         .execution_options(synchronize_session=False)).rowcount
     session.refresh(factory)
     if moved == 0:
         now = used_capacity(session, LOADED).get(factory_id, 0)
-        raise Invalid(f"capacity must be at least {max(factory.moq, now)} pcs: the MOQ is {factory.moq} pcs "
-                      f"and {now} pcs are committed", field="capacity")
+        moq = factory.moq or 1
+        raise Invalid(f"capacity must be at least {max(moq, now)} pcs: the MOQ is "
+                      f"{'not known' if factory.moq is None else f'{moq} pcs'} and {now} pcs are committed",
+                      field="capacity")
     return factory
 
 

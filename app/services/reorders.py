@@ -155,9 +155,9 @@ def _offer_same_factory_first(session: Session, ws: Workspace, design: Design, r
     spec = DesignSpec.from_dict(design.spec)
     need = planning.spec_need(design.id, spec, ws.taxonomy, quantity=reorder.quantity, cost_share=ws.settings.cost_share)
     declined = production.declined_by(session, design.id)
-    row = production.get_factory(session, factory_id)
-    free = row.capacity - production.used_capacity(session).get(factory_id, 0)
-    check = check_factory(production.factory_of(row), need.requirement, free)
+    factory = production.factory_of(production.get_factory(session, factory_id), production.estimate_rules(ws.settings))
+    free = factory.plan_capacity - production.used_capacity(session).get(factory_id, 0)
+    check = check_factory(factory, need.requirement, free)
     whole = check.max_quantity >= reorder.quantity
     if check.feasible and whole and factory_id not in declined:
         round_ = 1 + (session.scalar(select(func.max(FactoryOrder.round)).where(FactoryOrder.design_id == design.id)) or 0)

@@ -35,8 +35,10 @@ REGISTRY_FILE = "factories.json"
 
 
 def capability_text(f: Factory) -> str:
-    """What is embedded for a factory: the categories it makes and the materials it works."""
-    return f"makes {', '.join(f.categories)}; materials {', '.join(f.materials)}"
+    """What is embedded for a factory: the categories it makes and the materials it works (left out when
+    the registry does not disclose them, so that the words "not disclosed" draw no design near)."""
+    makes = f"makes {', '.join(f.categories)}"
+    return makes if f.materials is None else f"{makes}; materials {', '.join(f.materials)}"
 
 
 def registry_fingerprint(factories: Sequence[Factory]) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matching.errors import OrderDataError
+from matching.factories.csv_safe import safe_row
 from matching.factories.registry import csv_rows, read_text, split_list, whole_number
 
 ORDER_COLUMNS: tuple[str, ...] = ("design_id", "category", "materials", "processes", "quantity", "due_in_days",
@@ -122,8 +123,9 @@ def read_orders_csv(path: str | Path, vocabulary: Vocabulary) -> list[Order]:
 
 
 def write_rows_csv(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """A plain CSV with a header (allocation and unplaced files)."""
+    """A plain CSV with a header (allocation, unplaced and candidate files); formula-like text is written
+    as text (`csv_safe.safe_cell`), e.g. a factory id or reason that starts with '='."""
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(columns)
-        w.writerows(rows)
+        w.writerow(safe_row(columns))
+        w.writerows(safe_row(r) for r in rows)

@@ -4,6 +4,12 @@ CSV columns (more are allowed and ignored): factory_id, name, country, region, c
 materials, processes, moq, capacity, lead_time_days, quality, price_index, small_batch. List fields
 are ';'-separated. `moq` and `capacity` are pieces per month, `quality` is in [0, 1], `price_index` is
 a cost multiplier (1.0 = the market's usual cost for the category).
+
+Registries written by others (Open Supply Hub downloads, brands' supplier lists) are read by
+`registry_file.py`; what they do not say is None here (materials, processes, MOQ, capacity, lead time,
+quality, price level: "not disclosed", never a default that looks like a fact). Planning needs numbers
+for MOQ, capacity, quality and price, so a factory may carry an `Estimate` of them (`estimates.py`); the
+`plan_*` properties give the known value, else the estimate, and say which by `estimated`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from matching.errors import DataFileError, FactoryDataError
+from matching.errors import DataFileError, FactoryDataError, MatchingError
+from matching.factories.csv_safe import safe_cell
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "factory_id", "name", "country", "region", "categories", "materials", "processes",
@@ -25,34 +32,84 @@ CSV_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """Planning values for the facts a registry did not give, each with the reason it was estimated
+    (`notes`, e.g. "capacity estimated from 690 workers x 250 pcs/worker/month (dress)")."""
+
+    moq: int
+    capacity: int
+    quality: float
+    price_index: float
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Factory:
     factory_id: str
     name: str
     country: str
     region: str
     categories: tuple[str, ...]
-    materials: tuple[str, ...]
-    processes: tuple[str, ...]
-    moq: int  # pieces per design
-    capacity: int  # pieces per month
-    lead_time_days: int
-    quality: float  # 0..1
-    price_index: float  # cost multiplier
+    materials: tuple[str, ...] | None  # None: not disclosed
+    processes: tuple[str, ...] | None  # None: not disclosed
+    moq: int | None  # pieces per design; None: not disclosed
+    capacity: int | None  # pieces per month; None: not disclosed
+    lead_time_days: int | None  # None: not disclosed (then no lead-time check, said as assumed)
+    quality: float | None  # 0..1; None: not known
+    price_index: float | None  # cost multiplier; None: not known
     city: str = ""
     small_batch: bool = False
-    workers: int = 0
+    workers: int | None = None  # None: not known
+    address: str = ""
+    facility_type: str = ""  # as the registry wrote it (facility and processing type)
+    supplies_materials: bool = False  # a material/component supplier: never given a finished-goods order
+    estimate: Estimate | None = None  # planning values for the unknown numbers (`estimates.estimate`)
+
+    def _plan(self, fact: str) -> float:
+        value = getattr(self, fact)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+        if self.estimate is None:
+            raise MatchingError(f"factory {self.factory_id}: {fact} is not known and was not estimated "
+                                "(see estimates.with_estimates)")
+        return getattr(self.estimate, fact)  # type: ignore[no-any-return]
+
+    @property
+    def plan_moq(self) -> int:
+        """The MOQ planning uses: the registry's, else the estimate."""
+        return int(self._plan("moq"))
+
+    @property
+    def plan_capacity(self) -> int:
+        """Monthly capacity planning uses: the registry's, else the estimate."""
+        return int(self._plan("capacity"))
+
+    @property
+    def plan_quality(self) -> float:
+        return float(self._plan("quality"))
+
+    @property
+    def plan_price_index(self) -> float:
+        return float(self._plan("price_index"))
+
+    @property
+    def estimated(self) -> tuple[str, ...]:
+        """The facts planning takes from the estimate (moq, capacity, quality, price_index): not known."""
+        return tuple(k for k in ("moq", "capacity", "quality", "price_index") if getattr(self, k) is None)
 
     def capability_text(self) -> str:
         """Plain-text capability profile for people reading a match (what is embedded: `capability.capability_text`)."""
+        def listed(items: tuple[str, ...] | None) -> str:
+            return "not disclosed" if items is None else ", ".join(items)
         return (
-            f"{self.name} in {self.city or self.region}: makes {', '.join(self.categories)}; "
-            f"materials {', '.join(self.materials)}; processes {', '.join(self.processes)}"
+            f"{self.name} in {self.city or self.region or self.country}: makes {', '.join(self.categories)}; "
+            f"materials {listed(self.materials)}; processes {listed(self.processes)}"
         )
 
     def to_row(self) -> dict[str, str]:
-        row = {k: str(v) for k, v in asdict(self).items()}
+        row = {k: "" if v is None else str(v) for k, v in asdict(self).items() if k in CSV_COLUMNS}
         for k in ("categories", "materials", "processes"):
-            row[k] = ";".join(getattr(self, k))
+            row[k] = ";".join(getattr(self, k) or ())
         row["small_batch"] = "yes" if self.small_batch else "no"
         return row
 
@@ -139,7 +196,7 @@ def _parse_row(row: dict[str, str], known_categories: frozenset[str] | None,
     small = (row.get("small_batch") or "no").strip().lower()
     if small not in ("yes", "no", "true", "false", "1", "0"):
         raise ValueError(f"column 'small_batch': {small!r} is not yes/no")
-    workers = integer("workers", 0) if (row.get("workers") or "").strip() else 0  # an absent count is 0, a bad one an error
+    workers = integer("workers", 0) if (row.get("workers") or "").strip() else None  # absent: unknown; bad: an error
     return Factory(
         factory_id=row["factory_id"].strip(),
         name=row["name"].strip(),
@@ -188,8 +245,9 @@ def read_factories_csv(path: str | Path, **kwargs: Iterable[str] | None) -> list
 
 
 def write_factories_csv(factories: Iterable[Factory], path: str | Path) -> None:
+    """Our own registry format (module docstring); text cells are spreadsheet-safe (`safe_cell`)."""
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(CSV_COLUMNS))
         w.writeheader()
         for f in factories:
-            w.writerow(f.to_row())
+            w.writerow({k: safe_cell(v) for k, v in f.to_row().items()})

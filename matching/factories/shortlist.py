@@ -16,6 +16,11 @@ Score (in [0, 1]; higher is better), over the kept candidates of one design:
 * region = 1 if the factory's region or country is one of the preferred regions given, else 0 (with
   no preference the term is 0 for all and changes no order).
 
+Ranking: kept factories known to qualify come first (by score), then those kept only by assumption
+(undisclosed materials, processes or lead time, estimated MOQ or capacity; by score; their reasons say
+what is assumed), then the rejected ones. Quality and price of a factory that does not disclose them
+are the estimates (`estimates.py`).
+
 Weights (`ScoreWeights`) were set by judgement, not fitted: nothing here observes outcomes yet. Cost
 already decides the allocation (the objective counts price_index through the unit cost), so the score
 orders what a person reads and reviews: fit first (does the factory really do this kind of product),
@@ -56,13 +61,15 @@ class CandidateRow:
     unit_cost_cents: int
     max_quantity: int  # pieces it could take now: min(free capacity, quantity)
     reasons: tuple[str, ...]
+    assumptions: tuple[str, ...] = ()  # what a kept factory qualifies by assumption (empty: known to qualify)
 
 
 def shortlist(table: FactoryTable, req: Requirement, positions: np.ndarray, similarity: np.ndarray,
               free: np.ndarray, *, exclude: Collection[str] = (), weights: ScoreWeights = ScoreWeights(),
               regions: Collection[str] = ()) -> list[CandidateRow]:
     """Rows for the factories at registry `positions` (the design's top-K, best first, -1 = none): kept
-    ones by score, best first, then the rejected ones by similarity."""
+    ones known to qualify by score, best first, then kept ones that qualify by assumption by score, then
+    the rejected ones by similarity."""
     ok = positions >= 0
     positions, similarity = positions[ok], similarity[ok]
     k = len(positions)
@@ -70,10 +77,10 @@ def shortlist(table: FactoryTable, req: Requirement, positions: np.ndarray, simi
     for p in positions:
         f = table.factories[p]
         if f.factory_id in exclude:
-            checks.append((False, 0, 0, ("rejected: declined this design before",)))
+            checks.append((False, 0, 0, ("rejected: declined this design before",), ()))
         else:
             c = check_factory(f, req, int(free[p]))
-            checks.append((c.feasible, c.unit_cost_cents, c.max_quantity, c.reasons))
+            checks.append((c.feasible, c.unit_cost_cents, c.max_quantity, c.reasons, c.assumptions))
     kept = np.array([c[0] for c in checks], dtype=bool)
     span = float(similarity[0] - similarity[-1]) if k else 0.0
     fit = (similarity - similarity[-1]) / span if span > 0 else np.ones(k)
@@ -81,18 +88,18 @@ def shortlist(table: FactoryTable, req: Requirement, positions: np.ndarray, simi
     rows = []
     for i, p in enumerate(positions):
         f = table.factories[p]
-        feasible, unit, most, reasons = checks[i]
+        feasible, unit, most, reasons, assumed = checks[i]
         head = f"{'ok' if feasible else 'info'}: capability match {similarity[i]:.2f} (rank {i + 1} of {k})"
         score = 0.0
         if feasible:
-            parts = {"fit": float(fit[i]), "quality": f.quality, "price": cheapest / f.price_index,
+            parts = {"fit": float(fit[i]), "quality": f.plan_quality, "price": cheapest / f.plan_price_index,
                      "region": 1.0 if (f.region in regions or f.country in regions) else 0.0}
             score = sum(getattr(weights, name) * v for name, v in parts.items())
             reasons = (*reasons, "score {:.3f} = ".format(score) + " + ".join(
                 f"{getattr(weights, name):g} x {name} {v:.2f}" for name, v in parts.items()))
         rows.append(CandidateRow(f.factory_id, i + 1, float(similarity[i]), feasible, round(score, 4), unit, most,
-                                 (head, *reasons)))
-    return sorted(rows, key=lambda r: (not r.kept, -r.score, r.rank))
+                                 (head, *reasons), assumed if feasible else ()))
+    return sorted(rows, key=lambda r: (not r.kept, bool(r.assumptions), -r.score, r.rank))
 
 
 def _factories(n: int) -> str:
@@ -102,11 +109,16 @@ def _factories(n: int) -> str:
 def why_none_qualifies(table: FactoryTable, req: Requirement, free: np.ndarray, *, exclude: Collection[str] = (),
                        shortlisted: Sequence[int] = (), k: int | None = None) -> str:
     """Why no factory of the whole registry (not only the shortlist) can take `req`: the first hard
-    constraint, in the order category, material, process, lead time, MOQ, declines, capacity, that
-    leaves no factory standing. '' when some factory qualifies and is in the shortlist."""
-    cat = table.has("category", req.category)
-    if not cat.any():
+    constraint, in the order category, material supplier, material, process, lead time, MOQ, declines,
+    capacity, that leaves no factory standing. '' when some factory qualifies and is in the shortlist.
+    Undisclosed facts count as met, as in `check_factory`."""
+    listed = table.has("category", req.category)
+    if not listed.any():
         return f"no factory makes {req.category}"
+    cat = listed & ~table.supplier
+    if not cat.any():
+        return (f"only material or component suppliers list {req.category} ({_factories(int(listed.sum()))}): "
+                "they take no finished-goods orders")
     n = int(cat.sum())
     for kind, names in (("material", req.materials), ("process", req.processes)):
         for name in names:
@@ -117,7 +129,7 @@ def why_none_qualifies(table: FactoryTable, req: Requirement, free: np.ndarray, 
         return (f"no factory making {req.category} has {', '.join(req.materials)} and "
                 f"{', '.join(req.processes)} together")
     steps = (
-        (table.lead_time <= req.due_in_days,
+        (table.meets_due(req.due_in_days),
          lambda s: f"lead time: the {_factories(int(s.sum()))} that can make it need at least "
                    f"{int(table.lead_time[s].min())} days, due in {req.due_in_days}"),
         (table.moq <= req.quantity,

@@ -20,29 +20,45 @@ from matching.factories.registry import Factory
 
 
 class FactoryTable:
-    """Columns of a registry: a capability matrix (factory x category/material/process) and numbers."""
+    """Columns of a registry: a capability matrix (factory x category/material/process) and numbers.
+
+    Unknown facts are assumed, as in `check_factory`: a factory whose materials (processes) are not
+    disclosed has every material (process), one whose lead time is not disclosed meets every due date,
+    and MOQ, capacity and price are the planning values (`Factory.plan_*`: known, else estimated).
+    `uncertain` marks the factories that qualify for anything only by some such assumption."""
 
     def __init__(self, factories: Sequence[Factory]) -> None:
         self.factories = list(factories)
         self.ids = [f.factory_id for f in self.factories]
         self.position = {fid: i for i, fid in enumerate(self.ids)}
         vocab = sorted({("category", c) for f in self.factories for c in f.categories}
-                       | {("material", m) for f in self.factories for m in f.materials}
-                       | {("process", p) for f in self.factories for p in f.processes})
+                       | {("material", m) for f in self.factories for m in f.materials or ()}
+                       | {("process", p) for f in self.factories for p in f.processes or ()})
         self._column = {key: j for j, key in enumerate(vocab)}
         self.capable = np.zeros((len(self.factories), len(vocab)), dtype=bool)  # (F, V)
         for i, f in enumerate(self.factories):
-            cols = ([self._column["category", c] for c in f.categories] + [self._column["material", m] for m in f.materials]
-                    + [self._column["process", p] for p in f.processes])
+            cols = ([self._column["category", c] for c in f.categories]
+                    + [self._column["material", m] for m in f.materials or ()]
+                    + [self._column["process", p] for p in f.processes or ()])
             self.capable[i, cols] = True
-        self.moq = np.array([f.moq for f in self.factories], dtype=np.int64)
-        self.capacity = np.array([f.capacity for f in self.factories], dtype=np.int64)
-        self.lead_time = np.array([f.lead_time_days for f in self.factories], dtype=np.int64)
-        self.price_index = np.array([f.price_index for f in self.factories], dtype=np.float64)
+        flags = (lambda pick: np.array([pick(f) for f in self.factories], dtype=bool))
+        self.supplier = flags(lambda f: f.supplies_materials)  # (F,) material/component suppliers
+        self._unknown = {"material": flags(lambda f: f.materials is None), "process": flags(lambda f: f.processes is None)}
+        self.lead_unknown = flags(lambda f: f.lead_time_days is None)
+        self.uncertain = (self._unknown["material"] | self._unknown["process"] | self.lead_unknown
+                          | flags(lambda f: bool(f.estimated)))
+        self.moq = np.array([f.plan_moq for f in self.factories], dtype=np.int64)
+        self.capacity = np.array([f.plan_capacity for f in self.factories], dtype=np.int64)
+        self.lead_time = np.array([f.lead_time_days or 0 for f in self.factories], dtype=np.int64)
+        self.price_index = np.array([f.plan_price_index for f in self.factories], dtype=np.float64)
         self._makers: dict[tuple[str, tuple[str, ...], tuple[str, ...]], np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.factories)
+
+    def meets_due(self, due_in_days: int) -> np.ndarray:
+        """(F,) bool: lead time within `due_in_days`, or not disclosed (assumed)."""
+        return self.lead_unknown | (self.lead_time <= due_in_days)
 
     def free_capacity(self, used: Mapping[str, int]) -> np.ndarray:
         """(F,) capacity minus the pieces already committed per factory id."""
@@ -53,24 +69,27 @@ class FactoryTable:
         return free
 
     def has(self, kind: str, name: str) -> np.ndarray:
-        """(F,) bool: the factories whose registry lists `name` among their `kind`s (category, material, process)."""
+        """(F,) bool: the factories whose registry lists `name` among their `kind`s (category, material,
+        process), or does not disclose that kind (materials, processes: assumed)."""
         j = self._column.get((kind, name))
-        return np.zeros(len(self), dtype=bool) if j is None else self.capable[:, j]
+        listed = np.zeros(len(self), dtype=bool) if j is None else self.capable[:, j]
+        return listed | self._unknown[kind] if kind in self._unknown else listed
 
     def makers(self, req: Requirement) -> np.ndarray:
-        """(F,) bool: makes the category, works every material and has every process (cached per recipe)."""
+        """(F,) bool: not a material supplier, makes the category, works every material and has every
+        process, known or assumed (cached per recipe)."""
         key = (req.category, tuple(sorted(req.materials)), tuple(sorted(req.processes)))
         if key not in self._makers:
-            need = [("category", req.category)] + [("material", m) for m in key[1]] + [("process", p) for p in key[2]]
-            if any(k not in self._column for k in need):  # nobody has it at all
-                self._makers[key] = np.zeros(len(self), dtype=bool)
-            else:
-                self._makers[key] = self.capable[:, [self._column[k] for k in need]].all(axis=1)
+            ok = self.has("category", req.category) & ~self.supplier
+            for kind, names in (("material", key[1]), ("process", key[2])):
+                for name in names:
+                    ok = ok & self.has(kind, name)
+            self._makers[key] = ok
         return self._makers[key]
 
     def feasible(self, req: Requirement, free_capacity: np.ndarray) -> np.ndarray:
         """(F,) bool: every hard constraint of `check_factory` holds (recipe, lead time, MOQ, free capacity)."""
-        return (self.makers(req) & (self.lead_time <= req.due_in_days) & (self.moq <= req.quantity)
+        return (self.makers(req) & self.meets_due(req.due_in_days) & (self.moq <= req.quantity)
                 & (free_capacity >= self.moq))
 
     def unit_costs(self, req: Requirement, rows: np.ndarray) -> np.ndarray:

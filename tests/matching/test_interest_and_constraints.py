@@ -59,7 +59,7 @@ def test_workers_must_be_a_whole_number_when_given():
     header = HEADER.rstrip("\n") + ",workers\n"
     ok = parse_factories_csv(header + "F1,A,CN,Zhejiang,socks,cotton,knitting,5,100,10,0.5,1.0,\n"
                              "F2,B,CN,Zhejiang,socks,cotton,knitting,5,100,10,0.5,1.0,35\n")
-    assert [f.workers for f in ok] == [0, 35]  # an empty cell is "not known", i.e. 0
+    assert [f.workers for f in ok] == [None, 35]  # an empty cell is "not known": None, never 0
     for bad, reason in (("about 40", "'workers': 'about 40' is not a whole number"), ("-3", "'workers': -3 is below 0")):
         with pytest.raises(FactoryDataError, match=reason) as exc:
             parse_factories_csv(header + "F1,A,CN,Zhejiang,socks,cotton,knitting,5,100,10,0.5,1.0,12\n"
