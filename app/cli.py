@@ -40,6 +40,7 @@ from matching.factories.planner import MatchPlan
 from matching.factories.registry import read_factories_csv
 from matching.factories.registry_file import FIELDS as REGISTRY_FIELDS, parse_overrides
 
+from app.batch import embed_texts, executor, render_designs
 from app.db import transaction
 from app.errors import AppError
 from app.models import utcnow
@@ -75,6 +76,7 @@ cli.add_typer(factories_cli, name="factories")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(images_cli, name="images")
 console = Console()
+RAY_HELP = "run the batch work as Ray tasks on the cluster at ADDRESS ('local': start one on this machine)"
 
 
 @contextmanager
@@ -211,10 +213,11 @@ def _sidecar(out: Path, part: str) -> Path:
     return out.with_name(f"{out.stem}.{part}{out.suffix or '.csv'}")
 
 
-def _forecast_with_bar(frame: TrendFrame, horizon: int, level: float) -> Forecast:
-    with progress() as bar:
+def _forecast_with_bar(frame: TrendFrame, horizon: int, level: float, ray: str | None = None) -> Forecast:
+    with progress() as bar, executor(ray) as ex:
         task = bar.add_task(f"forecasting {len(frame.names)} series", total=2 * len(frame.names))
-        return forecast_frame(frame, horizon, level=level, on_progress=lambda done, _: bar.update(task, completed=done))
+        return forecast_frame(frame, horizon, level=level, on_progress=lambda done, _: bar.update(task, completed=done),
+                              map_blocks=ex.map if ray else None)
 
 
 @trends_cli.command("forecast")
@@ -222,11 +225,12 @@ def trends_forecast(path: Path,
                     out: Annotated[Path, typer.Option(help="forecast CSV (wide: the next HORIZON weeks, same columns)")],
                     horizon: Annotated[int, typer.Option(min=1, max=520)] = 52,
                     level: Annotated[float, typer.Option(min=0.5, max=0.99, help="prediction-interval coverage")] = 0.9,
-                    bands: Annotated[bool, typer.Option(help="also write OUT.lower.csv, OUT.upper.csv, OUT.methods.csv")] = True) -> None:
+                    bands: Annotated[bool, typer.Option(help="also write OUT.lower.csv, OUT.upper.csv, OUT.methods.csv")] = True,
+                    ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)] = None) -> None:
     """Forecast every series of a weekly CSV (wide or long) HORIZON weeks ahead, written as wide CSV."""
     try:
         frame = read_trend_csv(path, today=date.today())
-        fc = _forecast_with_bar(frame, horizon, level)
+        fc = _forecast_with_bar(frame, horizon, level, ray)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_wide_csv(fc.frame("mean"), out)
         if bands:
@@ -236,7 +240,7 @@ def trends_forecast(path: Path,
                 w = csv.writer(fh)
                 w.writerow(["series", "method", "harmonics"])
                 w.writerows(safe_row([name, m, int(k)]) for name, m, k in zip(fc.names, fc.methods, fc.harmonics))
-    except GenerationError as exc:
+    except (GenerationError, AppError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     used = ", ".join(f"{n} {m}" for m, n in fc.method_counts().items())
@@ -311,7 +315,8 @@ def trends_report(path: Annotated[Optional[Path], typer.Argument(help="weekly CS
 @designs_cli.command("generate")
 def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, category: Optional[str] = None,
                      attribute: Annotated[Optional[list[str]], typer.Option(help="pin KIND=NAME, e.g. color=navy")] = None,
-                     max_price_cents: Optional[int] = None, seed: int = 0) -> None:
+                     max_price_cents: Optional[int] = None, seed: int = 0,
+                     ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)] = None) -> None:
     """Compose N draft designs from the rising trends and render their images."""
     pinned = []
     for item in attribute or []:
@@ -319,12 +324,13 @@ def designs_generate(n: Annotated[int, typer.Option(min=1, max=500)] = 12, categ
         if not name:
             raise typer.BadParameter(f"{item!r} is not KIND=NAME", param_hint="--attribute")
         pinned.append((kind, name))
-    with workspace() as ws, progress() as bar, transaction(ws.sessions) as s:
+    with workspace() as ws, executor(ray) as ex, progress() as bar, transaction(ws.sessions) as s:
         task = bar.add_task("designing", total=n)
+        render = (lambda specs, seeds: render_designs(ex, ws.settings, ws.taxonomy, specs, seeds)) if ray else None
         made = design_svc.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=n, seed=seed,
                                    cost_share=ws.settings.cost_share,
                                    pins=Pins(category, tuple(pinned), max_price_cents),
-                                   on_progress=lambda i: bar.update(task, completed=i), ws=ws)
+                                   on_progress=lambda i: bar.update(task, completed=i), ws=ws, render=render)
         ids = [d.id for d in made]
     console.print(f"generated {len(ids)} draft designs: {ids}")
 
@@ -481,15 +487,17 @@ def factories_map(term: Annotated[str, typer.Argument(help="a product type or se
 
 
 @catalog_cli.command("import")
-def catalog_import(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def catalog_import(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False,
+                   ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help=RAY_HELP)] = None) -> None:
     """Import a product catalogue CSV (id,name[,category,color,material,pattern,silhouette,price_cents,
     launch_date,units_sold,description,image]); attributes it leaves out are read from the name and
     description. All or nothing; an id already stored is replaced."""
-    with workspace() as ws:
+    with workspace() as ws, executor(ray) as ex:
         text = read_text(path)
+        model = str(ws.settings.embedder_path or "")
         with transaction(ws.sessions) as s:
             report = catalog.import_catalog(s, text=text, file=str(path), language=ws.language,
-                                            embed=ws.embedder.encode)
+                                            embed=lambda texts: embed_texts(ex, model, texts))
     if as_json:
         print(json.dumps(report.to_dict()))
         return

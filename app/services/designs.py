@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -75,12 +76,15 @@ def catalog_similarity(ws: Workspace, session: Session | None = None) -> Callabl
 
 def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, images_dir: Path, *, n: int,
              cost_share: float, pins: Pins = Pins(), seed: int = 0,
-             on_progress: Callable[[int], None] | None = None, ws: Workspace | None = None) -> list[Design]:
+             on_progress: Callable[[int], None] | None = None, ws: Workspace | None = None,
+             render: Callable[[Sequence[DesignSpec], Sequence[int]], list[Image.Image]] | None = None) -> list[Design]:
     """Compose `n` draft designs that some factory can make, with their images.
 
     With the workspace `ws`, the batch is chosen for diversity (MMR over spec embeddings) and novelty
     against the published catalog (the design index). `images[0]` is the configured backend's picture; unless that backend is the flat sketch itself,
-    the flat technical sketch (what a factory works from) is stored after it.
+    the flat technical sketch (what a factory works from) is stored after it. `render(specs, seeds)`, when
+    given, draws every backend picture in one batch (e.g. as Ray tasks, `app.batch.render_designs`) instead
+    of one `images.generate` call per design; each design keeps its seed, so the pictures are the same.
     """
     stored = trends.signals(session)
     signals = [sig for _, sig in stored]
@@ -100,12 +104,13 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session), about=about).compose(
         n, pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
     images_dir.mkdir(parents=True, exist_ok=True)
+    drawn = render(specs, [seed + i for i in range(len(specs))]) if render is not None else None
     out = []
     for i, spec in enumerate(specs):
         design = Design(name=spec.name, category=spec.category, spec=spec.to_dict(), status="draft", images=[])
         session.add(design)
         session.flush()  # assigns the id used in the file name
-        pictures = images.generate(spec, n=1, seed=seed + i)
+        pictures = [drawn[i]] if drawn is not None else images.generate(spec, n=1, seed=seed + i)
         if images.name != "flat":  # the factory's technical drawing always comes last
             pictures.append(render_flat(spec, taxonomy, size=SKETCH_SIZE))
         paths = []

@@ -31,10 +31,12 @@ Fallbacks, per series, never silent (`Forecast.methods` names the one used):
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +51,8 @@ OFFSET_SHARE = 0.1  # c = OFFSET_SHARE x mean(y)
 MIN_SCALE = 1e-3  # floor of the one-step error on the log scale (0.1%): no series is that exact
 MAX_LOG_BAND = 10.0
 METHODS = ("seasonal", "nonseasonal", "mean", "all-zero")
+# map_blocks(fit, blocks) -> [fit(block) for block in blocks], possibly run elsewhere
+BlockMap = Callable[[Callable[[np.ndarray], Any], Sequence[np.ndarray]], Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -103,13 +107,20 @@ def _fit_point(z: np.ndarray, t0: int, horizon: int) -> tuple[np.ndarray, np.nda
     return np.repeat(mean[None, :], horizon, axis=0), sd, np.zeros(s, dtype=np.int64), "mean"
 
 
-def _fit_chunked(z: np.ndarray, t0: int, horizon: int, chunk: int, tick: Callable[[int], None]
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """`_fit_point` over blocks of `chunk` series (same result, bounded memory, progress per block)."""
-    parts = []
-    for start in range(0, z.shape[1], chunk):
-        parts.append(_fit_point(z[:, start:start + chunk], t0, horizon))
-        tick(min(chunk, z.shape[1] - start))
+def _fit_chunked(z: np.ndarray, t0: int, horizon: int, chunk: int, tick: Callable[[int], None],
+                 map_blocks: BlockMap | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """`_fit_point` over blocks of `chunk` series (same result, bounded memory, progress per block), here
+    or through `map_blocks` (which may run the blocks elsewhere, e.g. as Ray tasks)."""
+    blocks = [z[:, start:start + chunk] for start in range(0, z.shape[1], chunk)]
+    fit = functools.partial(_fit_point, t0=t0, horizon=horizon)
+    if map_blocks is None:
+        parts = []
+        for block in blocks:
+            parts.append(fit(block))
+            tick(block.shape[1])
+    else:
+        parts = list(map_blocks(fit, blocks))
+        tick(z.shape[1])
     fc = np.concatenate([p[0] for p in parts], axis=1)
     rmse = np.concatenate([p[1] for p in parts])
     k = np.concatenate([p[2] for p in parts])
@@ -117,12 +128,15 @@ def _fit_chunked(z: np.ndarray, t0: int, horizon: int, chunk: int, tick: Callabl
 
 
 def forecast_frame(frame: TrendFrame, horizon: int = 52, *, level: float = 0.9, chunk: int = 2000,
-                   on_progress: Callable[[int, int], None] | None = None) -> Forecast:
+                   on_progress: Callable[[int, int], None] | None = None,
+                   map_blocks: BlockMap | None = None) -> Forecast:
     """Forecast every series of `frame` `horizon` weeks ahead with a central `level` interval.
 
     Series are fitted in blocks of `chunk` (the result does not depend on it). `on_progress`, when
     given, is called as on_progress(done, total) after each block of the backtest and of the final
-    fit (total = 2 x the number of series), so a CLI can show a bar."""
+    fit (total = 2 x the number of series), so a CLI can show a bar. `map_blocks(fit, blocks)`, when
+    given, fits the blocks instead of a loop here and returns their results in order (an executor's
+    `map`: the blocks may run in other processes or machines; the result is the same)."""
     if horizon < 1:
         raise GenerationError(f"horizon must be at least 1 week, got {horizon}")
     if not 0.5 <= level < 1.0:
@@ -147,14 +161,14 @@ def forecast_frame(frame: TrendFrame, horizon: int = 52, *, level: float = 0.9, 
     # Backtest: refit without the last b weeks and forecast them.
     b = min(52, n - MIN_SEASONAL) if n >= MIN_SEASONAL + 8 else min(52, n // 3)
     if b >= 4 and n - b >= 2:
-        fc_b, r_b, _, _ = _fit_chunked(z[:-b], t0, b, chunk, tick)
+        fc_b, r_b, _, _ = _fit_chunked(z[:-b], t0, b, chunk, tick, map_blocks)
         u = (z[-b:] - fc_b) / np.maximum(r_b, MIN_SCALE)[None, :]
         u = u[:, ~zero] if (~zero).any() else u
     else:
         b, u = 0, np.zeros((0, s))
         tick(s)
 
-    fc, rmse, k, method = _fit_chunked(z, t0, horizon, chunk, tick)
+    fc, rmse, k, method = _fit_chunked(z, t0, horizon, chunk, tick, map_blocks)
     rmse = np.maximum(rmse, MIN_SCALE)
     probs = ((1 - level) / 2, (1 + level) / 2)
     if b:
