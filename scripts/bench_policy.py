@@ -1,6 +1,6 @@
 """Exposure policy benchmark: impressions needed to know the winners, per policy vs uniform.
 
-    .venv/bin/python scripts/bench_policy.py [--seeds 10] [--designs 200] [--buyers 2000] [--days 14]
+    .venv/bin/python scripts/bench_policy.py [--seeds 10] [--designs 200] [--buyers 2000] [--days 14] [--ray local]
 
 For every seed, the same workspace (sample trends + factory registry), the same synthetic designs and
 the same simulated buyers (tastes and hidden appeal drawn from the seed) are run once per policy
@@ -9,11 +9,14 @@ through the real services (`trendloom simulate`). Every design is tested with th
 whole budget, winners = designs that reached their threshold. The headline is, per variant, the
 median over seeds of (impressions it used to decide every design) / (the baseline's), next to its
 winner precision and recall against the truth; the target is <= 0.5 at no loss of precision.
+With `--ray ADDRESS` (`local`: a cluster on this machine) the runs are Ray tasks, one per (seed, variant);
+each run is seeded, so the results are those of the in-process runs (only `seconds` differs).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -21,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.batch import executor
 from app.db import transaction
 from app.models import utcnow
 from app.sample import write_sample
@@ -54,6 +58,10 @@ def one_run(sample: Path, seed: int, variant: str, args: argparse.Namespace) -> 
         return out
 
 
+def run_job(sample: Path, args: argparse.Namespace, job: tuple[int, str]) -> dict[str, object]:
+    return one_run(sample, job[0], job[1], args)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -63,24 +71,28 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=250, help="impressions each design is tested with at most")
     ap.add_argument("--visit-rate", type=float, default=0.2)
     ap.add_argument("--out", type=Path, default=Path("var/bench_policy.jsonl"))
+    ap.add_argument("--ray", default=None, metavar="ADDRESS", help="run each (seed, policy) as a Ray task ('local': "
+                    "start a cluster here; a remote cluster's workers must see the sample folder's path)")
     ap.add_argument("--policies", default="uniform+fixed,threshold,thompson,uniform",
                     help="policy[+fixed]; '+fixed' = no early decisions (the traditional test)")
     args = ap.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     policies = args.policies.split(",")
     results: dict[str, list[dict[str, object]]] = {p: [] for p in policies}
-    with tempfile.TemporaryDirectory() as tmp, args.out.open("w") as log:
+    with tempfile.TemporaryDirectory() as tmp, args.out.open("w") as log, executor(args.ray) as ex:
         sample = Path(tmp)
         write_sample(load_taxonomy(), sample)
-        for seed in range(args.seeds):
-            for policy in policies:
-                r = one_run(sample, seed, policy, args)
-                log.write(json.dumps(r) + "\n")
-                log.flush()
-                results[policy].append(r)
-                print(f"seed {seed} {policy:>8}: k={r['k']} impressions={r['impressions']} "
-                      f"to-90%={r['impressions_to_90pct_precision']} final precision={r['precision_at_k']:.2f} "
-                      f"recall={r['recall_at_k']:.2f} ({r['seconds']} s)", file=sys.stderr)
+        jobs = [(seed, policy) for seed in range(args.seeds) for policy in policies]
+        # in-process: one run at a time, logged as it ends; on Ray: all at once, logged when all are done
+        runs = (map(functools.partial(run_job, sample, args), jobs) if args.ray is None
+                else iter(ex.map(functools.partial(run_job, sample, args), jobs)))
+        for (seed, policy), r in zip(jobs, runs):
+            log.write(json.dumps(r) + "\n")
+            log.flush()
+            results[policy].append(r)
+            print(f"seed {seed} {policy:>8}: k={r['k']} impressions={r['impressions']} "
+                  f"to-90%={r['impressions_to_90pct_precision']} final precision={r['precision_at_k']:.2f} "
+                  f"recall={r['recall_at_k']:.2f} ({r['seconds']} s)", file=sys.stderr)
 
     def med(policy: str, key: str) -> float | None:
         vals = [r[key] for r in results[policy]]
