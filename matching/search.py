@@ -10,7 +10,7 @@ its meaning (MiniLM), in that order of trust.
           + 0.5 · cosine(query, design)                          meaning, only to order the candidates
 
 A design is a candidate when it matches something the query names or shares a word with it (BM25 > 0).
-A query that names nothing we sell and shares no word with any design finds nothing, whatever MiniLM
+A query whose product is one nobody here makes ("jeans", 羽绒服) finds nothing. A query that names nothing we sell and shares no word with any design finds nothing, whatever MiniLM
 says (an embedding always has a nearest neighbour, so "zzzqqq" would otherwise return every item),
 unless its meaning is close to a design (cosine ≥ `semantic_floor`; the floor is set in
 `scripts/bench_search.py` so that nonsense queries stay empty). The caller says why nothing was found
@@ -51,6 +51,7 @@ class SearchQuery:
     attributes: tuple[tuple[str, str], ...] = ()
     color_family: str | None = None  # family of the colour named, for partial credit
     words: tuple[str, ...] = ()
+    unsold: str | None = None  # the product it asks for, when that is one nobody here makes ("jeans")
 
     @property
     def names_something(self) -> bool:
@@ -110,8 +111,8 @@ class SearchIndex:
         `cosine` is the (n,) similarity of the query's embedding to each design (same order as the
         docs), or None to rank without meaning."""
         n = len(self.docs)
-        if n == 0:
-            return []
+        if n == 0 or query.unsold is not None:
+            return []  # "denim jeans" is not a denim tote bag: the caller says we do not make jeans
         mask = np.ones(n, dtype=bool) if allowed is None else allowed.astype(bool)
         lexical = self.bm25(query.words)
         named = np.zeros(n, dtype=np.float32)

@@ -35,10 +35,13 @@ def doc_of(design_id: int, spec: dict[str, Any], language: ProductLanguage) -> S
 
 
 def query_of(text: str, language: ProductLanguage) -> SearchQuery:
-    """What a buyer's query names, and its words."""
+    """What a buyer's query names (typing slips forgiven), and its words; `unsold` when the product it
+    asks for is one nobody here makes."""
+    text = language.correct_spelling(text)
     found = language.extract(text)
     family = language.color_family(found.color) if found.color is not None else None
-    return SearchQuery(found.category, tuple(found.attributes()), family, tuple(language.words(text)))
+    unsold = found.other if found.category is None else None
+    return SearchQuery(found.category, tuple(found.attributes()), family, tuple(language.words(text)), unsold)
 
 
 class SearchCache:

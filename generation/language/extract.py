@@ -24,13 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from generation.language.lexicon import OTHER, PHRASE, Token, TermIndex, is_cjk
+from generation.language.lexicon import OTHER, PHRASE, Token, TermIndex, is_cjk, singular
 from generation.taxonomy import ATTRIBUTE_KINDS, Taxonomy
 
 SINGLE_KINDS = ("color", "material", "pattern", "silhouette")
 # after one of these, once a product is named, a later product word is what it goes with, not what it is
 BOUNDARIES = frozenset({"for", "with", "w", "in", "and", "under", "over", "out", "vs", "versus", "as", "than",
                         "配", "搭配", "送", "赠", "赠送", "附", "适用", "适配", "和", "与"})
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|[。！？；+＋]")  # a product named in one sentence is not undone by the next
 
 
@@ -94,6 +95,7 @@ class ProductLanguage:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.index = TermIndex(taxonomy)
+        self._vocab: frozenset[str] | None = None
 
     def mentions(self, text: str) -> list[Mention]:
         """Every term in `text`, in order (one mention per target of a term naming several things)."""
@@ -142,6 +144,33 @@ class ProductLanguage:
             pattern=found.get("pattern"), silhouette=found.get("silhouette"), details=tuple(found["details"]),
             other=head.name if head is not None and head.kind == OTHER else None, mentions=tuple(mentions),
         )
+
+    def correct_spelling(self, text: str) -> str:
+        """`text` with each English word that is not in the lexicon, but one or two typing slips away from
+        a word that is (a swap of two letters is one slip), replaced by it ("hoddie" -> "hoodie",
+        "sneakres" -> "sneaker"): for search
+        queries, where a slip should not find nothing. Words of 4 letters or fewer, and words that are
+        in the lexicon, are left alone; one slip is allowed up to 6 letters, two from 7."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import DamerauLevenshtein
+
+        vocab = self._vocabulary()
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group()
+            low = word.lower()
+            if len(low) <= 4 or low in vocab or singular(low) in vocab:
+                return word
+            best = process.extractOne(low, vocab, scorer=DamerauLevenshtein.distance,
+                                      score_cutoff=1 if len(low) <= 6 else 2)
+            return best[0] if best is not None else word
+
+        return _LATIN_WORD.sub(fix, text)
+
+    def _vocabulary(self) -> frozenset[str]:
+        if self._vocab is None:
+            self._vocab = frozenset(w for key in self.index.terms for w in key.split(" ") if w.isascii() and w.isalpha())
+        return self._vocab
 
     def words(self, text: str) -> list[str]:
         """The canonical words of `text` (English singulars, Chinese jieba words), e.g. for lexical search:

@@ -140,3 +140,9 @@ def test_a_name_the_lexicon_cannot_read_may_be_matched_by_embedding_never_over_t
     m = map_series_name("color_midnight_sky", TX, LANGUAGE, embed=embed)
     assert (m.kind, m.attribute, m.how) == ("color", "navy", "embedding")
     assert map_series_name("color_sage_green", TX, LANGUAGE, embed=embed).how == "lexicon"
+
+
+@pytest.mark.parametrize("typed, meant", [("hoddie", "hoodie"), ("tshrit", "tshirt"), ("phnoe case", "phone case"),
+                                          ("cotten tee", "cotton tee"), ("asdfgh", "asdfgh"), ("Boots", "Boots")])
+def test_search_queries_forgive_a_typing_slip_but_not_a_strange_word(typed, meant):
+    assert LANGUAGE.correct_spelling(typed) == meant

@@ -54,3 +54,7 @@ def test_the_allowed_mask_filters_and_k_limits():
 
 def test_an_empty_index_finds_nothing():
     assert SearchIndex([]).search(SearchQuery("hoodie")) == []
+
+
+def test_a_product_nobody_here_makes_finds_nothing_even_if_its_material_matches():
+    assert INDEX.search(SearchQuery(attributes=(("material", "cotton"),), words=("jeans",), unsold="jeans")) == []
