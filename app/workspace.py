@@ -32,6 +32,7 @@ from app.db import make_engine, migrate, session_factory
 from app.models import Design, TaxonomyAddition
 from app.services.event_writer import EventWriter
 from app.services.feed import DemandCache
+from app.services.search import SearchCache
 from app.services.login_limit import LoginLimiter
 from app.settings import Settings
 
@@ -112,6 +113,7 @@ class Workspace:
     _design_index: VectorIndex | None = None
     _factory_index: CapabilityIndex | None = None
     _cache: DemandCache | None = None
+    _search: SearchCache | None = None
     _writer: EventWriter | None = None
     login_limiter: LoginLimiter = field(init=False)
 
@@ -222,6 +224,13 @@ class Workspace:
         if self._cache is None:
             self._cache = DemandCache(self.sessions)
         return self._cache
+
+    @property
+    def search_cache(self) -> SearchCache:
+        """The hybrid search index over the open designs (one per process, rebuilt as they change)."""
+        if self._search is None:
+            self._search = SearchCache()
+        return self._search
 
     @property
     def event_writer(self) -> EventWriter:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -25,6 +25,7 @@ from matching.exposure import FEED_POOL, mean_scores, rank_feed
 from matching.interest import EVENT_WEIGHTS
 
 from app.models import Design, InterestEvent, utcnow
+from app.services import search as search_svc
 
 if TYPE_CHECKING:
     from app.workspace import Workspace
@@ -384,7 +385,9 @@ def designs_by_id(session: Session, ids: list[int]) -> list[Design]:
 
 def search(session: Session, ws: Workspace, query: str, *, k: int, category: str | None = None,
            max_price_cents: int | None = None, max_age_s: float = 0.0) -> list[tuple[Design, float]]:
-    """Designs open for pre-order closest in meaning to `query`, filtered by category and price."""
+    """Designs open for pre-order that match `query` (hybrid: what it names, its words in both languages,
+    its meaning; `matching.search`), filtered by category and price, best first. Nothing for a query
+    that names nothing we sell."""
     cache = ws.demand_cache
     cache.sync(max_age_s=max_age_s)
     a = cache.arrays()
@@ -393,12 +396,14 @@ def search(session: Session, ws: Workspace, query: str, *, k: int, category: str
         keep &= a.category == category
     if max_price_cents is not None:
         keep &= a.price <= max_price_cents
-    allowed = a.ids[keep]
-    if len(allowed) == 0:
+    if not keep.any():
         return []
-    q = ws.embedder.encode([query])
-    with ws.index_lock:
-        scores, ids = ws.design_index.search(q, k, allowed_ids=allowed)
-    hits = [(int(i), float(sc)) for i, sc in zip(ids[0], scores[0]) if i >= 0]
-    found = {d.id: d for d in designs_by_id(session, [i for i, _ in hits])}
-    return [(found[i], sc) for i, sc in hits if i in found]
+
+    def specs(ids: list[int]) -> dict[int, dict[str, Any]]:
+        return dict(session.execute(select(Design.id, Design.spec).where(Design.id.in_(ids))).all()) if ids else {}
+
+    index = ws.search_cache.index(a.ids, specs, ws.language)
+    cos = search_svc.cosine(ws.embedder.encode([query])[0], a.vectors)
+    hits = index.search(search_svc.query_of(query, ws.language), allowed=keep, k=k, cosine=cos)
+    found = {d.id: d for d in designs_by_id(session, [h.id for h in hits])}
+    return [(found[h.id], h.score) for h in hits if h.id in found]

@@ -7,7 +7,7 @@ between changes every search reuses it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,22 +45,32 @@ def query_of(text: str, language: ProductLanguage) -> SearchQuery:
 
 
 class SearchCache:
-    """One `SearchIndex` over the open designs, rebuilt when their ids or specs change."""
+    """One `SearchIndex` over the open designs, in the order of the feed cache's arrays, rebuilt when that
+    set changes. A published design's spec does not change, so each design is read into a `SearchDoc`
+    once; only the BM25 index is rebuilt."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, ...] | None = None
+        self._ids: np.ndarray | None = None
         self._index: SearchIndex | None = None
+        self._docs: dict[int, SearchDoc] = {}
+        self._language: ProductLanguage | None = None
 
-    def index(self, ids: Sequence[int], version: int, specs: Any, language: ProductLanguage) -> SearchIndex:
-        """The index of designs `ids`; `specs(ids)` gives their spec dicts when it must be rebuilt; `version`
-        changes whenever a design's text may have changed (the caller's cache generation)."""
-        key = (version, *ids)
+    def index(self, ids: np.ndarray, specs: Callable[[list[int]], dict[int, dict[str, Any]]],
+              language: ProductLanguage) -> SearchIndex:
+        """The index of designs `ids` (in that order); `specs(new_ids)` reads the specs of designs it has
+        not seen. A new taxonomy (an attribute added) reads every design again."""
         with self._lock:
-            if self._index is None or self._key != key:
-                by_id = specs(list(ids))
-                self._index = SearchIndex([doc_of(i, by_id[i], language) for i in ids if i in by_id])
-                self._key = key
+            if language is not self._language:
+                self._docs, self._language, self._index = {}, language, None
+            if self._index is None or self._ids is None or not np.array_equal(self._ids, ids):
+                new = [int(i) for i in ids if int(i) not in self._docs]
+                for i, spec in specs(new).items():
+                    self._docs[i] = doc_of(i, spec, language)
+                live = {int(i) for i in ids}
+                self._docs = {i: d for i, d in self._docs.items() if i in live}
+                self._index = SearchIndex([self._docs[int(i)] for i in ids])
+                self._ids = ids.copy()
             return self._index
 
 

@@ -48,8 +48,10 @@ def test_semantic_search_with_filters(ws):
         hits = feed.search(s, ws, "blue socks for men", k=3)
         assert hits[0][0].category == "socks" and hits[0][0].spec["color"] == "navy"
         assert all(d.category == "tote-bag" for d, _ in feed.search(s, ws, "navy", k=5, category="tote-bag"))
-        cheap = feed.search(s, ws, "anything", k=10, max_price_cents=500)
+        cheap = feed.search(s, ws, "socks", k=10, max_price_cents=500)
         assert cheap and all(d.spec["price_tiers"][0]["unit_price_cents"] <= 500 for d, _ in cheap)
+        assert feed.search(s, ws, "zzzqqq", k=10) == [] and feed.search(s, ws, "牛仔裤", k=10) == []
+        assert feed.search(s, ws, "藏蓝色袜子", k=1)[0][0].spec["color"] == "navy"
 
 
 def test_feed_follows_the_buyers_taste(ws):
