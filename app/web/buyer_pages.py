@@ -18,6 +18,7 @@ from app.api.auth import buyer_scope
 from app.api.deps import SessionDep, WorkspaceDep
 from app.models import Design, utcnow
 from app.services import dashboard, designs, feed, interest
+from app.services import search as search_svc
 from app.services.event_writer import EventIn
 from app.web.deps import BuyerPage
 from app.web.rendering import parse_money, redirect, render
@@ -52,8 +53,10 @@ def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: Works
                             max_age_s=feed.FEED_MAX_AGE_S)
         found = feed.designs_by_id(session, ids)
     _record(ws, buyer_id, [d.id for d in found], "view")
+    # a search that finds nothing says so and offers what is open now instead
+    suggest = search_svc.suggestions(ws.taxonomy, list(ws.demand_cache.arrays().category)) if q.strip() and not found else []
     return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,
-                  categories=sorted(ws.taxonomy.categories), progress=dashboard.progress)
+                  categories=sorted(ws.taxonomy.categories), progress=dashboard.progress, suggestions=suggest)
 
 
 @router.get("/designs/{design_id}")

@@ -430,3 +430,18 @@ def test_chinese_pages_show_the_chinese_name_which_the_merchandiser_can_edit(sit
     zh = merch.get(review, headers={"Accept-Language": "zh-CN"}).text
     assert "<h1>云朵袜 " in zh and "<p>灰色纯棉袜子，中筒款。</p>" in zh  # left empty: written from the spec
     assert "<p>Soft.</p>" in merch.get(review).text
+
+
+def test_a_search_that_finds_nothing_says_so_and_offers_what_is_open(site):
+    merch = browser(site, "merch")
+    made = post(merch, "/merchandiser/generate", "/merchandiser/generate",
+                {"n": 1, "category": "socks", "color": "burgundy", "material": "cotton", "seed": 11}).text
+    assert "Generated 1 draft designs" in made
+    ws = site.state.workspace
+    with ws.sessions() as s:
+        draft = s.scalars(select(Design).where(Design.status == "draft").order_by(Design.id.desc())).first()
+    post(merch, f"/merchandiser/designs/{draft.id}", f"/merchandiser/designs/{draft.id}/publish")
+    page = browser(site, "buyer", lang="zh-CN").get("/shop", params={"q": "zzzqqq"}).text
+    assert "没有与“zzzqqq”相符的商品。" in page and 'href="/shop?category=socks"' in page
+    page = browser(site, "buyer").get("/shop", params={"q": "酒红色袜子"}).text
+    assert "Nothing we offer matches" not in page and f"/shop/designs/{draft.id}" in page
