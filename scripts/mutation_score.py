@@ -320,12 +320,12 @@ def main() -> None:
         rows.append(score_module(m, a.sample, a.seed, a.jobs))
         r = rows[-1]
         print(f"{m}: {r['killed']}/{r['mutants'] - r['equivalent']} killed, score {r['score']}", flush=True)
+        if a.json:  # after each module, so an interrupted run keeps what it measured
+            a.json.write_text(json.dumps({"seed": a.seed, "sample": a.sample, "rows": rows}, indent=1))
     print("\n| module | sites | mutants | killed | survived | equivalent | score |\n| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['module']} | {r['sites']} | {r['mutants']} | {r['killed']} | {r['survived']} | "
               f"{r['equivalent']} | {r['score']:.2f} |" if r["score"] is not None else f"| {r['module']} | ... |")
-    if a.json:
-        a.json.write_text(json.dumps({"seed": a.seed, "sample": a.sample, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -284,6 +284,12 @@ def test_prob_reach_order_count_follows_the_conversion():
     assert 0.0 < pr[0] < 0.1
 
 
+def test_prob_reach_is_a_share_of_2000_draws_by_default():
+    pr = prob_reach(sure(0.5, 1.0), np.array([0]), np.array([20]), np.array([40]), rng())
+    assert 0 < pr[0] < 1 and (pr[0] * 2000) == pytest.approx(round(pr[0] * 2000), abs=1e-9)
+    assert (pr[0] * 1999) != pytest.approx(round(pr[0] * 1999), abs=1e-6)
+
+
 def test_prob_reach_is_per_design():
     post = Posterior(*(np.concatenate([a, b]) for a, b in zip(
         (sure(1 - 1e-9, 10).conv_a, sure(1 - 1e-9, 10).conv_b, sure(1 - 1e-9, 10).size_shape, sure(1 - 1e-9, 10).size_rate),

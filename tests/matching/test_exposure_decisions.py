@@ -278,6 +278,13 @@ def test_prob_above_a_settled_design():
     assert prob_above(post, np.array([1.9, 2.1]), np.random.default_rng(0)).tolist() == [1.0, 0.0]
 
 
+def test_prob_above_is_a_share_of_1000_draws_by_default():
+    post = Posterior(np.ones(1), np.ones(1), np.full(1, 1e9), np.full(1, 1e9))
+    pa = prob_above(post, np.array([0.3]), np.random.default_rng(0))[0]
+    assert 0 < pa < 1 and pa * 1000 == pytest.approx(round(pa * 1000), abs=1e-9)
+    assert pa * 999 != pytest.approx(round(pa * 999), abs=1e-6)
+
+
 def test_prob_above_matches_the_share_of_draws():
     """Beta(1, 1) x Gamma(1e9, 1e9) = Uniform(0, 1): P(theta >= 0.3) = 0.7."""
     post = Posterior(np.ones(1), np.ones(1), np.full(1, 1e9), np.full(1, 1e9))

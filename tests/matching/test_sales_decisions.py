@@ -146,6 +146,22 @@ def test_sales_priors_read_each_query_from_its_own_neighbours():
     items = np.eye(3, dtype=np.float32)
     priors = sales_priors(items[[2, 0]], items, np.array([1, 3, 7]), ["socks"] * 3, GLOBAL_PRIOR, k=1)
     assert [p.conversion_mean for p in priors] == pytest.approx([0.02, 0.005])
+    assert [p.conv_a + p.conv_b for p in priors] == pytest.approx([100.0, 100.0])
+
+
+def test_sales_priors_weigh_by_squared_similarity():
+    """A query at cosine 0.6 from the one item that sold 7 (rho = log 2): w = 0.36, lambda 0.36, rho-hat 0.36 log 2."""
+    items = np.eye(2, dtype=np.float32)
+    query = np.array([[0.6, 0.8]], dtype=np.float32)
+    (prior,) = sales_priors(query, items[:1], np.array([7]), ["socks"], GLOBAL_PRIOR, k=1)
+    scale = SalesScale.fit(np.array([7]), ["socks"])
+    assert scale.overall == 7.0
+    assert prior.conversion_mean == pytest.approx(0.01)  # one item is its own typical: rho = 0
+    (prior,) = sales_priors(query, items, np.array([7, 1, ]), ["socks", "socks"], GLOBAL_PRIOR, k=1, strength=10.0)
+    # typical = median(7, 1) = 4 (overall; a category of 2 < 3 items): rho(item 0) = log(8 / 5); query's nearest is item 1
+    # (0.8): rho(item 1) = log(2 / 5), w = 0.64, lambda = 0.64
+    assert prior.conversion_mean == pytest.approx(0.01 * exp(0.64 * log(2 / 5)), rel=1e-5)
+    assert prior.conv_a + prior.conv_b == pytest.approx(10.0)
 
 
 def test_sales_priors_default_to_ten_neighbours():
