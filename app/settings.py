@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     decide_every_s: float = Field(default=60.0, ge=0, description="seconds between automatic decisions in the server; 0 = off")
     max_quantity: int = Field(default=100_000, ge=1, description="largest pre-order quantity accepted")
     cost_share: float = Field(default=0.55, gt=0, lt=1, description="ex-factory cost as a share of the 50+ tier price")
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$",
+                          description="ISO 4217 code every price is in (stored as integer hundredths)")
     session_ttl_hours: float = Field(default=24 * 7, gt=0, description="how long a web sign-in lasts")
     token_ttl_days: float = Field(default=90, gt=0, description="how long an API token issued at sign-in lasts")
     login_max_failures: int = Field(default=5, ge=1, description="failed sign-ins for one login within LOGIN_WINDOW_S "

@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel.numbers import format_currency
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from app.api.auth import CSRF_FIELD, Auth
 from app.errors import Invalid
@@ -22,17 +24,23 @@ from app.web.i18n import LANG_COOKIE, Translator, growth_pct, negotiate
 TEMPLATES = Path(__file__).with_name("templates")
 FLASH_COOKIE = "trendloom_flash"
 FLASH_KINDS = ("ok", "error")
+BABEL_LOCALES = {"en": "en", "zh-CN": "zh_CN"}  # page language -> Babel locale for money
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def money(cents: int | None, grouped: bool = True) -> str:
-    """Cents as a decimal amount with two places ("1,012.50"; "1012.50" ungrouped, for form fields);
-    prices are stored as integer cents."""
+@pass_context
+def money(context: Context, cents: int | None, grouped: bool = True) -> str:
+    """A price for people: with its currency, in the page's language, by Babel ("¥1,012.50" on Chinese
+    pages, "CN¥1,012.50" on English ones); ungrouped, a bare "1012.50" for form fields. Prices are stored
+    as integer hundredths of the workspace currency (`Settings.currency`)."""
     if cents is None:
         return "–"
-    return f"{cents // 100:{',' if grouped else ''}}.{cents % 100:02d}"
+    if not grouped:
+        return f"{cents // 100}.{cents % 100:02d}"
+    locale = BABEL_LOCALES.get(context.get("lang", ""), "en")
+    return format_currency(Decimal(cents) / 100, context.get("currency", "CNY"), locale=locale)
 
 
 def parse_money(text: str, field: str) -> int:
@@ -80,7 +88,8 @@ def render(request: Request, template: str, auth: Auth | None, status_code: int 
     t = translator(request)
     flash = _read_flash(request)
     html = _env.get_template(template).render(
-        request=request, t=t, lang=t.lang, auth=auth, user=auth.user if auth else None,
+        request=request, t=t, lang=t.lang, currency=request.app.state.workspace.settings.currency,
+        auth=auth, user=auth.user if auth else None,
         csrf_field=CSRF_FIELD, csrf_token=auth.csrf_token if auth else "", flash=flash, **context)
     response = HTMLResponse(html, status_code=status_code)
     if flash is not None:

@@ -445,3 +445,10 @@ def test_a_search_that_finds_nothing_says_so_and_offers_what_is_open(site):
     assert "没有与“zzzqqq”相符的商品。" in page and 'href="/shop?category=socks"' in page
     page = browser(site, "buyer").get("/shop", params={"q": "酒红色袜子"}).text
     assert "Nothing we offer matches" not in page and f"/shop/designs/{draft.id}" in page
+
+
+def test_prices_carry_their_currency_in_the_page_language(site):
+    zh = browser(site, "buyer", lang="zh-CN").get("/shop").text
+    en = browser(site, "buyer").get("/shop").text
+    assert re.search(r"¥\d", zh) and "CN¥" not in zh
+    assert re.search(r"CN¥\d", en)
