@@ -724,12 +724,28 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     print(json.dumps(counts)) if as_json else console.print_json(data=counts)
 
 
+SQLITE_ONE_WORKER = ("--workers above 1 needs PostgreSQL (set DATABASE_URL=postgresql+psycopg://...): SQLite "
+                     "takes one writer at a time, so several worker processes would queue on its file lock, and it "
+                     "has no advisory lock to elect the one worker that runs the background jobs")
+
+
 @cli.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, envvar="TRENDLOOM_WORKERS", help="worker processes (more than "
+                                               "1 needs PostgreSQL); each serves, one elected by an advisory lock "
+                                               "runs the background jobs")] = 1
+          ) -> None:
     """Serve the API (OpenAPI at /docs)."""
     import uvicorn
 
-    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port)
+    if workers > 1:
+        settings = Settings()
+        if not settings.db_url.startswith("postgresql"):
+            console.print(f"[red]error:[/red] {SQLITE_ONE_WORKER}")
+            raise typer.Exit(2)
+        with workspace():  # creates the folder and migrates once, before the workers start
+            pass
+    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 DEMO_MARKER = ".trendloom-demo"

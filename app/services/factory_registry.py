@@ -54,7 +54,7 @@ from app.services import production
 SECTOR_WORDS: dict[str, tuple[str, ...]] = {
     "apparel": ("apparel",), "apparels": ("apparel",), "garment": ("apparel",), "garments": ("apparel",),
     "clothing": ("apparel",), "fashion": ("apparel",), "wearing apparel": ("apparel",), "ready made garments": ("apparel",),
-    "knitwear": ("apparel",), "服装": ("apparel",), "服饰": ("apparel",), "成衣": ("apparel",),
+    "服装": ("apparel",), "服饰": ("apparel",), "成衣": ("apparel",),
     "sportswear": ("sportswear",), "activewear": ("sportswear",), "athleisure": ("sportswear",),
     "sporting goods": ("sportswear",), "运动服": ("sportswear",),
     "footwear": ("footwear",), "shoes": ("footwear",), "shoe": ("footwear",), "鞋": ("footwear",), "鞋类": ("footwear",),
@@ -263,44 +263,39 @@ def import_registry(session: Session, *, text: str, file: str, taxonomy: Taxonom
     reader = TermReader(session, taxonomy, language)
     records: dict[str, dict[str, Any]] = {}  # new factories by id
     updates: dict[str, dict[str, Any]] = {}  # stored factories by id
+    target: dict[int, str] = {}  # row index -> the factory id it ends up in
     for i, row in enumerate(rows):
         src = f"{file}:{row.line}"
-        if i in same_id:
-            fid = same_id[i]
-            if fid in stored:
-                rec = updates.setdefault(fid, _stored_record(stored[fid]))
-                _combine(rec, row, src, replace=True)
-                report.updated += 1
-                report.outcomes.append(RowOutcome(row.line, "updated", fid, f"already in the registry as {fid} "
-                                                  "(same id, or same name and address): updated"))
-            else:
-                k = first_at[fid]
-                _combine(records[fid], row, src, replace=False)
-                reason = f"same facility as line {rows[k].line} (same id, or same name and address)"
-                report.merged.append(MergeReport(row.line, fid, _text(f"{file}:{rows[k].line}", rows[k]),
-                                                 _text(src, row), reason))
-                report.outcomes.append(RowOutcome(row.line, "merged", fid, reason))
+        fid = ids[i]
+        if i in same_id and fid in stored:
+            target[i] = fid
+            _combine(updates.setdefault(fid, _stored_record(stored[fid])), row, src, replace=True)
+            report.updated += 1
+            report.outcomes.append(RowOutcome(row.line, "updated", fid, f"already in the registry as {fid} "
+                                              "(same id, or same name and address): updated"))
+            continue
+        if i in same_id or i in root_of:  # the same facility as an earlier row of the file
+            k = first_at[fid] if i in same_id else root_of[i]
+            into = target[k]
+            reason = (f"same facility as line {rows[k].line}: " + (
+                "same id, or same name and address" if i in same_id else merge_of[i].reason))
+            kept = _text(f"{file}:{rows[k].line}", rows[k])
         elif i in into_stored:
-            fid = into_stored[i]
-            rec = updates.setdefault(fid, _stored_record(stored[fid]))
-            _combine(rec, row, src, replace=False)
-            s = stored[fid]
-            reason = f"same facility as {fid} in the registry: {merge_of[i].reason}"
-            report.merged.append(MergeReport(row.line, fid, f"registry {fid} " + ", ".join(
-                p for p in (s.name, s.address, s.country) if p), _text(src, row), reason))
-            report.outcomes.append(RowOutcome(row.line, "merged", fid, reason))
-        elif i in root_of:
-            k = root_of[i]
-            fid = ids[k]
-            _combine(records[fid], row, src, replace=False)
-            reason = f"same facility as line {rows[k].line}: {merge_of[i].reason}"
-            report.merged.append(MergeReport(row.line, fid, _text(f"{file}:{rows[k].line}", rows[k]),
-                                             _text(src, row), reason))
-            report.outcomes.append(RowOutcome(row.line, "merged", ids[k], reason))
+            into = into_stored[i]
+            s = stored[into]
+            reason = f"same facility as {into} in the registry: {merge_of[i].reason}"
+            kept = f"registry {into} " + ", ".join(p for p in (s.name, s.address, s.country) if p)
         else:
-            records[ids[i]] = _new_record(ids[i], row, src)
+            target[i] = fid
+            records[fid] = _new_record(fid, row, src)
             report.imported += 1
-            report.outcomes.append(RowOutcome(row.line, "imported", ids[i], ""))
+            report.outcomes.append(RowOutcome(row.line, "imported", fid, ""))
+            continue
+        target[i] = into
+        rec = records.get(into) or updates.setdefault(into, _stored_record(stored[into]))
+        _combine(rec, row, src, replace=False)
+        report.merged.append(MergeReport(row.line, into, kept, _text(src, row), reason))
+        report.outcomes.append(RowOutcome(row.line, "merged", into, reason))
     done = {**records, **updates}
     for rec in done.values():
         _finish(rec, reader, taxonomy, language)
@@ -414,8 +409,10 @@ def _tally(report: RegistryImport, rows: Sequence[RegistryRow], reader: TermRead
 
 
 def _write(session: Session, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+    """New factories in batches of one executemany each (Core: the ORM would split the batch wherever a
+    row has other NULL columns); stored ones updated by primary key."""
     for chunk in range(0, len(new), 5_000):
-        session.execute(insert(FactoryRow), new[chunk:chunk + 5_000])
+        session.execute(insert(FactoryRow.__table__), new[chunk:chunk + 5_000])
     if changed:
         session.execute(update(FactoryRow), changed)
 
@@ -442,11 +439,13 @@ def _import_own(session: Session, *, text: str, file: str, taxonomy: Taxonomy, h
 
 @dataclass(frozen=True)
 class Figure:
-    """A number the registry gave (`known`) or planning estimates, with why."""
+    """A number the registry gave (`known`) or planning estimates, with why (`note`, and `basis`: the
+    parts of the estimate, for pages that say it in their own language)."""
 
     value: int | float | None
     known: bool
     note: str = ""
+    basis: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -484,10 +483,16 @@ def _note(f: Factory, word: str) -> str:
 
 def view(row: FactoryRow, rules: EstimateRules) -> FactoryView:
     f = production.factory_of(row, rules)
+    per, category = rules.per_worker(row.categories)
+    capacity_basis = {} if row.capacity is not None else {
+        "workers": row.workers or rules.workers_assumed, "assumed": not row.workers, "per_worker": per,
+        "category": None if category == "default" else category}
+    moq_basis = {} if row.moq is not None else {"word": rules.moq_for(row.facility_type or "")[1],
+                                                 "capped": f.plan_moq < rules.moq_for(row.facility_type or "")[0]}
     return FactoryView(
         row.id, row.name, row.country, row.city or "", tuple(row.categories), row.categories_from or "",
-        Figure(f.plan_capacity, row.capacity is not None, _note(f, "capacity")),
-        Figure(f.plan_moq, row.moq is not None, _note(f, "moq")),
+        Figure(f.plan_capacity, row.capacity is not None, _note(f, "capacity"), capacity_basis),
+        Figure(f.plan_moq, row.moq is not None, _note(f, "moq"), moq_basis),
         Figure(row.lead_time_days, row.lead_time_days is not None,
                "" if row.lead_time_days is not None else "not disclosed: assumed to meet due dates"),
         row.workers, f.materials, row.facility_type or "", bool(row.supplies_materials), len(row.sources or []))

@@ -8,6 +8,7 @@ spell an unknown country the same way still share a block.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -15,7 +16,8 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "AT": ("austria",), "AU": ("australia",), "AZ": ("azerbaijan",), "BA": ("bosnia and herzegovina", "bosnia"),
     "BD": ("bangladesh",), "BE": ("belgium",), "BG": ("bulgaria",), "BO": ("bolivia",), "BR": ("brazil", "brasil"),
     "BY": ("belarus",), "CA": ("canada",), "CH": ("switzerland",), "CL": ("chile",),
-    "CN": ("china", "peoples republic of china", "people s republic of china", "prc", "mainland china", "中国"),
+    "CN": ("china", "peoples republic of china", "people s republic of china", "prc", "mainland china", "p r china",
+           "pr china", "中国"),
     "CO": ("colombia",), "CR": ("costa rica",), "CZ": ("czech republic", "czechia"), "DE": ("germany", "deutschland"),
     "DK": ("denmark",), "DO": ("dominican republic",), "DZ": ("algeria",), "EC": ("ecuador",), "EE": ("estonia",),
     "EG": ("egypt",), "ES": ("spain",), "ET": ("ethiopia",), "FI": ("finland",), "FR": ("france",),
@@ -47,6 +49,7 @@ def _key(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
+@functools.lru_cache(maxsize=4096)
 def country_code(text: str) -> str:
     """The ISO alpha-2 code of a country as written ("China", "cn", "Viet Nam"), or the text upper-cased
     when the table does not know it ('' for an empty cell)."""

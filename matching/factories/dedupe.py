@@ -25,6 +25,7 @@ the cluster's first record (the one kept), so a chain of near-matches cannot mer
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -45,7 +46,7 @@ LEGAL_WORDS = frozenset({
 ADDRESS_WORDS = {"road": "rd", "street": "st", "avenue": "ave", "district": "dist", "industrial": "ind",
                  "building": "bldg", "floor": "fl", "number": "no", "village": "vil", "province": "prov",
                  "highway": "hwy", "zone": "zn", "park": "pk", "estate": "est", "lane": "ln"}
-PREFIX = 5
+WINDOW = 8  # records after each one, in each sort order, that it is compared with
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Thresholds:
 
     name: float = 88.0  # name similarity
     address: float = 80.0  # address similarity
-    same_address: float = 90.0  # address similarity at which one name may be part of the other
+    within: float = 95.0  # how wholly one name must appear in the other where the addresses are the same
+    same_address: float = 95.0  # address similarity at which one name may be part of the other
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,29 @@ class Merge:
     reason: str
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+_ASCII_PUNCT = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()} | {"&": " and "})
+
+
 def _plain(text: str) -> str:
     """Lower-case words without punctuation; runs of single letters joined ("m e r c u r y" -> "mercury",
     "S.A. de C.V." -> "sa de cv"), as registries spell them."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
-    return re.sub(r"\b(?:\w )+\w\b", lambda m: m.group(0).replace(" ", ""),
-                  " ".join(re.sub(r"[^\w]+", " ", text).replace("_", " ").split()))
+    if text.isascii():
+        words = text.lower().translate(_ASCII_PUNCT).split()
+    else:
+        words = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower().replace("&", " and ")).split()
+    out: list[str] = []
+    run = False  # the last word out is a run of single letters still growing
+    for w in words:
+        if len(w) == 1 and run:
+            out[-1] += w
+        else:
+            out.append(w)
+        run = len(w) == 1
+    return " ".join(out)
 
 
+@functools.lru_cache(maxsize=262_144)
 def name_key(name: str) -> str:
     """A name's words without case, punctuation and legal suffixes: 'Xinxing Footwear Co., Ltd.' ->
     'xinxing footwear'."""
@@ -92,16 +109,21 @@ def name_key(name: str) -> str:
     return " ".join(words) or _plain(name)
 
 
+@functools.lru_cache(maxsize=262_144)
 def address_key(address: str, country: str = "") -> str:
     """An address's words without case and punctuation, common words abbreviated ('Road' = 'Rd.'), and
     without the name of `country` (an ISO code) where it ends the address."""
     words = [ADDRESS_WORDS.get(w, w) for w in _plain(address).split()]
-    for name in sorted(country_names(country), key=len, reverse=True):
-        tail = name.split()
+    for tail in _country_tails(country):
         if len(words) > len(tail) and words[-len(tail):] == tail:
             words = words[:-len(tail)]
             break
     return " ".join(words)
+
+
+@functools.lru_cache(maxsize=512)
+def _country_tails(country: str) -> tuple[list[str], ...]:
+    return tuple(n.split() for n in sorted(country_names(country), key=len, reverse=True))
 
 
 def numbers(address: str) -> frozenset[str]:
@@ -147,19 +169,51 @@ def address_score(a: _Keyed, b: _Keyed) -> float:
     return score
 
 
+GENERIC_WORDS = frozenset({
+    "rd", "st", "ave", "dist", "ind", "bldg", "fl", "no", "vil", "prov", "hwy", "zn", "pk", "est", "ln", "area", "city",
+    "town", "county", "lot", "plot", "block", "room", "unit", "commune", "sangkat", "khan", "phum", "srok", "khum",
+    "mah", "mahallesi", "sok", "sokak", "cad", "cadde", "caddesi", "calle", "via", "rua", "jalan", "jl", "kel", "kec",
+    "moo", "tambon", "amphur", "sector", "phase", "near", "opp", "post", "office",
+    "box", "po", "and", "the", "of", "de", "la", "del", "da", "do", "di", "sanayi", "bolgesi", "organize", "osb",
+    "economic", "development", "tech", "hi", "new", "old", "north", "south", "east", "west", "upper", "lower",
+})
+
+
+def words_differ(a: _Keyed, b: _Keyed) -> list[str]:
+    """Place words (4+ letters, not `GENERIC_WORDS`) that each address has and the other lacks in any
+    spelling ("Yingbin Road" / "Binhai Road"): two different places, [] when there are none. A word
+    only one side has (a district, a province added) is no conflict, nor is a variant spelling (a word
+    75% alike, or one written inside a longer run-together word)."""
+    wa, wb = a.address.split(), b.address.split()
+    only_a = [w for w in set(wa) - set(wb) if len(w) >= 4 and w.isalpha() and w not in GENERIC_WORDS]
+    only_b = [w for w in set(wb) - set(wa) if len(w) >= 4 and w.isalpha() and w not in GENERIC_WORDS]
+    if not only_a or not only_b:
+        return []
+
+    def variant(w: str, others: list[str], compact: str) -> bool:
+        return w in compact or any(fuzz.ratio(w, o) >= 75 or (len(o) >= 4 and o in w) for o in others)
+
+    all_a, all_b = [w for w in set(wa) if len(w) >= 4], [w for w in set(wb) if len(w) >= 4]
+    left_a = sorted(w for w in only_a if not variant(w, all_b, b.compact_address))
+    left_b = sorted(w for w in only_b if not variant(w, all_a, a.compact_address))
+    return [" ".join(left_a), " ".join(left_b)] if left_a and left_b else []
+
+
 def numbers_differ(a: frozenset[str], b: frozenset[str]) -> list[str]:
     """The numbers of the address with fewer of them that the other address lacks, when that makes them
-    different places ([] when not). A number is found in the other address as itself, or, from 4
-    digits, inside or around one of its numbers ("99101" = "99 101"). A postcode (5+ digits) alone may
-    differ when some other number agrees: registries mistype postcodes, not lot numbers."""
+    different places ([] when not). A number is found in the other address as itself, or run together
+    with another ("99101" = "99 101"). A postcode (5+ digits) alone may differ when some other number
+    agrees: registries mistype postcodes, not lot numbers."""
     small, large = sorted((a, b), key=lambda s: (len(s), sorted(s)))
     if not small:
         return []
 
-    def found(n: str, other: frozenset[str]) -> bool:
-        return n in other or any((len(m) >= 4 and n in m) or (len(n) >= 4 and m in n) for m in other)
+    def found(n: str, mine: frozenset[str], other: frozenset[str]) -> bool:
+        # "99 101" in one address is "99101" in the other: numbers run together or split apart
+        return (n in other or any(n + x in other or x + n in other for x in mine if x != n)
+                or any(n == x + y for x in other for y in other if x != y))
 
-    missing = sorted(n for n in small if not found(n, large))
+    missing = sorted(n for n in small if not found(n, small, large))
     if missing and all(len(n) >= 5 for n in missing) and len(missing) < len(small):
         return []
     return missing
@@ -170,10 +224,10 @@ def same_site(a: _Keyed, b: _Keyed, t: Thresholds) -> tuple[bool, float, float, 
     ns = name_score(a, b)
     if ns < t.name:
         part = _name_within(a, b)
-        if part < t.name:
+        if part < t.within:
             return False, ns, 0.0, f"names {ns:.0f}% alike"
         ads = address_score(a, b) if a.address and b.address else 0.0
-        if ads < t.same_address or numbers_differ(a.numbers, b.numbers):
+        if ads < t.same_address or numbers_differ(a.numbers, b.numbers) or words_differ(a, b):
             return False, ns, ads, f"names {ns:.0f}% alike, one {part:.0f}% within the other, addresses {ads:.0f}% alike"
         return True, part, ads, (f"one name {part:.0f}% within the other (a branch or spacing), "
                                  f"addresses {ads:.0f}% alike")
@@ -184,6 +238,9 @@ def same_site(a: _Keyed, b: _Keyed, t: Thresholds) -> tuple[bool, float, float, 
     differ = numbers_differ(a.numbers, b.numbers)
     if differ:
         return False, ns, 0.0, f"different numbers in the addresses ({', '.join(differ)})"
+    words = words_differ(a, b)
+    if words:
+        return False, ns, 0.0, f"different places in the addresses ({' / '.join(words)})"
     ads = address_score(a, b)
     if ads < t.address:
         return False, ns, ads, f"addresses {ads:.0f}% alike"
@@ -199,37 +256,43 @@ def match_pair(a: Site, b: Site, thresholds: Thresholds = Thresholds()) -> tuple
     return same_site(_keyed(a), _keyed(b), thresholds)
 
 
-def _blocks(keyed: Sequence[_Keyed], members: Sequence[int]) -> list[list[int]]:
-    """Groups of `members` (one country) sharing a compact-name prefix or their rarest name word."""
+def _neighbour_pairs(keyed: Sequence[_Keyed], members: Sequence[int], cutoff: float,
+                    window: int) -> dict[tuple[int, int], float]:
+    """Candidate pairs of one country by sorted neighbourhood: the records are sorted by five keys (the
+    compact name, the compact name reversed, the name's words in alphabetical order, the name's rarest
+    word then the compact name, the compact address), and each is scored against the `window` records
+    after it in each order (`rapidfuzz.process.cpdist`, C++, all cores): names that differ late, early,
+    in word order or around a rare word sort close together, and so do records at one address (where a
+    name within the other counts too). Pairs whose name score reaches `cutoff` are returned."""
     df: Counter[str] = Counter()
     for i in members:
         df.update(set(keyed[i].name.split()))
-    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i in members:
-        k = keyed[i]
-        blocks["p", k.compact[:PREFIX]].append(i)
-        words = [w for w in k.name.split() if len(w) >= 3]
-        if words:
-            blocks["w", min(words, key=lambda w: (df[w], -len(w), w))].append(i)
-    return [b for b in blocks.values() if len(b) > 1]
-
-
-def _candidate_pairs(keyed: Sequence[_Keyed], block: list[int], cutoff: float) -> list[tuple[float, int, int]]:
-    """(name score, i, j), i < j, for the pairs of a block whose names score at least `cutoff`."""
-    compact = [keyed[i].compact for i in block]
-    words = [keyed[i].name for i in block]
+    compact = [keyed[i].compact for i in members]
+    words = [" ".join(sorted(keyed[i].name.split())) for i in members]
+    rarest = [min(k.split(), key=lambda w: (df[w], -len(w), w)) if k else "" for k in (keyed[i].name for i in members)]
+    by = (lambda key: np.asarray(sorted(range(len(members)), key=key), dtype=np.int64))
+    address = [keyed[i].compact_address for i in members]
+    orders = ((by(lambda x: compact[x]), False), (by(lambda x: compact[x][::-1]), False), (by(lambda x: words[x]), False),
+              (by(lambda x: (rarest[x], compact[x])), False), (by(lambda x: (address[x], compact[x])), True))
+    c_arr, w_arr, m_arr = np.array(compact, dtype=object), np.array(words, dtype=object), np.asarray(members)
     out: dict[tuple[int, int], float] = {}
-    for names, scorer in ((compact, fuzz.ratio), (words, fuzz.token_sort_ratio)):
-        m = process.cdist(names, names, scorer=scorer, score_cutoff=cutoff, dtype=np.uint8, workers=-1)
-        for x, y in zip(*np.nonzero(np.triu(m, 1))):
-            i, j = block[int(x)], block[int(y)]
-            key = (i, j) if i < j else (j, i)
-            out[key] = max(out.get(key, 0.0), float(m[x, y]))
-    return [(s, i, j) for (i, j), s in out.items()]
+    for o, same_place in orders:
+        for off in range(1, min(window, len(o) - 1) + 1):
+            a, b = o[:-off], o[off:]
+            scores = [process.cpdist(c_arr[a], c_arr[b], scorer=fuzz.ratio, workers=-1),
+                      process.cpdist(w_arr[a], w_arr[b], scorer=fuzz.ratio, workers=-1)]
+            if same_place:  # records at one address: is one name within the other?
+                scores.append(process.cpdist(c_arr[a], c_arr[b], scorer=fuzz.partial_ratio, workers=-1))
+            score = np.maximum.reduce(scores)
+            for x in np.flatnonzero(score >= cutoff):
+                i, j = int(m_arr[a[x]]), int(m_arr[b[x]])
+                key = (i, j) if i < j else (j, i)
+                out[key] = max(out.get(key, 0.0), float(score[x]))
+    return out
 
 
 def find_duplicates(sites: Sequence[Site], thresholds: Thresholds = Thresholds(), *,
-                    fixed: int = 0) -> list[Merge]:
+                    fixed: int = 0, window: int = WINDOW) -> list[Merge]:
     """Every site that is a duplicate of an earlier one, as a `Merge` into the cluster's first site.
 
     Earlier sites are kept: pass the stored registry first (`fixed` of them), which are never merged
@@ -242,10 +305,9 @@ def find_duplicates(sites: Sequence[Site], thresholds: Thresholds = Thresholds()
     for members in by_country.values():
         if len(members) < 2:
             continue
-        for block in _blocks(keyed, members):
-            for s, i, j in _candidate_pairs(keyed, block, thresholds.name):
-                if j >= fixed:  # two stored sites are not compared again
-                    pairs[i, j] = max(pairs.get((i, j), 0.0), s)
+        for (i, j), s in _neighbour_pairs(keyed, members, thresholds.name, window).items():
+            if j >= fixed:  # two stored sites are not compared again
+                pairs[i, j] = s
     root = list(range(len(sites)))
     keeping: set[int] = set()  # sites that already keep others
     merges: list[Merge] = []

@@ -22,6 +22,7 @@ material or component supplier (`supplies_materials`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -141,6 +142,7 @@ def resolve_columns(header: Sequence[str], overrides: Mapping[str, str] | None =
     return ColumnMap(chosen, tuple(h for h in header if h not in used))
 
 
+@functools.lru_cache(maxsize=65536)
 def split_items(text: str, *, words: bool = False) -> tuple[str, ...]:
     """A list cell as its items: split at ; | newlines (and , / & "and" when `words`, for product types
     and sectors: "T-shirts, Hoodies & Socks")."""
@@ -213,6 +215,7 @@ def _whole(text: str) -> int | None:
     return int(nums[0]) if len(nums) == 1 and nums[0] else None
 
 
+@functools.lru_cache(maxsize=65536)
 def read_workers(text: str) -> tuple[int | None, str]:
     """A head count as registries write it, and a note when it is not a plain number ('' otherwise)."""
     raw = text.strip()
@@ -234,8 +237,9 @@ def read_workers(text: str) -> tuple[int | None, str]:
 
 def _row(values: Mapping[str, str], line: int) -> RegistryRow | str:
     """A RegistryRow, or why the row is skipped."""
-    get = (lambda f: " ".join((values.get(f) or "").split()))
-    name, country_text = get("name"), get("country")
+    clean = {f: " ".join(v.split()) for f, v in values.items() if v}
+    get = clean.get
+    name, country_text = get("name", ""), get("country", "")
     if not name:
         return "no name"
     if not country_text:
@@ -243,7 +247,7 @@ def _row(values: Mapping[str, str], line: int) -> RegistryRow | str:
     notes: list[str] = []
 
     def whole(f: str, lo: int) -> int | None:
-        raw = get(f)
+        raw = get(f, "")
         if not raw:
             return None
         v = _whole(raw)
@@ -253,7 +257,7 @@ def _row(values: Mapping[str, str], line: int) -> RegistryRow | str:
         return v
 
     def number(f: str, lo: float, hi: float) -> float | None:
-        raw = get(f)
+        raw = get(f, "")
         if not raw:
             return None
         try:
@@ -273,13 +277,13 @@ def _row(values: Mapping[str, str], line: int) -> RegistryRow | str:
     if note:
         notes.append(note)
     facility = " | ".join(p for p in (get("facility_type"), get("processing_type")) if p)
-    small = get("small_batch").lower()
+    small = get("small_batch", "").lower()
     return RegistryRow(
-        line=line, name=name, country=country_code(country_text), factory_id=get("factory_id")[:50],
-        address=get("address"), city=get("city"), region=get("region"),
+        line=line, name=name, country=country_code(country_text), factory_id=get("factory_id", "")[:50],
+        address=get("address", ""), city=get("city", ""), region=get("region", ""),
         sectors=split_items(values.get("sector") or "", words=True),
         product_types=split_items(values.get("product_type") or "", words=True),
-        facility_type=facility, workers=workers, parent_company=get("parent_company"),
+        facility_type=facility, workers=workers, parent_company=get("parent_company", ""),
         lat=number("lat", -90, 90), lng=number("lng", -180, 180),
         categories=items("categories") or (), materials=items("materials"), processes=items("processes"),
         moq=whole("moq", 1), capacity=whole("capacity", 1), lead_time_days=whole("lead_time_days", 1),
