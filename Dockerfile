@@ -1,5 +1,6 @@
 # CPU image that serves the trendloom API on port 8000. The workspace (SQLite database, images,
-# indexes) lives in the /data volume; set DATABASE_URL to use PostgreSQL instead.
+# indexes) lives in the /data volume; set DATABASE_URL to use PostgreSQL instead, and then
+# TRENDLOOM_WORKERS=N for N API worker processes (compose.yaml runs PostgreSQL + this image that way).
 FROM python:3.11-slim
 
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
@@ -21,6 +22,7 @@ COPY weights ./weights
 RUN pip install ".[postgres]"
 
 RUN useradd --create-home trendloom && mkdir -p /data && chown trendloom /data
+ENV TRENDLOOM_WORKERS=1
 USER trendloom
 VOLUME /data
 EXPOSE 8000

@@ -724,6 +724,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     print(json.dumps(counts)) if as_json else console.print_json(data=counts)
 
 
+WORKER_HEALTHCHECK_S = 60
 SQLITE_ONE_WORKER = ("--workers above 1 needs PostgreSQL (set DATABASE_URL=postgresql+psycopg://...): SQLite "
                      "takes one writer at a time, so several worker processes would queue on its file lock, and it "
                      "has no advisory lock to elect the one worker that runs the background jobs")
@@ -745,7 +746,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
             raise typer.Exit(2)
         with workspace():  # creates the folder and migrates once, before the workers start
             pass
-    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # A worker starting (imports, models) on a busy machine answered uvicorn's 5 s health check too late
+    # and was killed and restarted in a loop; a hung worker is still replaced, after a minute.
+    uvicorn.run("app.api.main:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
 
 
 DEMO_MARKER = ".trendloom-demo"

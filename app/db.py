@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -38,14 +38,25 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # PostgreSQL: room for every request thread of a worker (anyio's 40) to hold a connection, plus the
+    # background work; SQLAlchemy's default cap (5 + 10) left requests queued on the pool for 30 s and
+    # failing, as on SQLite above. Several workers need max_connections above workers x 50 (compose.yaml).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+
+
+MIGRATION_LOCK = int.from_bytes(b"tl-migra", "big")  # PostgreSQL advisory lock: one migration at a time
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema to the newest Alembic revision (or to `revision`, for tests)."""
+    """Bring the database schema to the newest Alembic revision (or to `revision`, for tests).
+
+    On PostgreSQL, processes starting together (API workers, containers) migrate one after the other: each
+    waits for a transaction-level advisory lock, and the later ones find the schema already there."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

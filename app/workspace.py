@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from generation.concepts.spec import DesignSpec
@@ -116,6 +116,8 @@ class Workspace:
     _search: SearchCache | None = None
     _writer: EventWriter | None = None
     login_limiter: LoginLimiter = field(init=False)
+    # Several API workers share one workspace folder: only the leader writes the index files (app/leader.py).
+    saves_index: bool = True
 
     def __post_init__(self) -> None:
         # made here, not on first use, so two threads can never each make one
@@ -187,6 +189,32 @@ class Workspace:
                       np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
         return index
 
+    def sync_design_index(self) -> int:
+        """Add to this process's design index the designs another process has published since it was
+        loaded: with several API workers each keeps its own index, and a design published through one must
+        show in the others' search and feed. A count first; the ids only when it differs. Nothing is removed:
+        a published design keeps its embedding, and a publish that rolls back removes its own vectors
+        (`designs.publish`). Returns how many vectors were added."""
+        if self._design_index is None:
+            return 0
+        with self.sessions() as s:
+            stored = s.scalar(select(func.count()).select_from(Design).where(Design.embedding.is_not(None))) or 0
+            if stored == len(self._design_index):
+                return 0
+            ids = set(s.scalars(select(Design.id).where(Design.embedding.is_not(None))))
+            with self.index_lock:
+                new = sorted(ids - set(self._design_index.ids.tolist()))
+            rows = s.execute(select(Design.id, Design.embedding).where(Design.id.in_(new))).all() if new else []
+        if not rows:
+            return 0
+        with self.index_lock:
+            have = set(self._design_index.ids.tolist())
+            rows = [r for r in rows if r[0] not in have]  # this process may have added some meanwhile
+            if rows:
+                self._design_index.add(np.array([r[0] for r in rows], dtype=np.int64),
+                                       np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+        return len(rows)
+
     def embed_capabilities(self, texts: list[str] | tuple[str, ...]) -> np.ndarray:
         """`embedder.encode`, remembering each text's vector for the life of the process."""
         emb = self.embedder
@@ -241,7 +269,7 @@ class Workspace:
 
     def save_index(self) -> None:
         with self.index_lock:
-            if self._design_index is not None:
+            if self._design_index is not None and self.saves_index:
                 self._design_index.save(self.settings.design_index_dir)
 
     def close(self) -> None:

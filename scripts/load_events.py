@@ -1,6 +1,7 @@
-"""Event ingest under load through the real HTTP API (uvicorn on 127.0.0.1, SQLite in WAL mode).
+"""Event ingest under load through the real HTTP API (uvicorn on 127.0.0.1; SQLite in WAL mode, or PostgreSQL).
 
     .venv/bin/python scripts/load_events.py [--seconds 20] [--rate 2500] [--batch 20] [--clients 16] [--single]
+                                            [--database postgres --workers 2 [--kill-worker-at 10]] [--no-closed]
 
 Builds a workspace with published designs and buyers, starts `uvicorn` in a subprocess, and sends
 interest events as `--batch` events per request (`POST /api/v1/events/batch`, as analytics SDKs
@@ -15,29 +16,41 @@ flush a small batch every few seconds), in two phases of `--seconds`:
 `--single` adds a closed-loop phase of one event per request (`POST /api/v1/events`). Bodies are
 made before each phase, so the client threads, which share the machine, spend little CPU. Reports
 events/s, request latency p50/p99/max, the load average, and checks that every acknowledged (2xx)
-event is in the database afterwards. Traffic goes to 127.0.0.1 only and stops by itself.
+request's events are in the database afterwards: its answer's `first_id` row holds its first event, and
+a batch is stored all or nothing. Traffic goes to 127.0.0.1 only and stops by itself.
+
+`--database postgres` starts a throwaway PostgreSQL server (Debian's `postgresql`, default fsync) and
+serves it with `--workers` uvicorn workers; `--kill-worker-at S` SIGKILLs the leading worker (the one
+holding the background jobs' advisory lock) S seconds into the open loop, reports which worker leads
+afterwards (uvicorn starts a new worker in its place), and the same no-loss check covers the requests
+the killed worker had answered.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
 import queue
-import sqlite3
+import shutil
+import signal
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import numpy as np
+from sqlalchemy import create_engine, text
 
 from app.db import transaction
 from app.models import utcnow
 from app.sample import write_sample
-from app.server_process import admin_token, api_server
+from app.leader import APPLICATION_NAME, LOCK_KEY
+from app.server_process import admin_token, spawn_api, throwaway_postgres, worker_pids
 from app.services import production, trends
 from app.settings import Settings
 from app.simulator import BuyerSimulator
@@ -46,8 +59,8 @@ from generation.trends.io import read_wide_csv
 from matching.factories.registry import read_factories_csv
 
 
-def build_workspace(home: Path, designs: int, buyers: int) -> tuple[list[int], list[int]]:
-    ws = Workspace.open(Settings(home=home))
+def build_workspace(home: Path, designs: int, buyers: int, database_url: str | None) -> tuple[list[int], list[int]]:
+    ws = Workspace.open(Settings(home=home, database_url=database_url))
     sample = write_sample(ws.taxonomy, home / "sample")
     with transaction(ws.sessions) as s:
         trends.ingest_frame(s, read_wide_csv(sample.trends), ws.taxonomy, source="sample")
@@ -64,12 +77,17 @@ class _Tally:
 
     def __init__(self, per_body: int) -> None:
         self.per_body, self.lat, self.acked, self.errors = per_body, [], 0, {}
+        self.receipts: list[tuple[int, int]] = []  # (body index, first_id) of each acknowledged batch
         self._lock = threading.Lock()
 
-    def send(self, c: httpx.Client, path: str, body: bytes, since: float) -> None:
+    def send(self, c: httpx.Client, path: str, body: bytes, since: float, index: int = -1) -> None:
         """POST `body`; the latency counts from `since` (the send time, or the scheduled time)."""
+        first_id = None
         try:
-            code = str(c.post(path, content=body, headers={"Content-Type": "application/json"}).status_code)
+            r = c.post(path, content=body, headers={"Content-Type": "application/json"})
+            code = str(r.status_code)
+            if code.startswith("2") and path.endswith("/batch"):
+                first_id = r.json()["first_id"]
         except httpx.HTTPError as exc:
             code = type(exc).__name__
         dt = time.perf_counter() - since
@@ -77,12 +95,14 @@ class _Tally:
             self.lat.append(dt)
             if code.startswith("2"):
                 self.acked += self.per_body
+                if first_id is not None:
+                    self.receipts.append((index, first_id))
             else:
                 self.errors[code] = self.errors.get(code, 0) + 1
 
     def summary(self, wall: float) -> dict[str, object]:
         ms = np.array(self.lat) * 1000
-        return {"requests": len(self.lat), "events_acknowledged": self.acked, "events_per_s": round(self.acked / wall, 1),
+        return {"receipts": self.receipts, "requests": len(self.lat), "events_acknowledged": self.acked, "events_per_s": round(self.acked / wall, 1),
                 "p50_ms": round(float(np.percentile(ms, 50)), 1), "p99_ms": round(float(np.percentile(ms, 99)), 1),
                 "max_ms": round(float(ms.max()), 1), "errors": self.errors, "load_average": os.getloadavg()}
 
@@ -104,7 +124,7 @@ def closed_loop(url: str, token: str, seconds: float, clients: int, bodies: list
         with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
             i = k
             while time.perf_counter() < stop:
-                tally.send(c, path, bodies[i % len(bodies)], time.perf_counter())
+                tally.send(c, path, bodies[i % len(bodies)], time.perf_counter(), i % len(bodies))
                 i += clients
 
     t0 = time.perf_counter()
@@ -113,10 +133,11 @@ def closed_loop(url: str, token: str, seconds: float, clients: int, bodies: list
 
 
 def open_loop(url: str, token: str, seconds: float, rate: float, bodies: list[bytes], per_body: int, path: str,
-              connections: int = 32) -> dict[str, object]:
+              connections: int = 32, at: tuple[float, Callable[[], None]] | None = None) -> dict[str, object]:
     """Requests scheduled as a Poisson process of `rate / per_body` per second, sent by up to
     `connections` threads; latency runs from each request's scheduled time. Each connection first
-    sends one untimed request (connection set-up and the server's first statements are not counted)."""
+    sends one untimed request (connection set-up and the server's first statements are not counted).
+    `at` = (seconds, action): the action runs that far into the phase (e.g. a worker is killed)."""
     rng = np.random.default_rng(1)
     starts = np.cumsum(rng.exponential(per_body / rate, size=int(seconds * rate / per_body * 1.5) + 10))
     starts = starts[starts < seconds]
@@ -128,27 +149,60 @@ def open_loop(url: str, token: str, seconds: float, rate: float, bodies: list[by
 
     def worker() -> None:
         with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as c:
-            warm.send(c, path, bodies[0], time.perf_counter())
+            warm.send(c, path, bodies[0], time.perf_counter(), 0)
             ready.wait()
             while (item := todo.get()) is not None:
-                tally.send(c, path, bodies[item[0] % len(bodies)], item[1])
+                tally.send(c, path, bodies[item[0] % len(bodies)], item[1], item[0] % len(bodies))
 
     def schedule() -> None:
         nonlocal t0
         ready.wait()
         t0 = time.perf_counter()
-        for i, at in enumerate(starts):
-            delay = t0 + at - time.perf_counter()
+        if at is not None:
+            timer = threading.Timer(at[0], at[1])
+            timer.start()
+        for i, start in enumerate(starts):
+            delay = t0 + start - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            todo.put((i, t0 + at))
+            todo.put((i, t0 + start))
         for _ in range(connections):
             todo.put(None)
 
     t0 = time.perf_counter()
     _run_threads([threading.Thread(target=worker) for _ in range(connections)] + [threading.Thread(target=schedule)])
-    return {"offered_events_per_s": rate, "untimed_events_acknowledged": warm.acked,
-            **tally.summary(time.perf_counter() - t0)}
+    out = tally.summary(time.perf_counter() - t0)
+    return {"offered_events_per_s": rate, "untimed_events_acknowledged": warm.acked, "untimed_errors": warm.errors,
+            **out, "receipts": out["receipts"] + warm.receipts}
+
+
+def leader_pid(url: str) -> int | None:
+    """The process id of the API worker holding the background jobs' lock (from its application_name)."""
+    with create_engine(url).connect() as conn:
+        name = conn.execute(text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi AND l.objid = :lo"),
+            {"hi": LOCK_KEY >> 32, "lo": LOCK_KEY & 0xFFFFFFFF}).scalar()
+    return int(name.rsplit(" ", 1)[1]) if name and name.startswith(APPLICATION_NAME) else None
+
+
+def check_receipts(db_url: str, receipts: list[tuple[int, int]], bodies: list[bytes]) -> dict[str, int]:
+    """Each acknowledged batch's `first_id` row must hold the batch's first event (a batch commits whole)."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM interest_events")).scalar()
+        rows = {}
+        ids = sorted({fid for _, fid in receipts})
+        for k in range(0, len(ids), 5000):
+            part = ids[k:k + 5000]
+            q = text("SELECT id, buyer_id, design_id, kind FROM interest_events WHERE id IN (" + ",".join(map(str, part)) + ")")
+            rows.update({r[0]: tuple(r[1:]) for r in conn.execute(q)})
+    engine.dispose()
+    lost = 0
+    for index, fid in receipts:
+        first = json.loads(bodies[index])["events"][0]
+        lost += rows.get(fid) != (first["buyer_id"], first["design_id"], first["kind"])
+    return {"stored_events": int(stored or 0), "acknowledged_batches": len(receipts), "acknowledged_batches_lost": lost}
 
 
 def main() -> None:
@@ -158,14 +212,27 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=20, help="events per request (analytics SDKs flush 20-30)")
     ap.add_argument("--clients", type=int, default=16, help="closed-loop phase: concurrent clients")
     ap.add_argument("--single", action="store_true", help="also a closed-loop phase of one event per request")
+    ap.add_argument("--no-closed", action="store_true", help="skip the closed-loop (saturation) phase")
     ap.add_argument("--designs", type=int, default=100)
     ap.add_argument("--buyers", type=int, default=200)
+    ap.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn workers (more than 1: --database postgres)")
+    ap.add_argument("--kill-worker-at", type=float, default=None, metavar="S",
+                    help="postgres: SIGKILL the leading worker S seconds into the open loop")
+    ap.add_argument("--decide-every-s", type=float, default=60, help="the server's decision period")
     args = ap.parse_args()
+    if args.workers > 1 and args.database != "postgres":
+        ap.error("--workers above 1 needs --database postgres")
     load_start = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        design_ids, buyer_ids = build_workspace(home, args.designs, args.buyers)
-        token = admin_token(home)  # an admin may post events for every buyer
+    with contextlib.ExitStack() as stack:
+        home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        db_url = None
+        if args.database == "postgres":
+            pg_dir = Path(tempfile.mkdtemp(prefix="trendloom-pg-"))  # not under a root-only folder
+            stack.callback(shutil.rmtree, pg_dir, ignore_errors=True)
+            db_url = stack.enter_context(throwaway_postgres(pg_dir))
+        design_ids, buyer_ids = build_workspace(home, args.designs, args.buyers, db_url)
+        token = admin_token(home, database_url=db_url)  # an admin may post events for every buyer
         rng = np.random.default_rng(0)
         kinds = ["view"] * 6 + ["click", "click", "favourite", "inquiry"]
 
@@ -179,21 +246,47 @@ def main() -> None:
         gc.collect()
         gc.freeze()
         report: dict[str, object] = {}
-        with api_server(home) as url:  # the decision loop runs, as in service (every 60 s by default)
+        env = {"TRENDLOOM_DECIDE_EVERY_S": str(args.decide_every_s), **({"DATABASE_URL": db_url} if db_url else {})}
+        proc, url = spawn_api(home, env=env, workers=args.workers)
+        try:  # the decision loop runs, as in service
             path = "/api/v1/events/batch"
+            kill = None
+            if args.kill_worker_at is not None:
+                if db_url is None:
+                    ap.error("--kill-worker-at needs --database postgres")
+                workers_before = sorted(worker_pids(proc.pid))
+                killed: dict[str, object] = {"workers_before": workers_before, "leader_before": leader_pid(db_url)}
+
+                def kill_leader() -> None:
+                    victim = leader_pid(db_url) or workers_before[0]
+                    os.kill(victim, signal.SIGKILL)
+                    killed["killed"] = victim
+                    killed["killed_at_s"] = args.kill_worker_at
+
+                kill = (args.kill_worker_at, kill_leader)
             report[f"open_loop_batches_of_{args.batch}"] = open_loop(url, token, args.seconds, args.rate, batches,
-                                                                     args.batch, path)
-            report[f"closed_loop_batches_of_{args.batch}"] = closed_loop(url, token, args.seconds, args.clients,
-                                                                         batches, args.batch, path)
+                                                                     args.batch, path, at=kill)
+            if kill is not None:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and leader_pid(db_url) in (None, killed["killed"]):
+                    time.sleep(0.5)
+                killed["leader_after"] = leader_pid(db_url)
+                killed["workers_after"] = sorted(worker_pids(proc.pid))
+                report["killed_worker"] = killed
+            if not args.no_closed:
+                report[f"closed_loop_batches_of_{args.batch}"] = closed_loop(url, token, args.seconds, args.clients,
+                                                                             batches, args.batch, path)
             if args.single:
                 singles = [json.dumps(e).encode() for e in events(5000)]
                 report["closed_loop_single_events"] = closed_loop(url, token, args.seconds, args.clients, singles, 1,
                                                                   "/api/v1/events")
-        stored = sqlite3.connect(home / "trendloom.db").execute("SELECT count(*) FROM interest_events").fetchone()[0]
-        acked = sum(int(phase["events_acknowledged"]) + int(phase.get("untimed_events_acknowledged", 0))  # type: ignore[attr-defined]
-                    for phase in report.values())
-        print(json.dumps({**report, "acknowledged": acked, "stored": stored, "lost": acked - stored,
-                          "load_average_start": load_start, "setup": vars(args)}, indent=1))
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
+        receipts = [r for phase in report.values() for r in phase.pop("receipts", [])]  # type: ignore[attr-defined]
+        check = check_receipts(db_url or f"sqlite:///{home / 'trendloom.db'}", receipts, batches)
+        print(json.dumps({**report, **check, "load_average_start": load_start, "setup": vars(args)}, indent=1))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from app.api.routers import auth, buyers, factories, health, merchandiser
 from app.db import transaction
 from app.errors import install_error_handlers
+from app.leader import Leadership
 from app.models import utcnow
 from app.services import interest, production
 from app.settings import Settings
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # the file itself is held to `max_upload_bytes` exactly by `uploads.read_limited`.
 MULTIPART_MARGIN_BYTES = 64 * 1024
 CACHE_REFRESH_S = 0.5  # the background sync of the feed's demand cache
+INDEX_SYNC_S = 2.0  # designs published through other workers join this one's design index
+LEADER_POLL_S = 2.0  # how often a worker that does not lead tries the leader's lock (the takeover delay)
 
 
 def _decide_once(ws: Workspace) -> dict[str, int]:
@@ -56,9 +59,23 @@ async def _every(every_s: float, work: Callable[[], object], what: str) -> None:
             log.info("%s: %s", what, done)
 
 
-async def _decide_forever(ws: Workspace, every_s: float) -> None:
-    """Decide designs under test on a timer, so windows close and clear winners/losers are called."""
-    await _every(every_s, lambda: _decide_once(ws), "automatic decisions")
+def _if_leading(leader: Leadership, work: Callable[[], object]) -> Callable[[], object]:
+    """`work`, run only while this worker leads (checked just before, on the lock's own connection)."""
+    return lambda: work() if leader.poll() else None
+
+
+async def _decide_forever(ws: Workspace, every_s: float, leader: Leadership) -> None:
+    """Decide designs under test on a timer, so windows close and clear winners/losers are called; in the
+    leading worker only. A job added later for the whole deployment (a re-plan) runs the same way."""
+    await _every(every_s, _if_leading(leader, lambda: _decide_once(ws)), "automatic decisions")
+
+
+async def _elect_forever(leader: Leadership) -> None:
+    """Keep trying the leader's lock (and checking it, once held), so a takeover needs no job to be due."""
+    def elect() -> None:
+        leader.poll()  # logs when leadership is taken or lost
+
+    await _every(LEADER_POLL_S, elect, "leader election")
 
 
 async def _refresh_forever(ws: Workspace, every_s: float) -> None:
@@ -106,7 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # For the whole process: requests run in parallel threads, so per-call BLAS threads only fight them.
         threadpool_limits(ws.settings.blas_threads, user_api="blas")
         # Heavy objects load once, here, never inside a request.
-        _ = ws.embedder, ws.design_index
+        # The event writer takes its own connection now, while the pool is free (app/services/event_writer.py).
+        _ = ws.embedder, ws.design_index, ws.event_writer
         with ws.sessions() as s:
             registry = production.factories(s)
         if registry:  # the factory capability index (rebuilt on first use after a registry import)
@@ -119,9 +137,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # view; objects made by requests are still collected as before.
         gc.collect()
         gc.freeze()
-        tasks = [asyncio.create_task(_refresh_forever(ws, CACHE_REFRESH_S), name="feed cache refresh")]
+        # Every worker follows the database; one, the leader, runs the jobs (app/leader.py).
+        leader = Leadership(ws.settings.db_url)
+        tasks = [asyncio.create_task(_refresh_forever(ws, CACHE_REFRESH_S), name="feed cache refresh"),
+                 asyncio.create_task(_every(INDEX_SYNC_S, ws.sync_design_index, "the design index sync"),
+                                     name="design index sync")]
+        if not leader.single_process:
+            tasks.append(asyncio.create_task(_elect_forever(leader), name="leader election"))
         if ws.settings.decide_every_s > 0:
-            tasks.append(asyncio.create_task(_decide_forever(ws, ws.settings.decide_every_s), name="decisions"))
+            tasks.append(asyncio.create_task(_decide_forever(ws, ws.settings.decide_every_s, leader), name="decisions"))
         try:
             yield
         finally:
@@ -130,9 +154,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await _stop(task)
             finally:
                 try:
+                    ws.saves_index = leader.leading  # one writer of the shared index files
                     ws.close()  # stops the event writer, saves the index, disposes the engine
                 finally:
-                    gc.unfreeze()  # collectable again, e.g. when tests start many apps in one process
+                    try:
+                        leader.release()
+                    finally:
+                        gc.unfreeze()  # collectable again, e.g. when tests start many apps in one process
 
     limit = body_limit(settings)
     app = FastAPI(title="trendloom", version="0.1.0", lifespan=lifespan, max_body_size=limit,

@@ -49,7 +49,7 @@ def test_a_failed_round_is_logged_and_decisions_go_on(tmp_path, fake_embedder, m
 
 def test_shutdown_closes_the_workspace_even_if_the_decision_task_died(tmp_path, fake_embedder, monkeypatch, closed,
                                                                         caplog):
-    async def dies(ws: Workspace, every_s: float) -> None:
+    async def dies(ws: Workspace, every_s: float, leader: object) -> None:
         raise RuntimeError("the task died")
 
     monkeypatch.setattr(api_main, "_decide_forever", dies)
