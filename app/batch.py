@@ -5,7 +5,9 @@ results in the items' order. `InProcess` calls the function here; `RayExecutor` 
 item on a cluster (`--ray ADDRESS`) or on a local one it starts (`--ray local`, bound to 127.0.0.1, no
 dashboard). Results are identical because the chunks are cut the same way whichever executor runs them
 (a fixed number of series or texts per chunk, never one that depends on the number of workers), and each
-chunk is a deterministic function of its input.
+chunk is a deterministic function of its input computed with one BLAS thread wherever it runs: OpenBLAS's
+results change in the last bits with its thread count (10,000 forecasts differed between 2 threads here
+and a single-threaded Ray worker), while Ray runs every task single-threaded anyway.
 
 Ray is optional (`pip install 'trendloom[ray]'`) and imported only when a `RayExecutor` is made; the domain
 packages take a plain `map` callable and never see it. Functions sent to Ray must be module-level (Ray
@@ -25,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 from app.errors import AppError
 from generation.concepts.spec import DesignSpec
@@ -55,7 +58,8 @@ class InProcess:
     workers = 1
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        return [fn(item) for item in items]
+        with threadpool_limits(1, user_api="blas"):
+            return [fn(item) for item in items]
 
 
 class RayExecutor:
@@ -88,7 +92,8 @@ class RayExecutor:
 
 def _call(fn: Callable[[T], R], item: T) -> R:
     """The one Ray task: any function (a partial included, which `ray.remote` refuses) on one item."""
-    return fn(item)
+    with threadpool_limits(1, user_api="blas"):
+        return fn(item)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
+from threadpoolctl import threadpool_limits
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -214,7 +215,9 @@ def _sidecar(out: Path, part: str) -> Path:
 
 
 def _forecast_with_bar(frame: TrendFrame, horizon: int, level: float, ray: str | None = None) -> Forecast:
-    with progress() as bar, executor(ray) as ex:
+    """In-process, block by block with a progress bar; with `ray`, as Ray tasks. One BLAS thread either way,
+    as in every batch task (app/batch.py), so both write the same file."""
+    with progress() as bar, executor(ray) as ex, threadpool_limits(1, user_api="blas"):
         task = bar.add_task(f"forecasting {len(frame.names)} series", total=2 * len(frame.names))
         return forecast_frame(frame, horizon, level=level, on_progress=lambda done, _: bar.update(task, completed=done),
                               map_blocks=ex.map if ray else None)

@@ -33,6 +33,14 @@ def test_in_process_maps_in_order_and_chunks_cover_everything():
     assert chunks(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
 
 
+def test_every_chunk_runs_with_one_blas_thread():
+    """OpenBLAS's last bits depend on its thread count, and Ray tasks run single-threaded."""
+    from threadpoolctl import threadpool_info
+
+    threads = InProcess().map(lambda _: {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}, [0])
+    assert threads == [{1}]
+
+
 def test_domain_packages_never_import_ray():
     for package in ("generation", "matching"):
         for p in (ROOT / package).rglob("*.py"):
