@@ -272,7 +272,7 @@ def oar_pairs(path: Path, thresholds: Thresholds) -> dict[str, object]:
             "missed_because": dict(missed.most_common())}
 
 
-def _workspace(home: Path):  # noqa: ANN202 - the app's Workspace
+def _workspace(home: Path):
     from app.settings import Settings
     from app.workspace import Workspace
 

@@ -36,16 +36,26 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from generation.language.extract import ProductLanguage
-from generation.taxonomy import Taxonomy
-from matching.factories.dedupe import Site, Thresholds, address_key, find_duplicates, name_key
-from matching.factories.estimates import EstimateRules
-from matching.factories.registry import Factory, parse_factories_csv
-from matching.factories.registry_file import RegistryRow, is_own_format, read_registry, supplies_materials
-
 from app.errors import Invalid
 from app.models import FactoryRow, FactoryTermMapping, utcnow
 from app.services import production
+from generation.language.extract import ProductLanguage
+from generation.taxonomy import Taxonomy
+from matching.factories.dedupe import (
+    Site,
+    Thresholds,
+    address_key,
+    find_duplicates,
+    name_key,
+)
+from matching.factories.estimates import EstimateRules
+from matching.factories.registry import Factory, parse_factories_csv
+from matching.factories.registry_file import (
+    RegistryRow,
+    is_own_format,
+    read_registry,
+    supplies_materials,
+)
 
 # A registry's sector (or a product type naming a whole sector) -> the taxonomy sectors it covers. The
 # product-language module reads product words ("socks", "T恤"); sector names are not products, so they
@@ -220,7 +230,7 @@ def _text(prefix: str, row: RegistryRow) -> str:
 
 def import_registry(session: Session, *, text: str, file: str, taxonomy: Taxonomy, language: ProductLanguage,
                     overrides: Mapping[str, str] | None = None,
-                    thresholds: Thresholds = Thresholds()) -> RegistryImport:
+                    thresholds: Thresholds | None = None) -> RegistryImport:
     """Import a registry CSV (module docstring). FactoryDataError before anything is stored when the
     header lacks a name or country column or an override names a header that is not there (the message
     lists the columns found); our own format is all or nothing as before."""
@@ -240,9 +250,7 @@ def import_registry(session: Session, *, text: str, file: str, taxonomy: Taxonom
     first_at: dict[str, int] = {}
     same_id: dict[int, str] = {}
     for i, fid in enumerate(ids):
-        if fid in stored:
-            same_id[i] = fid
-        elif fid in first_at:
+        if fid in stored or fid in first_at:
             same_id[i] = fid
         else:
             first_at[fid] = i
@@ -253,7 +261,7 @@ def import_registry(session: Session, *, text: str, file: str, taxonomy: Taxonom
     root_of: dict[int, int] = {}  # row index -> row index it merged into (fresh rows)
     into_stored: dict[int, str] = {}  # row index -> stored id it merged into
     merge_of: dict[int, Any] = {}
-    for m in find_duplicates(sites, thresholds, fixed=len(fixed)):
+    for m in find_duplicates(sites, thresholds or Thresholds(), fixed=len(fixed)):
         i = fresh[m.merged - len(fixed)]
         if m.kept < len(fixed):
             into_stored[i] = fixed[m.kept].id
@@ -336,8 +344,8 @@ _FACTS = ("moq", "capacity", "lead_time_days", "quality", "price_index", "worker
 def _combine(rec: dict[str, Any], row: RegistryRow, src: str, *, replace: bool) -> None:
     """Add what `row` says to `rec`: lists are united; a number the record lacks is taken (with `replace`,
     the row's known numbers win: a newer copy of the same list)."""
-    for key, items in (("sectors", row.sectors), ("product_types", row.product_types), ("explicit", row.categories)):
-        rec[key] = list(dict.fromkeys([*rec[key], *items]))
+    for key, words in (("sectors", row.sectors), ("product_types", row.product_types), ("explicit", row.categories)):
+        rec[key] = list(dict.fromkeys([*rec[key], *words]))
     for key, items in (("materials", row.materials), ("processes", row.processes)):
         if items is not None:
             rec[key] = list(dict.fromkeys([*(rec[key] or []), *items]))
@@ -412,7 +420,7 @@ def _write(session: Session, new: list[dict[str, Any]], changed: list[dict[str, 
     """New factories in batches of one executemany each (Core: the ORM would split the batch wherever a
     row has other NULL columns); stored ones updated by primary key."""
     for chunk in range(0, len(new), 5_000):
-        session.execute(insert(FactoryRow.__table__), new[chunk:chunk + 5_000])
+        session.execute(insert(FactoryRow.__table__), new[chunk:chunk + 5_000])  # type: ignore[arg-type]
     if changed:
         session.execute(update(FactoryRow), changed)
 
@@ -588,5 +596,19 @@ def outcomes_csv(report: RegistryImport) -> list[tuple[object, ...]]:
              merges[o.line].merged if o.line in merges else "") for o in report.outcomes]
 
 
-__all__ = ["FactoryView", "Figure", "MergeReport", "RegistryImport", "RowOutcome", "SECTOR_WORDS", "TermMapping",
-           "TermReader", "correct_term", "import_registry", "list_factories", "summary", "term_key", "term_mappings"]
+__all__ = [
+    "SECTOR_WORDS",
+    "FactoryView",
+    "Figure",
+    "MergeReport",
+    "RegistryImport",
+    "RowOutcome",
+    "TermMapping",
+    "TermReader",
+    "correct_term",
+    "import_registry",
+    "list_factories",
+    "summary",
+    "term_key",
+    "term_mappings",
+]

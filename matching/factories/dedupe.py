@@ -299,15 +299,15 @@ def find_duplicates(sites: Sequence[Site], thresholds: Thresholds = Thresholds()
     into one another (they were de-duplicated when imported), only new sites into them."""
     keyed = [_keyed(s) for s in sites]
     by_country: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(sites):
-        by_country[s.country].append(i)
+    for i, site in enumerate(sites):
+        by_country[site.country].append(i)
     pairs: dict[tuple[int, int], float] = {}
     for members in by_country.values():
         if len(members) < 2:
             continue
-        for (i, j), s in _neighbour_pairs(keyed, members, thresholds.name, window).items():
+        for (i, j), score in _neighbour_pairs(keyed, members, thresholds.name, window).items():
             if j >= fixed:  # two stored sites are not compared again
-                pairs[i, j] = s
+                pairs[i, j] = score
     root = list(range(len(sites)))
     keeping: set[int] = set()  # sites that already keep others
     merges: list[Merge] = []

@@ -119,20 +119,20 @@ def resolve_columns(header: Sequence[str], overrides: Mapping[str, str] | None =
     for fld, wanted in (overrides or {}).items():
         if fld not in FIELDS:
             raise FactoryDataError(file, 1, f"--column {fld}={wanted}: unknown field {fld!r}; fields: {', '.join(FIELDS)}")
-        h = by_key.get(header_key(wanted))
-        if h is None:
+        named = by_key.get(header_key(wanted))
+        if named is None:
             raise FactoryDataError(file, 1, f"--column {fld}={wanted}: the file has no column {wanted!r}; "
                                    f"found columns: {found}")
-        chosen[fld] = h
+        chosen[fld] = named
     used = set(chosen.values())
     for fld in FIELDS:
         if fld in chosen:
             continue
         for key in _ALIAS_KEYS[fld]:
-            h = by_key.get(key)
-            if h is not None and h not in used:
-                chosen[fld] = h
-                used.add(h)
+            alias = by_key.get(key)
+            if alias is not None and alias not in used:
+                chosen[fld] = alias
+                used.add(alias)
                 break
     missing = [f for f in REQUIRED_FIELDS if f not in chosen]
     if missing:

@@ -73,7 +73,7 @@ def shortlist(table: FactoryTable, req: Requirement, positions: np.ndarray, simi
     ok = positions >= 0
     positions, similarity = positions[ok], similarity[ok]
     k = len(positions)
-    checks = []
+    checks: list[tuple[bool, int, int, tuple[str, ...], tuple[str, ...]]] = []
     for p in positions:
         f = table.factories[p]
         if f.factory_id in exclude:

@@ -64,7 +64,7 @@ def test_a_product_type_is_corrected_on_the_page(site):
     assert r.status_code == 303
     after = c.get(r.headers["location"]).text
     assert "Saved what “knitwear” means; 1 factories changed." in after
-    assert re.search(r"Dhaka Knit Composite.*?</td>\s*<td>BD</td>\s*<td>t shirt, hoodie</td>", after, re.S)
+    assert re.search(r"Dhaka Knit Composite.*?</td>\s*<td>BD</td>\s*<td>t shirt, hoodie</td>", after, re.DOTALL)
 
 
 def test_only_merchandisers_see_it(site):

@@ -2,7 +2,14 @@
 
 import pytest
 
-from matching.factories.dedupe import Site, address_key, find_duplicates, match_pair, name_key, numbers_differ
+from matching.factories.dedupe import (
+    Site,
+    address_key,
+    find_duplicates,
+    match_pair,
+    name_key,
+    numbers_differ,
+)
 
 ADDRESS = "No. 8 Shuangbao West Road, Ouhai District, Wenzhou, Zhejiang"
 

@@ -10,8 +10,14 @@ from matching.errors import FactoryDataError
 from matching.factories.countries import country_code
 from matching.factories.csv_safe import safe_cell, safe_row
 from matching.factories.orders import write_rows_csv
-from matching.factories.registry_file import (parse_overrides, read_registry, read_workers, resolve_columns,
-                                              split_items, supplies_materials)
+from matching.factories.registry_file import (
+    parse_overrides,
+    read_registry,
+    read_workers,
+    resolve_columns,
+    split_items,
+    supplies_materials,
+)
 
 OSH_DOWNLOAD = ["os_id", "contribution_date", "name", "address", "country_code", "country_name", "lat", "lng",
                 "sector", "contributor (list)", "number_of_workers", "parent_company",
