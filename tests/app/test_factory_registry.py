@@ -180,3 +180,40 @@ def test_match_plans_orders_on_the_workspace_registry(home, brand_list, tmp_path
     assert mill["kept"] == "no" and "material or component supplier" in mill["reasons"]
     r = runner.invoke(cli, ["match", "--orders", str(orders)])
     assert r.exit_code != 0 and "go together" in r.output
+
+
+def test_a_factory_whose_capacity_is_not_known_takes_its_own_word_for_it(tmp_path):
+    """Accepting checks the committed load against the capacity; with none on record the factory's accept is
+    its word. Setting one is checked against the MOQ only when the MOQ is known."""
+    from datetime import date
+
+    from app.db import make_engine, migrate, session_factory, transaction
+    from app.errors import Invalid
+    from app.models import Design, FactoryOrder
+    from app.services import production
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    with transaction(sessions) as s:
+        s.add(FactoryRow(id="R1", name="Listed only", country="BD", region="", categories=["t-shirt"],
+                         materials=None, processes=None, moq=None, capacity=None, lead_time_days=None, quality=None,
+                         price_index=None, workers=None))
+        design = Design(name="d", category="t-shirt", spec={}, status="matched")
+        s.add(design)
+        s.flush()
+        order = FactoryOrder(design_id=design.id, factory_id="R1", round=1, quantity=50_000, unit_price_cents=100,
+                             due_date=date(2030, 1, 1), status="offered")
+        s.add(order)
+        s.flush()
+        oid = order.id
+    with transaction(sessions) as s:
+        assert production.accept(s, "R1", oid).status == "accepted"
+    with transaction(sessions) as s, pytest.raises(Invalid, match="the MOQ is not known and 50000 pcs are committed"):
+        production.set_capacity(s, "R1", 1_000)
+    with transaction(sessions) as s:
+        assert production.set_capacity(s, "R1", 60_000).capacity == 60_000
+    with sessions() as s:
+        f = production.factory_of(s.get(FactoryRow, "R1"))
+        assert (f.capacity, f.plan_capacity, f.moq, f.plan_moq) == (60_000, 60_000, None, 500)
+    engine.dispose()
