@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.db import make_engine, migrate, session_factory, transaction
 from app.errors import Conflict, Invalid, NotFound
@@ -339,6 +339,17 @@ def test_an_order_confirmed_at_the_threshold_cannot_be_cancelled(sessions):
     o, _ = order(sessions, b, d, 50)
     with pytest.raises(Conflict, match="it is confirmed and the design is won with its pre-order book closed"):
         cancel(sessions, b, o)
+
+
+def test_a_refused_cancel_reports_the_design_as_stored_not_as_the_session_saw_it(sessions):
+    b, d = add_buyer(sessions), add_design(sessions)
+    o, _ = order(sessions, b, d, 10)
+    table = Design.__table__
+    with pytest.raises(Conflict, match="it is active and the design is dropped$"), transaction(sessions) as s:
+        held = s.get(Design, d)  # the caller's session holds the design ...
+        assert held.status == "published"
+        s.connection().execute(update(table).where(table.c.id == d).values(status="dropped"))  # ... then it changes
+        interest.cancel_preorder(s, b, o)
 
 
 def test_a_provisional_winners_order_can_be_cancelled(sessions):
