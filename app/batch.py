@@ -80,7 +80,7 @@ class RayExecutor:
             except (ConnectionError, ValueError) as exc:
                 raise BatchError(f"cannot join the Ray cluster at {address}: {exc}") from None
         self.workers = workers or int(ray.cluster_resources().get("CPU", 1))
-        self._task = ray.remote(num_cpus=1)(_call)
+        self._task: Any = ray.remote(num_cpus=1)(_call)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         fn_ref = self._ray.put(fn)  # shipped once, not with every item
@@ -115,7 +115,8 @@ def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 
 def _embedder(path: str) -> TextEmbedder:
-    from app.workspace import _load_embedder  # once per process and path, shared with the workspace
+    # once per process and path, shared with the workspace
+    from app.workspace import _load_embedder
 
     return _load_embedder(path)
 

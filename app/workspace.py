@@ -209,11 +209,11 @@ class Workspace:
             return 0
         with self.index_lock:
             have = set(self._design_index.ids.tolist())
-            rows = [r for r in rows if r[0] not in have]  # this process may have added some meanwhile
-            if rows:
-                self._design_index.add(np.array([r[0] for r in rows], dtype=np.int64),
-                                       np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
-        return len(rows)
+            fresh = [(i, blob) for i, blob in rows if i not in have and blob is not None]  # not added meanwhile
+            if fresh:
+                self._design_index.add(np.array([i for i, _ in fresh], dtype=np.int64),
+                                       np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in fresh]))
+        return len(fresh)
 
     def embed_capabilities(self, texts: list[str] | tuple[str, ...]) -> np.ndarray:
         """`embedder.encode`, remembering each text's vector for the life of the process."""

@@ -47,9 +47,9 @@ import numpy as np
 from sqlalchemy import create_engine, text
 
 from app.db import transaction
+from app.leader import APPLICATION_NAME, LOCK_KEY
 from app.models import utcnow
 from app.sample import write_sample
-from app.leader import APPLICATION_NAME, LOCK_KEY
 from app.server_process import admin_token, spawn_api, throwaway_postgres, worker_pids
 from app.services import production, trends
 from app.settings import Settings
