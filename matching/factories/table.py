@@ -41,16 +41,19 @@ class FactoryTable:
                     + [self._column["material", m] for m in f.materials or ()]
                     + [self._column["process", p] for p in f.processes or ()])
             self.capable[i, cols] = True
-        flags = (lambda pick: np.array([pick(f) for f in self.factories], dtype=bool))
-        self.supplier = flags(lambda f: f.supplies_materials)  # (F,) material/component suppliers
-        self._unknown = {"material": flags(lambda f: f.materials is None), "process": flags(lambda f: f.processes is None)}
-        self.lead_unknown = flags(lambda f: f.lead_time_days is None)
-        self.uncertain = (self._unknown["material"] | self._unknown["process"] | self.lead_unknown
-                          | flags(lambda f: bool(f.estimated)))
-        self.moq = np.array([f.plan_moq for f in self.factories], dtype=np.int64)
-        self.capacity = np.array([f.plan_capacity for f in self.factories], dtype=np.int64)
-        self.lead_time = np.array([f.lead_time_days or 0 for f in self.factories], dtype=np.int64)
-        self.price_index = np.array([f.plan_price_index for f in self.factories], dtype=np.float64)
+        fs = self.factories
+        self.supplier = np.array([f.supplies_materials for f in fs], dtype=bool)  # (F,) material/component suppliers
+        self._unknown = {"material": np.array([f.materials is None for f in fs], dtype=bool),
+                         "process": np.array([f.processes is None for f in fs], dtype=bool)}
+        self.lead_unknown = np.array([f.lead_time_days is None for f in fs], dtype=bool)
+        estimated = np.array([f.estimate is not None for f in fs], dtype=bool)
+        self.uncertain = self._unknown["material"] | self._unknown["process"] | self.lead_unknown | estimated
+        # known values as given; unknown ones from the estimate (plan_* raises where there is none)
+        self.moq = np.array([f.plan_moq if f.moq is None else f.moq for f in fs], dtype=np.int64)
+        self.capacity = np.array([f.plan_capacity if f.capacity is None else f.capacity for f in fs], dtype=np.int64)
+        self.lead_time = np.array([f.lead_time_days or 0 for f in fs], dtype=np.int64)
+        self.price_index = np.array([f.plan_price_index if f.price_index is None else f.price_index for f in fs],
+                                    dtype=np.float64)
         self._makers: dict[tuple[str, tuple[str, ...], tuple[str, ...]], np.ndarray] = {}
 
     def __len__(self) -> int:
