@@ -88,6 +88,20 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "numpy's introselect leaves the kk largest first for kth = kk - 2 too (no difference in 24,000 "
             "random trials, n up to 200)",
     },
+    "matching/allocation/heuristic.py": {
+        "_dive: take = good[sub.lane_design] & (lane_x > 0) :: lane_x > 0 [> -> >=]":
+            "also taking lanes at 0 writes 0 pieces and takes 0 capacity",
+        "_dive: take = good[sub.lane_design] & (lane_x > 0) :: 0 [0 -> -1]":
+            "lane quantities are whole and never negative: > -1 is >= 0, which writes 0 pieces on unused lanes",
+        "_greedy_fill: room = min(int(p.capacity[f] - load[f]), int(p.lane_upper[i] - x[i]), left) :: "
+        "p.lane_upper[i] - x[i] [- -> +]":
+            "never the smallest: capacity - load <= capacity - x and left <= quantity - x, so "
+            "min(capacity - load, left) <= min(capacity, quantity) - x = upper - x",
+        "_greedy_fill: if room <= 0 or (x[i] == 0 and room < p.lane_moq[i]): :: room <= 0 [<= -> <]":
+            "room is never negative; at room 0 the lane gets 0 more pieces",
+        "_greedy_fill: if room <= 0 or (x[i] == 0 and room < p.lane_moq[i]): :: 0 [0 -> -1]":
+            "room is never negative; at room 0 the lane gets 0 more pieces",
+    },
 }
 
 _COMPARE: dict[type, list[type]] = {

@@ -497,6 +497,15 @@ def test_a_provisional_winner_still_on_course_is_not_counted_again(sessions):
     assert (got.status, got.decided_at, got.book_closed_at) == ("won", earlier, None)
 
 
+@pytest.mark.parametrize("committed", [50, 60])
+def test_a_provisional_winner_at_or_past_the_threshold_with_its_book_open_closes_it(sessions, committed):
+    earlier = NOW - timedelta(days=1)
+    d = add_design(sessions, status="won", impressions=20, decided_at=earlier, committed=committed)
+    assert evaluate(sessions) == {"won": 1}
+    got = get(sessions, d)
+    assert (got.status, got.decided_at, got.book_closed_at) == ("won", earlier, NOW)
+
+
 def test_a_provisional_winner_whose_test_ends_short_is_dropped_and_released(sessions):
     b, d = add_buyer(sessions), add_design(sessions, status="won", impressions=20)
     order(sessions, b, d, 10)
@@ -541,6 +550,11 @@ def test_stats_count_each_kind_and_the_committed_pieces(sessions):
         got = interest.stats(s, [d, quiet])
     assert (got[d].views, got[d].favourites, got[d].clicks, got[d].pre_orders, got[d].quantity) == (3, 1, 0, 1, 12)
     assert got[quiet] == interest.InterestStats()
+
+
+def test_stats_of_an_unknown_design_are_zero(sessions):
+    with sessions() as s:
+        assert interest.stats(s, [4040]) == {4040: interest.InterestStats()}
 
 
 def test_event_and_preorder_counts(sessions):

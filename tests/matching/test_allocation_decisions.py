@@ -207,7 +207,8 @@ def test_an_lp_that_keeps_every_moq_is_the_answer():
     a = solve_heuristic(p)
     assert plan(a) == [("A", "F1", 100), ("A", "F2", 200), ("B", "F1", 300)] and a.objective == 6800
     assert (a.stats["dive_rounds"], a.stats["left_to_greedy"], a.stats["single_sourced"]) == (0, 0, 0)
-    assert a.lower_bound == pytest.approx(6800) and a.method == "heuristic" and a.seconds >= 0
+    assert a.lower_bound == pytest.approx(6800) and a.method == "heuristic"
+    assert 0 <= a.stats["lp_seconds"] <= a.seconds + 0.001 and a.seconds < 60
 
 
 def test_without_a_lane_source_there_is_no_pricing():
@@ -396,6 +397,27 @@ def test_the_single_source_repair_moves_exactly_when_it_saves():
                           split_cost_cents=250)
     a = solve_heuristic(p)
     assert a.stats["single_sourced"] == 0 and len(a.rows()) == 2
+
+
+def test_the_single_source_repair_moves_only_split_designs():
+    """A (300): F1 (cap 300) at 10, F2 at 12. B (350): F1 at 1, F3 (MOQ 350) at 5. The LP gives F1 to B (it saves
+    4 a piece there, A 2): B F1 300 + F3 50 (under the MOQ), A F2 300. With max_dive 0 B is re-planned alone on F3,
+    which frees F1; A, not split, is not moved there (A F2 + B F3 = 5350, where A F1 + B F3 would be 4750)."""
+    p = AllocationProblem(["A", "B"], [300, 350], ["F1", "F2", "F3"], [10, 10, 350], [300, 1000, 1000],
+                          [0, 0, 1, 1], [0, 1, 0, 2], [10, 12, 1, 5], split_cost_cents=0)
+    a = solve_heuristic(p, max_dive=0)
+    assert plan(a) == [("A", "F2", 300), ("B", "F3", 350)] and a.objective == 5350
+    assert a.stats["single_sourced"] == 0
+
+
+def test_a_single_source_move_takes_the_room_it_uses():
+    """S = 500. A and B (300 each) split in the LP: A F1 250 + F3 50, B F2 250 + F3 50 (F3 cap 400). A moves to F3
+    (3300 + 500 < 4050); F3 then has 100 pcs of room left for B, which stays split."""
+    p = AllocationProblem(["A", "B"], [300, 300], ["F1", "F2", "F3"], [10, 10, 10], [250, 250, 400],
+                          [0, 0, 1, 1], [0, 2, 1, 2], [10, 11, 10, 11], split_cost_cents=500)
+    a = solve_heuristic(p)
+    assert plan(a) == [("A", "F3", 300), ("B", "F2", 250), ("B", "F3", 50)] and a.problem.violations(a.x) == []
+    assert a.stats["single_sourced"] == 1 and a.objective == 7850 == solve_exact(p).objective
 
 
 # --- pricing -----------------------------------------------------------------------------------------------
