@@ -120,9 +120,20 @@ def _without_preamble(text: str) -> tuple[str, int]:
 
 
 def _series_column(header: str) -> str:
-    """A column name as a series name: "sage green: (United States)" is "sage green"."""
+    """A column name as a series name: "sage green: (United States)" is "sage green"; a name written
+    spreadsheet-safe ("'=x", `_spreadsheet_safe`) is read back as it was ("=x")."""
     m = _TRENDS_COLUMN.match(header.strip())
-    return (m.group(1) if m else header).strip()
+    name = (m.group(1) if m else header).strip()
+    return name[1:] if name[:1] == "'" and name[1:2] in _FORMULA_START else name
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(name: str) -> str:
+    """A series name a spreadsheet would run as a formula ("=HYPERLINK(...)") written with a leading
+    "'", which spreadsheets show as text; `_series_column` reads it back."""
+    return "'" + name if name.startswith(_FORMULA_START) else name
 
 
 def _read_text(path: str | Path) -> tuple[str, str]:
@@ -144,7 +155,7 @@ def write_wide_csv(frame: TrendFrame, path: str | Path, *, digits: int = 6) -> N
     """Write a TrendFrame as wide CSV (the format `read_wide_csv` reads)."""
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["date", *frame.names])
+        w.writerow(["date", *(_spreadsheet_safe(n) for n in frame.names)])
         for week, row in zip(frame.weeks, frame.values):
             w.writerow([week.isoformat(), *(f"{v:.{digits}g}" for v in row)])
 

@@ -174,3 +174,13 @@ def test_embedding_threshold_and_margin_reject_weak_or_ambiguous_matches():
     assert mapper.nearest(["sunny afternoon"]) == {}
     with pytest.raises(ValueError, match="threshold"):
         EmbeddingMapper(TX, FakeEmbed({}), threshold=1.5)
+
+
+def test_a_formula_like_series_name_is_written_as_text_and_read_back(tmp_path):
+    from generation.trends.frame import TrendFrame
+    from generation.trends.io import read_wide_csv, write_wide_csv
+
+    frame = TrendFrame((date(2025, 1, 6), date(2025, 1, 13)), ("=HYPERLINK(\"x\")", "linen"), np.ones((2, 2)))
+    write_wide_csv(frame, tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text().splitlines()[0].startswith("date,\"'=HYPERLINK")
+    assert read_wide_csv(tmp_path / "f.csv").names == frame.names
