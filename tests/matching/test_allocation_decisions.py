@@ -151,6 +151,10 @@ def test_each_broken_constraint_is_named(x, message):
     assert message in VIOLATION_P.violations(np.array(x))
 
 
+def test_a_lane_of_one_piece_is_used_and_under_its_moq():
+    assert VIOLATION_P.violations(np.array([80, 1, 50])) == ["1 lanes below the factory's MOQ"]
+
+
 def test_exactly_the_limits_break_nothing():
     """MOQ exactly, the lane's upper bound exactly, the quantity exactly, the capacity exactly."""
     assert VIOLATION_P.violations(np.array([100, 0, 50])) == []
