@@ -102,6 +102,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "_greedy_fill: if room <= 0 or (x[i] == 0 and room < p.lane_moq[i]): :: 0 [0 -> -1]":
             "room is never negative; at room 0 the lane gets 0 more pieces",
     },
+    "matching/factories/shortlist.py": {
+        "shortlist: cheapest = float(table.price_index[positions[kept]].min()) if kept.any() else 1.0 :: "
+        "1.0 [1.0 -> 2.0]": "with no factory kept the cheapest price index is never used (no row is scored)",
+        "shortlist: cheapest = float(table.price_index[positions[kept]].min()) if kept.any() else 1.0 :: "
+        "1.0 [1.0 -> 0.0]": "with no factory kept the cheapest price index is never used (no row is scored)",
+    },
 }
 
 _COMPARE: dict[type, list[type]] = {

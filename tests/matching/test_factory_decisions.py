@@ -279,6 +279,7 @@ def test_no_candidates_no_rows():
 def test_a_declined_factory_is_listed_as_rejected():
     got = by_id(rows(exclude={"A"}))
     assert not got["A"].kept and got["A"].score == 0.0 and "rejected: declined this design before" in got["A"].reasons
+    assert (got["A"].unit_cost_cents, got["A"].max_quantity, got["A"].assumptions) == (0, 0, ())
     assert got["B"].score == pytest.approx(0.4 * 0.5 + 0.3 * 0.5 + 0.2 * 1.0, abs=1e-4)  # B is the cheapest kept now
 
 
