@@ -156,6 +156,10 @@ def test_a_chinese_sentence_end_closes_the_product_right_at_the_next_word():
     assert read("卫衣。袜子")[0] == "hoodie"
 
 
+def test_a_sentence_end_before_the_first_product_closes_nothing():
+    assert read("。袜子卫衣")[0] == "hoodie"
+
+
 def test_a_dot_inside_a_word_is_no_sentence_end():
     assert read("dress.cap")[0] == "cap"
 
@@ -229,6 +233,10 @@ def test_a_colour_not_at_the_start_is_no_brand():
 
 def test_chinese_titles_do_not_open_with_brands():
     assert read("红色 黑色 袜子")[1] == "red"
+
+
+def test_a_title_opening_in_chinese_keeps_its_colour_whatever_follows():
+    assert read("红色 tape 黑色 socks")[1] == "red"
 
 
 def test_mentions_keep_where_each_word_was_read():

@@ -292,7 +292,8 @@ def test_forecast_method_names_and_models_in_words():
     assert got["a"].why.endswith("; yearly shape with 2 harmonic(s) + damped trend")
     assert got["b"].why.endswith("; damped trend, no yearly shape (under two years of history)")
     assert got["c"].why.endswith("; mean of a very short history")
-    assert (got["z"].growth, got["z"].direction, got["z"].why) == (0.0, "flat", "every value is 0")
+    assert (got["z"].growth, got["z"].lo, got["z"].hi, got["z"].recent_mean, got["z"].direction, got["z"].why) == (
+        0.0, 0.0, 0.0, 0.0, "flat", "every value is 0")
 
 
 def test_forecast_uses_the_interval_rule_of_direction():
@@ -303,6 +304,17 @@ def test_forecast_uses_the_interval_rule_of_direction():
     half = 1.959964 * math.sqrt(2.5) * 0.1
     assert (s.lo, s.hi) == pytest.approx((math.log(2) - half, math.log(2) + half), abs=1e-5)
     assert s.direction == "rising"
+
+
+def test_with_a_backtest_the_interval_is_its_central_quantiles():
+    """Backtest errors [-2, -1, 1, 3] (one series: the single-week errors are pooled), level 0.5: quantiles at 0.25
+    and 0.75 are -1.25 and 1.5, times the one-step error 0.1."""
+    fr = frame(np.full(60, 10.0))
+    fc = hand_forecast(fr, np.full((4, 1), 20.0), ("seasonal",), scale=0.1)
+    fc = Forecast(*(getattr(fc, f) for f in ("history", "weeks", "mean", "lower", "upper", "level", "methods",
+                                             "harmonics", "offset", "scale")), np.array([[-2.0], [-1.0], [1.0], [3.0]]))
+    (s,) = rank_forecast(fr, fc, window=4, level=0.5)
+    assert (s.lo, s.hi) == pytest.approx((math.log(2) - 0.125, math.log(2) + 0.15))
 
 
 def test_forecast_min_change_is_a_parameter():
