@@ -95,15 +95,23 @@ def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, sou
         _set_mapping(row, m)
         ids.append(row)
     session.flush()
-    points = [
-        {"series_id": row.id, "week": week, "value": float(v)}
-        for s, row in enumerate(ids)
-        for week, v in zip(frame.weeks, frame.values[:, s])
-    ]
-    session.execute(insert(TrendPoint), points)
+    points = [(row.id, week, float(v)) for s, row in enumerate(ids) for week, v in zip(frame.weeks, frame.values[:, s])]
+    _insert_points(session, points)
     _check_calendar(session, source)
     refresh_signals(session)
     return IngestResult(len(ids), len(points), len(existing), tuple(m.series for m in mapped if not m.mapped))
+
+
+def _insert_points(session: Session, points: list[tuple[int, date, float]]) -> None:
+    """One executemany through the driver: SQLAlchemy's per-row parameter handling took most of an
+    upload's time (4 of 11 s for the sample's 122,000 values on a busy machine). Dates are stored as
+    SQLAlchemy stores them on SQLite (ISO text)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO trend_points (series_id, week, value) VALUES (?, ?, ?)",
+                             [(s, w.isoformat(), v) for s, w, v in points])
+    else:
+        conn.exec_driver_sql("INSERT INTO trend_points (series_id, week, value) VALUES (%s, %s, %s)", points)
 
 
 def _set_mapping(row: TrendSeries, m: SeriesMapping) -> None:

@@ -18,6 +18,10 @@ Series names are free: what a name means is decided later (`generation.language.
 before 1990 are refused, and so are weeks more than a week after `today` when the caller passes it (it
 imports history: a typo in a year, or a forecast file given as history). Line endings may be LF, CRLF or CR alone (old spreadsheet exports), with or without BOM.
 
+A file holds at most MAX_SERIES series and MAX_CELLS values, and a series name at most MAX_NAME
+characters; a cell the csv module cannot read (over its 128 KiB field limit) is a bad line like any other.
+So whatever its shape, a file is refused in one linear pass, as soon as it passes a limit.
+
 Any violation raises `TrendDataError(file, line, reason)`, the reason naming the column, and nothing
 is returned, so a caller that stores the result stores all of a file or none of it.
 `parse_trend_csv` tells the two formats apart by the header.
@@ -28,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -39,7 +43,13 @@ from generation.trends.frame import TrendFrame
 
 
 FIRST_WEEK = date(1990, 1, 1)
-_TRENDS_COLUMN = re.compile(r"^(.*?):\s*\([^)]*\)$")  # "sage green: (United States)" -> "sage green"
+# What one file may hold: enough for every trend export we know (Google Trends: 5 series; a market
+# research panel: some hundreds; our sample: 784 series x 156 weeks), small enough that any file is read,
+# mapped, stored and forecast in seconds. A file above either is refused at its header (or at the line
+# that passes the values) before any more of it is read.
+MAX_SERIES = 2_000
+MAX_CELLS = 200_000  # weeks x series
+MAX_NAME = 200  # characters of a series name (the database column)
 
 
 def _lines(text: str) -> str:
@@ -61,31 +71,57 @@ def _week(raw: str, file: str, line: int, where: str, today: date | None) -> dat
     return week
 
 
+def _csv_rows(text: str, file: str, skipped: int = 0) -> Iterator[tuple[int, list[str]]]:
+    """(line number of the row's last line, row) for each CSV row; a row the csv module cannot read (a
+    cell over its 128 KiB field limit, a NUL byte) is a TrendDataError on its line, not a crash."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise TrendDataError(file, reader.line_num + skipped, f"not readable as CSV: {exc}") from None
+        yield reader.line_num + skipped, row
+
+
+def _check_names(names: list[str], file: str, line: int, first_col: int = 2) -> None:
+    if len(names) > MAX_SERIES:
+        raise TrendDataError(file, line, f"{len(names):,} series; a file may hold at most {MAX_SERIES:,}")
+    for col, name in enumerate(names, start=first_col):
+        if not name:
+            raise TrendDataError(file, line, f"column {col} has an empty series name")
+        if len(name) > MAX_NAME:
+            raise TrendDataError(file, line, f"column {col}: a series name has at most {MAX_NAME} characters")
+
+
 def parse_wide_csv(text: str, *, file: str = "<trends>", today: date | None = None) -> TrendFrame:
     """Parse wide weekly CSV text into a TrendFrame; TrendDataError on the first bad line."""
     text, skipped = _without_preamble(_lines(text))
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows, None)
-    if header is None or not any(h.strip() for h in header):
+    rows = _csv_rows(text, file, skipped)
+    first = next(rows, None)
+    if first is None or not any(h.strip() for h in first[1]):
         raise TrendDataError(file, 1 + skipped, "the file is empty (expected a header: date,<series>,...)")
+    header_line, header = first
+    if len(header) > MAX_SERIES + 1:  # before any per-column work
+        raise TrendDataError(file, header_line, f"{len(header) - 1:,} series; a file may hold at most {MAX_SERIES:,}")
     header = [_series_column(h) for h in header]
     if len(header) < 2:
-        raise TrendDataError(file, 1 + skipped, "only one column: expected a date column and at least one series column")
+        raise TrendDataError(file, header_line, "only one column: expected a date column and at least one series column")
     names = header[1:]
-    for col, name in enumerate(names, start=2):
-        if not name:
-            raise TrendDataError(file, 1 + skipped, f"column {col} has an empty series name")
+    _check_names(names, file, header_line)
     seen: set[str] = set()
     dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
     if dupes:
-        raise TrendDataError(file, 1 + skipped, f"series names repeat: {dupes[:10]}")
+        raise TrendDataError(file, header_line, f"series names repeat: {dupes[:10]}")
 
     weeks: list[date] = []
     values: list[list[float]] = []
-    for row in rows:
-        line = rows.line_num + skipped
+    for line, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
+        if (len(weeks) + 1) * len(names) > MAX_CELLS:
+            raise TrendDataError(file, line, f"more than {MAX_CELLS:,} values (weeks x series); split the file")
         if len(row) != len(header):
             raise TrendDataError(file, line, f"{len(row)} fields, expected {len(header)} like the header")
         week = _week(row[0], file, line, f"column 1 ('{header[0]}')", today)
@@ -122,9 +158,28 @@ def _without_preamble(text: str) -> tuple[str, int]:
 def _series_column(header: str) -> str:
     """A column name as a series name: "sage green: (United States)" is "sage green"; a name written
     spreadsheet-safe ("'=x", `_spreadsheet_safe`) is read back as it was ("=x")."""
-    m = _TRENDS_COLUMN.match(header.strip())
-    name = (m.group(1) if m else header).strip()
+    name = _without_region(header)
     return name[1:] if name[:1] == "'" and name[1:2] in _FORMULA_START else name
+
+
+def _without_region(header: str) -> str:
+    """The name before a Google Trends region: what comes before the first ':' that is followed (after
+    spaces) by a '(' whose parenthesis closes only at the end. Found in one pass: a regular expression
+    for it backtracked quadratically on a cell like ':(:(:(...' (a 128 KiB header cell took minutes)."""
+    h = header.strip()
+    if not h.endswith(")"):
+        return h
+    inner = h.rfind(")", 0, len(h) - 1)  # the last "(...)" holds no other ")"
+    for p in range(inner + 1, len(h) - 1):
+        if h[p] != "(":
+            continue
+        q = p - 1
+        while q >= 0 and h[q].isspace():
+            q -= 1
+        if q >= 0 and h[q] == ":":
+            name = h[:q]
+            return h if "\n" in name else name.strip()
+    return h
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -207,10 +262,11 @@ def parse_long_csv(text: str, *, file: str = "<trends>", today: date | None = No
     Series keep the order of their first appearance. After the rows are read, each series must have
     consecutive weeks (a gap is reported at the line of the week after it) and every series the same
     weeks as the first one."""
-    rows = csv.reader(io.StringIO(_lines(text)))
-    header = next(rows, None)
-    if header is None or not any(h.strip() for h in header):
+    rows = _csv_rows(_lines(text), file)
+    first = next(rows, None)
+    if first is None or not any(h.strip() for h in first[1]):
         raise TrendDataError(file, 1, "the file is empty (expected a header: date,series,value)")
+    header = first[1]
     if len(header) < 2:
         raise TrendDataError(file, 1, "only one column: expected the columns date,series,value")
     col = long_columns(header)
@@ -218,10 +274,13 @@ def parse_long_csv(text: str, *, file: str = "<trends>", today: date | None = No
         raise TrendDataError(file, 1, f"header {header[:10]} must name a date, a series and a value column once each "
                              f"(e.g. date,series,value or week,trend_id,raw_signal)")
     cells: dict[str, dict[date, tuple[float, int]]] = {}
-    for row in rows:
-        line = rows.line_num
+    count = 0
+    for line, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
+        count += 1
+        if count > MAX_CELLS:
+            raise TrendDataError(file, line, f"more than {MAX_CELLS:,} values; split the file")
         if len(row) != len(header):
             raise TrendDataError(file, line, f"{len(row)} fields, expected {len(header)} like the header")
         raw_date, name, raw_value = (row[col[c]].strip() for c in LONG_COLUMNS)
@@ -229,6 +288,11 @@ def parse_long_csv(text: str, *, file: str = "<trends>", today: date | None = No
         if not name:
             raise TrendDataError(file, line, f"column {col['series'] + 1} ('{header[col['series']].strip()}') is empty")
         value = _number(raw_value, file, line, f"column {col['value'] + 1} ('{header[col['value']].strip()}')")
+        if name not in cells:
+            if len(cells) == MAX_SERIES:
+                raise TrendDataError(file, line, f"more than {MAX_SERIES:,} series; a file may hold at most {MAX_SERIES:,}")
+            if len(name) > MAX_NAME:
+                raise TrendDataError(file, line, f"column {col['series'] + 1}: a series name has at most {MAX_NAME} characters")
         series = cells.setdefault(name, {})
         if week in series:
             raise TrendDataError(file, line, f"series {name!r} has week {week} twice (first on line {series[week][1]})")
@@ -261,8 +325,10 @@ def parse_long_csv(text: str, *, file: str = "<trends>", today: date | None = No
 
 def parse_trend_csv(text: str, *, file: str = "<trends>", today: date | None = None) -> TrendFrame:
     """Wide or long CSV, told apart by the header (a date, a series and a value column means long)."""
-    first = next(csv.reader(io.StringIO(_lines(text))), None)
-    if first is not None and is_long_header(first):
+    first = next(_csv_rows(_lines(text), file), None)
+    if first is not None and len(first[1]) > MAX_SERIES + 1:  # refused here: reading a huge header twice is slow
+        raise TrendDataError(file, first[0], f"{len(first[1]) - 1:,} series; a file may hold at most {MAX_SERIES:,}")
+    if first is not None and is_long_header(first[1]):
         return parse_long_csv(text, file=file, today=today)
     return parse_wide_csv(text, file=file, today=today)
 

@@ -74,20 +74,33 @@ class PostSeries:
 
 
 def parse_posts_jsonl(text: str, taxonomy: Taxonomy, *, file: str = "<posts>") -> list[Post]:
-    """Validate every line of JSONL posts; TrendDataError naming the line and field on the first bad one."""
+    """Validate every line of JSONL posts; TrendDataError naming the line and field on the first bad one.
+
+    Lines end in LF, CRLF or CR alone; a line separator inside a JSON string (U+2028) is text, not an end
+    of line. A line that is not one JSON object (NaN and Infinity are not JSON; nesting is limited), or
+    whose text holds a lone surrogate, is refused on its line, and so is a file of more than MAX_POSTS."""
     posts: list[Post] = []
-    for line, raw in enumerate(text.splitlines(), start=1):
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
+        if len(posts) == MAX_POSTS:
+            raise TrendDataError(file, line, f"more than {MAX_POSTS:,} posts; split the file")
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw, parse_constant=_not_json)
         except json.JSONDecodeError as exc:
             raise TrendDataError(file, line, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except ValueError as exc:
+            raise TrendDataError(file, line, f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise TrendDataError(file, line, "not a post: the JSON nests too deeply") from None
         if not isinstance(obj, dict):
             raise TrendDataError(file, line, f"expected a JSON object with text and timestamp, got {type(obj).__name__}")
         body = obj.get("text")
         if not isinstance(body, str) or not body.strip():
             raise TrendDataError(file, line, "field 'text' must be a non-empty string")
+        if not _is_text(body):
+            raise TrendDataError(file, line, "field 'text' holds a lone surrogate (\\ud800-\\udfff), which is not text")
         stamp = obj.get("timestamp")
         if not isinstance(stamp, str):
             raise TrendDataError(file, line, "field 'timestamp' must be an ISO 8601 string, e.g. 2025-01-06T12:00:00Z")
@@ -110,6 +123,21 @@ def parse_posts_jsonl(text: str, taxonomy: Taxonomy, *, file: str = "<posts>") -
     if not posts:
         raise TrendDataError(file, 1, "the file has no posts (expected one JSON object per line)")
     return posts
+
+
+MAX_POSTS = 20_000  # a file of posts, read and mapped in seconds (the sample has 4,000)
+
+
+def _not_json(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _is_text(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_posts_jsonl(path: str | Path, taxonomy: Taxonomy) -> list[Post]:
