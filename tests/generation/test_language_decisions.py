@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from generation.language.extract import Extraction, Mention, ProductLanguage
-from generation.language.lexicon import OTHER, PHRASE, TermIndex, canonical, is_cjk, join, normalise, singular
+from generation.language.lexicon import OTHER, PHRASE, TermIndex, _targets_of, canonical, is_cjk, join, normalise, singular
 from generation.language.series import KIND_WORDS, SeriesMapping, map_series_name
-from generation.taxonomy import load_taxonomy
+from generation.taxonomy import AttributeAddition, extended, load_taxonomy
 
 TX = load_taxonomy()
 LANGUAGE = ProductLanguage(TX)
@@ -61,6 +61,21 @@ def test_chinese_colours_match_with_and_without_the_colour_suffix():
     terms = LANGUAGE.index.terms
     assert terms["藏青"] == terms["藏青色"] == (("color", "navy"),)  # the zh name 藏青色 also reads as 藏青
     assert terms["深蓝色"] == (("color", "navy"),)  # the synonym 深蓝 also reads as 深蓝色
+
+
+def test_a_chinese_colour_without_the_suffix_is_also_read_with_it():
+    assert LANGUAGE.index.terms["纯黑色"] == (("color", "black"),)  # only 纯黑 is in the taxonomy
+
+
+def test_an_added_colour_ending_in_the_suffix_is_also_read_without_it():
+    grown = extended(TX, [AttributeAddition("color", "teal", "孔雀绿色", rgb="#008080")])
+    targets = _targets_of(grown)
+    assert targets["孔雀绿"] == targets["孔雀绿色"] == [("color", "teal")] and "孔雀" not in targets
+
+
+def test_a_two_character_colour_keeps_its_suffix():
+    """褐色 is brown; 褐 alone (one character) is not read as a colour."""
+    assert LANGUAGE.index.terms["褐色"] == (("color", "brown"),) and "褐" not in LANGUAGE.index.terms
 
 
 def test_a_thing_before_the_colour_suffix_is_not_a_colour():
@@ -276,6 +291,20 @@ def test_to_dict():
 def test_extract_many_and_words():
     assert [e.category for e in LANGUAGE.extract_many(["socks", "卫衣"])] == ["socks", "hoodie"]
     assert LANGUAGE.words("Navy HOODIES 卫衣") == ["navy", "hoodie", "卫衣"]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("cottn", "cotton"),  # 5 letters, one slip
+    ("hoddie", "hoodie"),  # 6 letters, one slip (a swap)
+    ("cotonn", "cotonn"),  # 6 letters, two slips: too many
+    ("cirmosn", "crimson"),  # 7 letters, two slips
+    ("navi", "navi"),  # 4 letters or fewer are left alone
+    ("socks", "socks"),  # its singular is in the lexicon
+    ("Hoddie tee", "hoodie tee"),
+    ("卫衣 hoddie", "卫衣 hoodie"),
+])
+def test_spelling_slips_by_word_length(typed, meant):
+    assert LANGUAGE.correct_spelling(typed) == meant
 
 
 def test_colour_family():
