@@ -108,6 +108,18 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "shortlist: cheapest = float(table.price_index[positions[kept]].min()) if kept.any() else 1.0 :: "
         "1.0 [1.0 -> 0.0]": "with no factory kept the cheapest price index is never used (no row is scored)",
     },
+    "generation/language/lexicon.py": {
+        "TermIndex.__init__: self.prefixes = {k[:n] for k in self.terms for n in range(1, len(k) + 1)} :: "
+        "1 [1 -> 0]": "adds the empty prefix, which lookup never asks for (a key holds at least one token)",
+        "TermIndex.__init__: self.prefixes = {k[:n] for k in self.terms for n in range(1, len(k) + 1)} :: "
+        "1 [1 -> 2] #2": "k[:len(k) + 1] is k: the same set of prefixes",
+        "TermIndex.tokens: if len(low) != len(text): # NFKC changed the length (rare ligatures): offsets from the "
+        "normalised text :: if len(low) != len(text): # NFKC changed the length (rare ligatures): offsets from the "
+        "normalised text [negate condition]": "dead code: `text` is not read after this assignment (offsets come "
+                                              "from `low` either way; see the report: a bug)",
+        "TermIndex.tokens: if len(low) != len(text): # NFKC changed the length (rare ligatures): offsets from the "
+        "normalised text :: len(low) != len(text) [!= -> ==]": "dead code, as above",
+    },
 }
 
 _COMPARE: dict[type, list[type]] = {
