@@ -117,10 +117,8 @@ class DemandArrays:
         return posterior_from_arrays(a, b, s, r, self.impressions, self.orders, self.pieces)
 
 
-# `committed` here is what the odds and the feed trust: the book's pieces less those of pre-orders outside
-# the demand counters (`Design.untrusted`: a flagged buyer's, a rebook after a cancel).
 _LIGHT = (Design.id, Design.status, Design.book_closed_at, Design.embedding.is_not(None), Design.production_threshold,
-          Design.committed - Design.untrusted, Design.impressions, Design.pre_order_count, Design.pieces_ordered, Design.window_end,
+          Design.committed, Design.impressions, Design.pre_order_count, Design.pieces_ordered, Design.window_end,
           Design.impression_budget)
 
 
