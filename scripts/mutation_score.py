@@ -116,7 +116,7 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "TermIndex.tokens: if len(low) != len(text): # NFKC changed the length (rare ligatures): offsets from the "
         "normalised text :: if len(low) != len(text): # NFKC changed the length (rare ligatures): offsets from the "
         "normalised text [negate condition]": "dead code: `text` is not read after this assignment (offsets come "
-                                              "from `low` either way; see the report: a bug)",
+                                              "from `low` either way)",
         "TermIndex.tokens: if len(low) != len(text): # NFKC changed the length (rare ligatures): offsets from the "
         "normalised text :: len(low) != len(text) [!= -> ==]": "dead code, as above",
     },
