@@ -95,23 +95,24 @@ def ingest_frame(session: Session, frame: TrendFrame, taxonomy: Taxonomy, *, sou
         _set_mapping(row, m)
         ids.append(row)
     session.flush()
-    points = [(row.id, week, float(v)) for s, row in enumerate(ids) for week, v in zip(frame.weeks, frame.values[:, s])]
-    _insert_points(session, points)
+    points = _insert_points(session, [row.id for row in ids], frame)
     _check_calendar(session, source)
     refresh_signals(session)
-    return IngestResult(len(ids), len(points), len(existing), tuple(m.series for m in mapped if not m.mapped))
+    return IngestResult(len(ids), points, len(existing), tuple(m.series for m in mapped if not m.mapped))
 
 
-def _insert_points(session: Session, points: list[tuple[int, date, float]]) -> None:
-    """One executemany through the driver: SQLAlchemy's per-row parameter handling took most of an
-    upload's time (4 of 11 s for the sample's 122,000 values on a busy machine). Dates are stored as
-    SQLAlchemy stores them on SQLite (ISO text)."""
+def _insert_points(session: Session, series_ids: list[int], frame: TrendFrame) -> int:
+    """Store every value of `frame` (column s under `series_ids[s]`); how many. One executemany through
+    the driver: SQLAlchemy's per-row parameter handling took most of an upload's time (4 of 11 s for the
+    sample's 122,000 values on a busy machine). Dates are stored as SQLAlchemy stores them on SQLite
+    (ISO text)."""
     conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("INSERT INTO trend_points (series_id, week, value) VALUES (?, ?, ?)",
-                             [(s, w.isoformat(), v) for s, w, v in points])
-    else:
-        conn.exec_driver_sql("INSERT INTO trend_points (series_id, week, value) VALUES (%s, %s, %s)", points)
+    sqlite = conn.dialect.name == "sqlite"
+    weeks: list[object] = [w.isoformat() for w in frame.weeks] if sqlite else list(frame.weeks)
+    rows = [(sid, w, v) for sid, values in zip(series_ids, frame.values.T.tolist()) for w, v in zip(weeks, values)]
+    mark = "?" if sqlite else "%s"
+    conn.exec_driver_sql(f"INSERT INTO trend_points (series_id, week, value) VALUES ({mark}, {mark}, {mark})", rows)
+    return len(rows)
 
 
 def _set_mapping(row: TrendSeries, m: SeriesMapping) -> None:
