@@ -36,6 +36,7 @@ import os
 import queue
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -255,6 +256,9 @@ def main() -> None:
                 if db_url is None:
                     ap.error("--kill-worker-at needs --database postgres")
                 workers_before = sorted(worker_pids(proc.pid))
+                deadline = time.monotonic() + 30  # the first election runs a couple of seconds after start-up
+                while leader_pid(db_url) is None and time.monotonic() < deadline:
+                    time.sleep(0.5)
                 killed: dict[str, object] = {"workers_before": workers_before, "leader_before": leader_pid(db_url)}
 
                 def kill_leader() -> None:
@@ -281,9 +285,13 @@ def main() -> None:
                 report["closed_loop_single_events"] = closed_loop(url, token, args.seconds, args.clients, singles, 1,
                                                                   "/api/v1/events")
         finally:
-            if proc.poll() is None:
+            if proc.poll() is None:  # a worker uvicorn is still starting finishes its start-up first
                 proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=60)
+                try:
+                    proc.wait(timeout=300)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         receipts = [r for phase in report.values() for r in phase.pop("receipts", [])]  # type: ignore[attr-defined]
         check = check_receipts(db_url or f"sqlite:///{home / 'trendloom.db'}", receipts, batches)
         print(json.dumps({**report, **check, "load_average_start": load_start, "setup": vars(args)}, indent=1))
