@@ -108,6 +108,12 @@ def test_a_slow_seller_lowers_the_conversion():
     assert p.conversion_mean == pytest.approx(0.0025)
 
 
+def test_sales_prior_weighs_by_squared_similarity_by_default():
+    """sim 0.5: w = 0.25 = lambda, rho-hat = 0.25 log 16 = log 2: conversion 1% -> 2%."""
+    p = sales_prior(np.array([0.5]), np.array([log(16)]), GLOBAL_PRIOR)
+    assert p.conversion_mean == pytest.approx(0.02)
+
+
 def test_sales_prior_power_is_a_parameter():
     p = sales_prior(np.array([0.5]), np.array([log(4)]), GLOBAL_PRIOR, power=1.0)
     assert p.conversion_mean == pytest.approx(0.01 * exp(0.5 * log(4)))
