@@ -44,6 +44,7 @@ from matching.factories.registry_file import FIELDS as REGISTRY_FIELDS, parse_ov
 from app.batch import embed_texts, executor, render_designs
 from app.db import transaction
 from app.errors import AppError
+from app.attacks import make_attackers
 from app.models import utcnow
 from app.sample import write_sample
 from app.services import accounts, catalog
@@ -553,6 +554,38 @@ def users_list() -> None:
             console.print(f"{u.id:>4}  {u.login:<24} {u.role:<13} {link}")
 
 
+@users_cli.command("disable")
+def users_disable(login: Annotated[str, typer.Argument(help="the account's login")]) -> None:
+    """Disable an account: it cannot sign in, and every browser session and API token ends now."""
+    with workspace() as ws, transaction(ws.sessions) as s:
+        n = accounts.disable(s, accounts.user_by_login(s, login), utcnow())
+    console.print(f"disabled {accounts.normalise_login(login)}; ended {n} sessions and tokens")
+
+
+@users_cli.command("enable")
+def users_enable(login: Annotated[str, typer.Argument(help="the account's login")]) -> None:
+    """Let a disabled account sign in again (with its password)."""
+    with workspace() as ws, transaction(ws.sessions) as s:
+        accounts.enable(s, accounts.user_by_login(s, login))
+    console.print(f"enabled {accounts.normalise_login(login)}")
+
+
+@users_cli.command("revoke")
+def users_revoke(login: Annotated[str, typer.Argument(help="the account's login")]) -> None:
+    """End every browser session and API token of an account now (its password stays)."""
+    with workspace() as ws, transaction(ws.sessions) as s:
+        n = accounts.revoke_all(s, accounts.user_by_login(s, login))
+    console.print(f"ended {n} sessions and tokens of {accounts.normalise_login(login)}")
+
+
+@users_cli.command("reset-password")
+def users_reset_password(login: Annotated[str, typer.Argument(help="the account's login")]) -> None:
+    """Give an account a new random password (printed once) and end every session and token."""
+    with workspace() as ws, transaction(ws.sessions) as s:
+        password = accounts.reset_password(s, accounts.user_by_login(s, login))
+    console.print(f"new password for {accounts.normalise_login(login)}: [bold]{password}[/bold]")
+
+
 @cli.command()
 def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[int, typer.Option(min=1)] = 14,
              designs: Annotated[int, typer.Option(min=0, help="synthetic designs to create first (specs only)")] = 0,
@@ -560,10 +593,16 @@ def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[
              feed_size: Annotated[int, typer.Option(min=1)] = 8,
              visit_rate: Annotated[float, typer.Option(min=0.01, max=1.0, help="share of buyers opening the feed each day")] = 1.0,
              fixed_horizon: Annotated[bool, typer.Option(help="no early decisions: test every design for its whole budget")] = False,
-             seed: int = 0, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+             seed: int = 0, as_json: Annotated[bool, typer.Option("--json")] = False,
+             attack: Annotated[Optional[str], typer.Option(help="hostile buyers among the honest ones, comma-separated: "
+                                                           "flood, fan, churn (app/attacks.py)")] = None) -> None:
     """Simulated buyers browse the designs under test and pre-order through the real services."""
     if policy is not None and policy not in POLICIES:
         raise typer.BadParameter(f"{policy!r} is not one of {', '.join(POLICIES)}", param_hint="--policy")
+    try:
+        attackers = make_attackers([a.strip() for a in attack.split(",") if a.strip()] if attack else [], seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--attack") from None
     with workspace() as ws:
         sim = BuyerSimulator(ws, seed=seed)
         start = utcnow()
@@ -572,7 +611,8 @@ def simulate(buyers: Annotated[int, typer.Option(min=1)] = 200, days: Annotated[
         with progress() as bar:
             task = bar.add_task("simulating days", total=days)
             report = sim.run(buyers=buyers, days=days, start=start, feed_size=feed_size, visit_rate=visit_rate,
-                             policy=policy, fixed_horizon=fixed_horizon, on_day=lambda d: bar.update(task, completed=d))
+                             policy=policy, fixed_horizon=fixed_horizon, on_day=lambda d: bar.update(task, completed=d),
+                             attackers=attackers)
     out = report.summary()
     if as_json:
         print(json.dumps(out))
@@ -811,7 +851,7 @@ def demo(no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after t
     designs_publish(ids=None)
     console.rule("4. buyers")
     simulate(buyers=buyers, days=days, designs=0, policy=None, feed_size=8, visit_rate=1.0, fixed_horizon=False,
-             seed=seed, as_json=False)
+             seed=seed, as_json=False, attack=None)
     console.rule("5. factories")
     match(factories=None, orders=None, out=None, exact=False, milp_seconds=120.0)
     console.rule("6. the next drop, now under test")

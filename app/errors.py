@@ -49,15 +49,24 @@ class Invalid(AppError):
         self.field = field
 
 
-class TooManyAttempts(AppError):
-    """Too many failed sign-ins for a login (`scope` "login") or from a client address ("client"):
-    refused without checking the password for `retry_after_s` more seconds (the Retry-After header)."""
+class TooManyRequests(AppError):
+    """Over a rate limit (`app.services.rate_limit`): refused for `retry_after_s` more seconds (the
+    Retry-After header)."""
 
     status_code = 429
 
-    def __init__(self, message: str, *, retry_after_s: int, scope: Literal["login", "client"]) -> None:
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
-        self.retry_after_s, self.scope = retry_after_s, scope
+        self.retry_after_s = retry_after_s
+
+
+class TooManyAttempts(TooManyRequests):
+    """Too many failed sign-ins for a login (`scope` "login") or from a client address ("client"):
+    refused without checking the password for `retry_after_s` more seconds (the Retry-After header)."""
+
+    def __init__(self, message: str, *, retry_after_s: int, scope: Literal["login", "client"]) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.scope = scope
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -69,7 +78,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, Invalid) and exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        if isinstance(exc, TooManyAttempts):
+        if isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 

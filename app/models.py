@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, String, Text, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        LargeBinary, String, Text, UniqueConstraint, false, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from matching.interest import EVENT_KINDS
@@ -23,6 +23,7 @@ DESIGN_STATUSES = ("draft", "published", "won", "dropped", "matched", "in_produc
 ORDER_STATUSES = ("offered", "accepted", "declined", "in_production", "shipped")
 PREORDER_STATUSES = ("active", "cancelled", "confirmed")
 BUYER_KINDS = ("shop", "live_streamer", "consumer_group")
+PAGES = ("feed", "search", "item")  # the pages a served impression was on
 
 
 def utcnow() -> datetime:
@@ -154,6 +155,9 @@ class Design(Base):
     pre_order_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # live pre-orders
     pieces_ordered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # their pieces
     committed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # active + confirmed now
+    # Pieces of `committed` in pre-orders outside the demand counters (a flagged buyer's, a rebook after
+    # a cancel: `PreOrder.counted`): the book counts them, the odds and the feed do not (`abuse`).
+    untrusted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The demand prior set at publish (from similar decided designs), and the last P(reach threshold).
     prior: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     p_reach: Mapped[float | None] = mapped_column(Float)
@@ -172,6 +176,56 @@ class Buyer(Base):
     kind: Mapped[str] = mapped_column(String(20))
     region: Mapped[str] = mapped_column(String(20), default="cn")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Screening (`app.services.abuse`): a buyer far outside the population is flagged for merchandisers;
+    # while flagged, their interest is stored but counted in no design's counters. `trusted_at`: a
+    # merchandiser cleared the flag; behaviour before it is not screened again.
+    flagged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    flag_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    trusted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ServedImpression(Base):
+    """A design the server put on a page it served to a buyer (feed, search results, item page), at most
+    once per buyer, design and day. A `view` from the buyer confirms it (a page rendered by the server
+    itself, with the page's own token, is confirmed when served); a confirmed impression of a buyer who
+    is not flagged is `counted` in the design's impressions."""
+
+    __tablename__ = "served_impressions"
+    __table_args__ = (UniqueConstraint("buyer_id", "design_id", "day", name="uq_served_buyer_design_day"),
+                      Index("ix_served_design", "design_id"), _in("served_impressions", "page", PAGES))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"))
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    page: Mapped[str] = mapped_column(String(10))
+    served_at: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class InterestMark(Base):
+    """A buyer's first click, favourite or inquiry on a design: the one that counts; later ones are not
+    stored again (`app.services.event_writer`)."""
+
+    __tablename__ = "interest_marks"
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BuyerActivity(Base):
+    """What a buyer sent about a design in one hour: every browse event claimed (`sent`) and those that
+    counted (`counted`). Screening (`app.services.abuse`) compares buyers on it: volume, speed (the
+    busiest hour) and concentration on one design, counted or not."""
+
+    __tablename__ = "buyer_activity"
+    __table_args__ = (Index("ix_buyer_activity_hour", "hour"),)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    counted: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class InterestEvent(Base):
@@ -183,6 +237,9 @@ class InterestEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[int | None] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # False: stored as sent, but it counted nowhere (a view of nothing served, a repeat, a design not under
+    # test, a flagged buyer's: `app.services.event_writer`)
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class PreOrder(Base):
@@ -199,6 +256,9 @@ class PreOrder(Base):
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # In the design's demand counters (pre_order_count, pieces_ordered): False once its buyer cancelled
+    # it, and while its buyer is flagged (`app.services.abuse`); `committed` counts it regardless.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -325,6 +385,7 @@ class User(Base):
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"), unique=True)
     factory_id: Mapped[str | None] = mapped_column(ForeignKey("factories.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)  # set: cannot sign in; no token or session
 
 
 class ApiToken(Base):

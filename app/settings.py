@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     login_client_max_failures: int = Field(default=20, ge=0, description="the same per client address, whatever the "
                                            "logins; 0 = no per-address limit (e.g. behind a proxy that hides addresses)")
     login_window_s: float = Field(default=15 * 60, gt=0, description="seconds a failed sign-in counts against the limits")
+    event_limit_per_minute: int = Field(default=1200, ge=0, description="browse events one buyer may send per minute "
+                                        "(a batch counts each event); over it: 429 with Retry-After; 0 = no limit")
+    page_limit_per_minute: int = Field(default=120, ge=0, description="feed pages, search results and item pages "
+                                       "served to one buyer per minute; 0 = no limit")
+    order_limit_per_hour: int = Field(default=60, ge=0, description="pre-orders placed plus cancelled by one buyer "
+                                      "per hour; 0 = no limit")
     secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (set when served over HTTPS)")
     shortlist_min: int = Field(default=64, ge=1, description="factory matching: capability shortlist K is at least this")
     shortlist_share: float = Field(default=0.3, gt=0, le=1, description="factory matching: K is at least this share of the registry")

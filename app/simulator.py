@@ -18,9 +18,10 @@ match that truth as impressions accumulate.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
@@ -33,10 +34,14 @@ from app.errors import Conflict
 from app.models import Buyer, Design
 from app.services import designs as design_svc
 from app.services import interest, production, trends
+from app.services.event_writer import Served
 from app.services.feed import UNINFORMED, feed_ids, prior_of
 from app.workspace import Workspace
 from matching.demand import Prior, population_prior, posterior
 from matching.exposure import prob_above
+
+if TYPE_CHECKING:
+    from app.attacks import Hostile
 
 # Offsets on the utility scale: each deeper action is rarer.
 CLICK, FAVOURITE, INQUIRY, PRE_ORDER = 0.0, 1.2, 1.8, 2.6
@@ -78,6 +83,8 @@ class SimReport:
     true_pieces: dict[int, float] = field(default_factory=dict)  # design id -> expected pieces with a fair share
     true_winners: set[int] = field(default_factory=set)
     timeline: list[Checkpoint] = field(default_factory=list)
+    flagged: dict[int, int] = field(default_factory=dict)  # buyer id -> the day screening flagged them
+    attacks: list[dict[str, object]] = field(default_factory=list)  # what each hostile buyer sent and moved
 
     def impressions_to(self, precision: float) -> int | None:
         """Impressions when the system's top-k first reached `precision` against the true top-k."""
@@ -94,6 +101,8 @@ class SimReport:
             "ranking_precision_at_k": last.ranking_precision_at_k if last else 0.0,
             "undecided": last.undecided if last else len(self.true_pieces),
             "impressions_to_90pct_precision": self.impressions_to(0.9),
+            "flagged": {str(b): d for b, d in sorted(self.flagged.items())},
+            "attacks": self.attacks,
             "timeline": [c.__dict__ for c in self.timeline],
         }
 
@@ -101,7 +110,8 @@ class SimReport:
 class BuyerSimulator:
     def __init__(self, ws: Workspace, *, seed: int = 0) -> None:
         self.ws = ws
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)  # buyers and their tastes; later draws use streams of their own
+        self._rounds = 0
         self.seed = seed
         self.market: dict[tuple[str, str, str], float] = {}  # (category, kind, attribute) -> taste
         with ws.sessions() as s:
@@ -172,10 +182,13 @@ class BuyerSimulator:
 
     def run(self, *, buyers: int, days: int, start: datetime, feed_size: int = 8, visit_rate: float = 1.0,
             policy: str | None = None, fixed_horizon: bool = False, chunk: int = 200,
-            on_day: Callable[[int], None] | None = None) -> SimReport:
+            on_day: Callable[[int], None] | None = None, attackers: Sequence[Hostile] = ()) -> SimReport:
         """Simulate up to `days` days (stops early once every design is decided); each day each buyer
         opens the feed with probability `visit_rate`. `fixed_horizon` turns off the probabilistic
-        decisions: every design is tested for its whole budget (the traditional test, a baseline)."""
+        decisions: every design is tested for its whole budget (the traditional test, a baseline).
+        `attackers` (`app.attacks`) act after each chunk of honest buyers, among them, and again after
+        each decision round; honest buyers are the first `buyers` buyers, so attacks do not change who
+        they are."""
         ws = self.ws
         policy = policy or ws.settings.exposure_policy
         people = self.ensure_buyers(buyers)
@@ -187,37 +200,60 @@ class BuyerSimulator:
         report.true_winners = {d.id for d in under_test if report.true_pieces[d.id] >= (d.production_threshold or 1)}
         report.k = max(1, len(report.true_winners))
         rules = interest.Rules(2.0, 0.0, 0) if fixed_horizon else interest.rules_of(ws.settings)
+        for attacker in attackers:
+            attacker.join(self, report, start, policy)
         for day in range(days):
             now = start + timedelta(days=day)
-            visitors = [people[int(i)] for i in self.rng.permutation(len(people)) if self.rng.random() < visit_rate]
+            # Every random choice after the start draws from a stream of its own (the day's, a buyer's visit's,
+            # a decision round's), so a change to one design (an attack, say) moves only what it causes,
+            # not every later draw of one shared stream.
+            day_rng = np.random.default_rng([self.seed, 1, day])
+            visitors = [people[int(i)] for i in day_rng.permutation(len(people)) if day_rng.random() < visit_rate]
             for c in range(0, len(visitors), chunk):
                 at = now + timedelta(minutes=c)
                 self._browse(visitors[c:c + chunk], at, feed_size, policy, day, report)
-                self._decide(at, rules, report)  # as the server's timer does, every few hundred impressions
+                for attacker in attackers:
+                    attacker.act(at)
+                self._decide(at, rules, report, day + 1)  # as the server's timer does, every few hundred impressions
+                for attacker in attackers:
+                    attacker.after_decide(at)
                 report.timeline.append(self._checkpoint(day + 1, report))
-            self._decide(now + timedelta(days=1), rules, report)
+            self._decide(now + timedelta(days=1), rules, report, day + 1)
             report.timeline.append(self._checkpoint(day + 1, report))
             if on_day is not None:
                 on_day(day + 1)
             if not report.timeline[-1].undecided:
                 break
+        report.attacks = [a.summary() for a in attackers]
         return report
 
-    def _decide(self, now: datetime, rules: interest.Rules, report: SimReport) -> None:
-        with transaction(self.ws.sessions) as s:
-            for outcome, n in interest.evaluate(s, self.ws.demand_cache, now, self.rng, rules).items():
+    def _decide(self, now: datetime, rules: interest.Rules, report: SimReport, day: int) -> None:
+        """A decision round as the server runs it: screen the buyers, then decide (`interest.decide`)."""
+        self._rounds += 1
+        rng = np.random.default_rng([self.seed, 2, self._rounds])
+        verdicts = interest.decide(self.ws.sessions, self.ws.demand_cache, now, rng, rules)
+        for outcome, n in verdicts.items():
+            if outcome != "flagged":
                 report.decided[outcome] = report.decided.get(outcome, 0) + n
+        if verdicts.get("flagged"):
+            with self.ws.sessions() as s:
+                for b in s.scalars(select(Buyer.id).where(Buyer.flagged_at.is_not(None))):
+                    report.flagged.setdefault(b, day)
 
     def _browse(self, visitors: list[Buyer], now: datetime, feed_size: int, policy: str, day: int,
                 report: SimReport) -> None:
-        """One chunk of buyers: each gets its feed, then their events are stored in one batch."""
-        ws, rng = self.ws, self.rng
+        """One chunk of buyers: each gets its feed (served impressions), then their events, which confirm
+        what they were shown, are stored in one batch."""
+        ws = self.ws
         events: list[interest.EventIn] = []
+        served: list[Served] = []
         orders: list[tuple[int, int, int]] = []
         with ws.sessions() as s:
             for buyer in visitors:
+                rng = np.random.default_rng([self.seed, 3, day, buyer.id])
                 shown = feed_ids(s, ws.demand_cache, buyer.id, k=feed_size, policy=policy,
                                  relevance_weight=ws.settings.relevance_weight, rng=rng, now=now)
+                served.append(Served(buyer.id, tuple(shown), "feed"))
                 for design in (s.get(Design, i) for i in shown):
                     assert design is not None
                     spec = DesignSpec.from_dict(design.spec)
@@ -231,10 +267,11 @@ class BuyerSimulator:
                             qty = max(spec.moq, int(round(spec.moq * ORDER_SCALE[buyer.kind] * rng.lognormal(0.0, 0.4))))
                             orders.append((buyer.id, design.id, qty))
         with transaction(ws.sessions) as s:
-            interest.record_events(s, events, now)
-        for e in events:
-            report.events[e.kind] = report.events.get(e.kind, 0) + 1
-        report.impressions += sum(e.kind == "view" for e in events)
+            stored = interest.record_counted(s, events, now, served=served)
+        for e, (_, counted) in zip(events, stored):
+            if counted:
+                report.events[e.kind] = report.events.get(e.kind, 0) + 1
+                report.impressions += e.kind == "view"
         for buyer_id, design_id, qty in orders:
             try:
                 with transaction(ws.sessions) as s:
@@ -262,7 +299,7 @@ class BuyerSimulator:
                          np.array([d.pieces_ordered for d in undecided]))
         # The system's own estimate of a fair share: impressions per design so far, scaled to the window.
         tau = np.array([max(1, d.production_threshold or 1) / max(1, d.impression_budget or 1) for d in undecided])
-        above = dict(zip([d.id for d in undecided], prob_above(post, tau, self.rng)))
+        above = dict(zip([d.id for d in undecided], prob_above(post, tau, np.random.default_rng([self.seed, 4, day]))))
 
         def belief(d: Design) -> float:
             if d.status in WON:

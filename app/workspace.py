@@ -34,6 +34,7 @@ from app.services.event_writer import EventWriter
 from app.services.feed import DemandCache
 from app.services.search import SearchCache
 from app.services.login_limit import LoginLimiter
+from app.services.rate_limit import Limit, RateLimiter
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,12 +119,17 @@ class Workspace:
     login_limiter: LoginLimiter = field(init=False)
     # Several API workers share one workspace folder: only the leader writes the index files (app/leader.py).
     saves_index: bool = True
+    rate_limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         # made here, not on first use, so two threads can never each make one
         self.login_limiter = LoginLimiter(max_per_login=self.settings.login_max_failures,
                                           max_per_client=self.settings.login_client_max_failures,
                                           window_s=self.settings.login_window_s)
+        st = self.settings
+        self.rate_limiter = RateLimiter({"events": Limit(st.event_limit_per_minute, 60.0),
+                                         "pages": Limit(st.page_limit_per_minute, 60.0),
+                                         "orders": Limit(st.order_limit_per_hour, 3600.0)})
 
     @classmethod
     def open(cls, settings: Settings) -> Workspace:

@@ -22,11 +22,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import select
+
+from app.attacks import make_attackers
 from app.batch import executor
 from app.db import transaction
-from app.models import utcnow
+from app.models import Design, utcnow
 from app.sample import write_sample
 from app.services import production, trends
 from app.settings import Settings
@@ -37,7 +41,10 @@ from generation.trends.io import read_wide_csv
 from matching.factories.registry import read_factories_csv
 
 
-def one_run(sample: Path, seed: int, variant: str, args: argparse.Namespace) -> dict[str, object]:
+def one_run(sample: Path, seed: int, variant: str, args: argparse.Namespace,
+            attacks: Sequence[str] = (), snapshot: bool = False) -> dict[str, object]:
+    """One simulated test of `args.designs` designs; `attacks` adds hostile buyers (`app.attacks`) among the
+    honest ones; `snapshot` adds every design's final status and counters ("designs")."""
     policy, _, horizon = variant.partition("+")
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.open(Settings(home=Path(tmp), exposure_policy=policy, test_impressions=args.budget))
@@ -49,8 +56,14 @@ def one_run(sample: Path, seed: int, variant: str, args: argparse.Namespace) -> 
         sim.create_designs(args.designs, start)
         t0 = time.perf_counter()
         report = sim.run(buyers=args.buyers, days=args.days, start=start, visit_rate=args.visit_rate, policy=policy,
-                         fixed_horizon=horizon == "fixed")
+                         fixed_horizon=horizon == "fixed", attackers=make_attackers(list(attacks), seed))
         out = report.summary()
+        if snapshot:
+            with ws.sessions() as s:
+                out["designs"] = {d.id: {"status": d.status, "impressions": d.impressions, "pre_orders": d.pre_order_count,
+                                         "pieces": d.pieces_ordered, "committed": d.committed, "p_reach": d.p_reach}
+                                  for d in s.scalars(select(Design).where(Design.id.in_(list(report.true_pieces))))}
+            out["true_winners"] = sorted(report.true_winners)
         out["policy"] = variant
         out["seconds"] = round(time.perf_counter() - t0, 1)
         out["seed"] = seed

@@ -41,6 +41,7 @@ does not exist, so ids cannot be probed.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ from app.settings import Settings
 SESSION_COOKIE = "trendloom_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+PAGE_TOKEN = "pt"  # the query parameter of the storefront's own links (`page_token`)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -126,6 +128,11 @@ def is_staff(user: User) -> bool:
     return user.role in ("merchandiser", "admin")
 
 
+def viewer(user: User) -> Literal["staff", "buyer", "factory"]:
+    """Who a design is shown to (`DesignOut.of`): staff (merchandisers, admins), a buyer or a factory."""
+    return "staff" if is_staff(user) else ("factory" if user.role == "factory" else "buyer")
+
+
 def require_role(*roles: str) -> Callable[[User], User]:
     """A dependency that returns the signed-in user if their role is one of `roles` (admins always pass)."""
     allowed = frozenset(roles) | {"admin"}
@@ -164,10 +171,29 @@ def factory_scope(user: User, factory_id: str) -> str:
     return factory_id
 
 
+def page_token(csrf_token: str | None) -> str:
+    """The token the storefront's own links and forms carry (`?pt=`): a page that shows designs records
+    views and clicks only for a request carrying it, so a link from another site (which cannot know it)
+    records nothing. Derived from the session's CSRF token, so it dies with the session; a hash, so the
+    CSRF token itself never appears in a URL."""
+    if not csrf_token:
+        return ""
+    return hashlib.sha256(f"trendloom-page:{csrf_token}".encode()).hexdigest()[:32]
+
+
+def has_page_token(auth: Auth, sent: str | None) -> bool:
+    """Whether a browser request carries its session's page token (`page_token`)."""
+    own = page_token(auth.csrf_token) if auth.via == "cookie" else ""
+    return bool(own and sent) and secrets.compare_digest(str(sent).encode(), own.encode())
+
+
 def login_response(session: Session, settings: Settings, user: User, *, redirect_to: str = "/") -> RedirectResponse:
-    """Start a browser session for `user` (already authenticated) and redirect (303) with its cookie set."""
+    """Start a browser session for `user` (already authenticated) and redirect (303) with its cookie set.
+    A redirect to the storefront carries the new session's page token, so the first page counts."""
     ttl = timedelta(hours=settings.session_ttl_hours)
-    sid, _ = accounts.create_session(session, user, utcnow(), ttl)
+    sid, row = accounts.create_session(session, user, utcnow(), ttl)
+    if redirect_to == "/shop" or redirect_to.startswith(("/shop/", "/shop?")):
+        redirect_to += ("&" if "?" in redirect_to else "?") + f"{PAGE_TOKEN}={page_token(row.csrf_token)}"
     response = RedirectResponse(redirect_to, status_code=303)
     response.set_cookie(SESSION_COOKIE, sid, max_age=int(ttl.total_seconds()), path="/", httponly=True,
                         samesite="lax", secure=settings.secure_cookies)

@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from threadpoolctl import threadpool_limits
 
+from app.api import guards
 from app.api.routers import auth, buyers, factories, health, merchandiser
-from app.db import transaction
 from app.errors import install_error_handlers
 from app.leader import Leadership
 from app.models import utcnow
@@ -39,8 +39,7 @@ LEADER_POLL_S = 2.0  # how often a worker that does not lead tries the leader's 
 
 
 def _decide_once(ws: Workspace) -> dict[str, int]:
-    with transaction(ws.sessions) as s:
-        return interest.evaluate(s, ws.demand_cache, utcnow(), np.random.default_rng(), interest.rules_of(ws.settings))
+    return interest.decide(ws.sessions, ws.demand_cache, utcnow(), np.random.default_rng(), interest.rules_of(ws.settings))
 
 
 async def _every(every_s: float, work: Callable[[], object], what: str) -> None:
@@ -166,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="trendloom", version="0.1.0", lifespan=lifespan, max_body_size=limit,
                   description="Design products from trends, test them with buyers, make the winners.")
     install_error_handlers(app)
+    guards.install(app)  # strict JSON bodies; security headers on every answer
     _install_body_limit_message(app, limit, settings.max_upload_bytes)
     for r in (health.router, auth.router, merchandiser.router, buyers.router, factories.router):
         app.include_router(r)

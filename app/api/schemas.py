@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models import Design
-from app.services.design_copy import bilingual_spec
+from app.services.design_copy import bilingual_spec, without_evidence
 from generation.taxonomy import Taxonomy
 
+Viewer = Literal["staff", "buyer", "factory"]  # who a design is shown to (`DesignOut.of`)
 Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-safe bound
 # The database keeps naive UTC; answers say so ("...Z"), as RFC 3339 date-times must carry an offset.
 UtcDateTime = Annotated[datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=UTC))]
@@ -54,17 +55,25 @@ class DesignOut(BaseModel):
 
     @classmethod
     def of(cls, d: Design, committed: int | None = None, stats: InterestStats | None = None, *,
-           taxonomy: Taxonomy, internal: bool = False) -> DesignOut:
-        """The design as a caller sees it, named in English and Chinese; `internal` (staff only, see
-        `app.api.auth.is_staff`) adds the note, which buyers and factories must not read: it would lead
-        them to the suppliers and competitors' orders."""
+           taxonomy: Taxonomy, viewer: Viewer = "buyer") -> DesignOut:
+        """The design as `viewer` sees it, named in English and Chinese. Staff (`app.api.auth.viewer`) also
+        read the note, which buyers and factories must not (it would lead them to the suppliers and
+        competitors' orders), and the trend evidence (trendloom's statistics: out of the spec and the
+        description for everyone else); a factory does not see the buyer tier prices, only its order's
+        unit price."""
         s = bilingual_spec(d, taxonomy)
-        return cls(id=d.id, name=d.name, name_zh=s.name_zh, description=s.description, description_zh=s.description_zh,
-                   category=d.category, status=d.status,
-                   spec={**d.spec, "name_zh": s.name_zh, "description_zh": s.description_zh},
+        staff = viewer == "staff"
+        spec = {**d.spec, "name_zh": s.name_zh, "description_zh": s.description_zh}
+        if not staff:
+            spec.pop("evidence", None)
+            spec["description"] = without_evidence(str(spec.get("description", "")))
+        if viewer == "factory":
+            spec.pop("price_tiers", None)
+        return cls(id=d.id, name=d.name, name_zh=s.name_zh, description=str(spec.get("description", "")),
+                   description_zh=s.description_zh, category=d.category, status=d.status, spec=spec,
                    image_urls=[f"/api/v1/designs/{d.id}/images/{i}" for i in range(len(d.images))],
                    production_threshold=d.production_threshold, committed_quantity=committed,
-                   window_end=d.window_end, note=d.note if internal else None,
+                   window_end=d.window_end, note=d.note if staff else None,
                    interest=InterestOut.of(stats) if stats else None)
 
 
@@ -150,6 +159,16 @@ class BuyerOut(BaseModel):
     region: str
 
 
+class FlaggedBuyerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    kind: str
+    flagged_at: UtcDateTime | None
+    flag_reason: str
+    trusted_at: UtcDateTime | None
+
+
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     buyer_id: Id | None = Field(None, description="default: the signed-in buyer; another buyer's id is 404")
@@ -163,7 +182,9 @@ class EventsIn(BaseModel):
 
 
 class EventsOut(BaseModel):
-    stored: int
+    stored: int  # every event of the batch, in order from first_id
+    counted: int = 0
+    ignored: int = 0  # stored but counted nowhere: views of nothing served (or confirmed today), repeated clicks...
     first_id: int | None
 
 
@@ -175,6 +196,7 @@ class SearchHit(BaseModel):
 class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
+    counted: bool = True  # false: stored but ignored (a view of nothing served to this buyer or confirmed today, a repeated click...)
     buyer_id: int
     design_id: int
     kind: str
@@ -358,6 +380,15 @@ class UserOut(BaseModel):
     language: str
     buyer_id: int | None
     factory_id: str | None
+    disabled_at: UtcDateTime | None = None  # set: the account cannot sign in
+
+
+class AccountOut(BaseModel):
+    """What an admin's action on an account did."""
+
+    user: UserOut
+    ended: int  # browser sessions and API tokens ended by it
+    password: str | None = None  # a reset's new password, shown once
 
 
 class TokenOut(BaseModel):
@@ -370,7 +401,7 @@ class TokenOut(BaseModel):
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: str = Field(min_length=3, max_length=64)
-    password: str = Field(min_length=8, max_length=1024)
+    password: str = Field(min_length=10, max_length=1024, description="10+ characters, not the login, not easily guessed")
     role: Literal["merchandiser", "buyer", "factory", "admin"]
     display_name: str = Field("", max_length=200)
     language: Literal["en", "zh-CN"] = "en"

@@ -21,6 +21,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -28,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from app.errors import Conflict, Invalid, NotFound, Unauthenticated
 from app.models import (BUYER_KINDS, LANGUAGES, ROLES, ApiToken, Buyer, FactoryOrder, FactoryRow, PreOrder, User,
@@ -35,7 +37,13 @@ from app.models import (BUYER_KINDS, LANGUAGES, ROLES, ApiToken, Buyer, FactoryO
 from app.services.login_limit import LoginLimiter
 
 LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
-MIN_PASSWORD, MAX_PASSWORD = 8, 1024
+MIN_PASSWORD, MAX_PASSWORD = 10, 1024
+MIN_STRENGTH = 2  # zxcvbn's score 0-4: 2 is "somewhat guessable", safe from throttled online guessing
+MAX_NAME = 200
+# Unicode categories a shown name may not contain: controls (Cc), format characters (Cf: bidi overrides
+# and isolates such as U+202E, zero-width spaces and joiners, the BOM), surrogates (Cs), line and
+# paragraph separators. They let a name hide, reorder or fake the text around it on every page.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 TOKEN_PREFIX = "tl_"
 _hasher = PasswordHasher()
 # Verified against when the login is unknown, so a wrong login takes as long as a wrong password.
@@ -52,9 +60,35 @@ def normalise_login(login: str) -> str:
     return login.strip().lower()
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str, login: str, *, name: str = "") -> None:
+    """Invalid unless `password` has MIN_PASSWORD to MAX_PASSWORD characters, is not the login, is not
+    one character repeated and is not easily guessed (zxcvbn score >= MIN_STRENGTH, with the login and
+    the display name as words an attacker knows)."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise Invalid(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
+    if password.strip().lower() == normalise_login(login):
+        raise Invalid("a password may not be the login", field="password")
+    if len(set(password)) == 1:
+        raise Invalid("a password may not be one character repeated", field="password")
+    # zxcvbn's matching grows quickly with length; the first 100 characters decide whether it is guessable
+    result = zxcvbn(password[:100], user_inputs=[w for w in (normalise_login(login), name) if w])
+    if result["score"] < MIN_STRENGTH:
+        hint = result["feedback"].get("warning") or "it is easy to guess"
+        raise Invalid(f"the password is too easy to guess ({hint.rstrip('.')}): add words or characters that are "
+                      "not a name, a common password or a pattern", field="password")
+
+
+def check_name(name: str, field: str = "display_name") -> str:
+    """`name` stripped, or Invalid when it is longer than MAX_NAME or holds a control, bidi or zero-width
+    character (HIDDEN_CATEGORIES)."""
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise Invalid(f"a name has at most {MAX_NAME} characters", field=field)
+    bad = next((c for c in name if unicodedata.category(c) in HIDDEN_CATEGORIES), None)
+    if bad is not None:
+        raise Invalid(f"a name may not contain control, bidi or zero-width characters (found U+{ord(bad):04X})",
+                      field=field)
+    return name
 
 
 def create_user(session: Session, login: str, password: str, role: str, *, display_name: str = "",
@@ -70,7 +104,8 @@ def create_user(session: Session, login: str, password: str, role: str, *, displ
     if not LOGIN_RE.fullmatch(login):
         raise Invalid("a login has 3 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit",
                       field="login")
-    _check_password(password)
+    name = check_name(display_name) or login
+    check_password(password, login, name=name)
     if role not in ROLES:
         raise Invalid(f"unknown role {role!r}; allowed: {', '.join(ROLES)}", field="role")
     if language not in LANGUAGES:
@@ -81,7 +116,6 @@ def create_user(session: Session, login: str, password: str, role: str, *, displ
         raise Invalid("only a factory user is linked to a factory", field="factory_id")
     if session.scalar(select(User.id).where(User.login == login)) is not None:
         raise Conflict(f"login {login!r} is taken")
-    name = display_name.strip() or login
     if role == "buyer":
         if buyer_id is None:
             if buyer_kind not in BUYER_KINDS:
@@ -128,6 +162,8 @@ def authenticate(session: Session, login: str, password: str) -> User:
         raise Unauthenticated("wrong login or password") from None
     if user is None:
         raise Unauthenticated("wrong login or password")
+    if user.disabled_at is not None:
+        raise Unauthenticated("this account is disabled: ask an admin to enable it")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
@@ -149,10 +185,43 @@ def sign_in(session: Session, limiter: LoginLimiter, login: str, password: str, 
 
 def set_password(session: Session, user: User, password: str) -> None:
     """Replace the password and end every session and token of the user (they were signed in with the old one)."""
-    _check_password(password)
+    check_password(password, user.login, name=user.display_name)
     user.password_hash = _hasher.hash(password)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    revoke_all(session, user)
+
+
+def user_by_login(session: Session, login: str) -> User:
+    user = session.scalar(select(User).where(User.login == normalise_login(login)))
+    if user is None:
+        raise NotFound(f"no user with login {normalise_login(login)!r}")
+    return user
+
+
+def revoke_all(session: Session, user: User) -> int:
+    """End every browser session and API token of `user` at once (their next request is 401); how many."""
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount
+    ended += session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    return int(ended)
+
+
+def disable(session: Session, user: User, now: datetime) -> int:
+    """The user can no longer sign in, and every session and token ends now; returns how many ended.
+    Disabling a disabled user changes nothing."""
+    if user.disabled_at is None:
+        user.disabled_at = now
+    return revoke_all(session, user)
+
+
+def enable(session: Session, user: User) -> None:
+    """The user may sign in again (with the password they had)."""
+    user.disabled_at = None
+
+
+def reset_password(session: Session, user: User) -> str:
+    """A new random password for `user` (returned once, to be handed over), every session and token ended."""
+    password = secrets.token_urlsafe(12)  # 96 random bits, 16 characters
+    set_password(session, user, password)
+    return password
 
 
 def set_language(session: Session, user: User, language: str) -> None:
@@ -174,7 +243,8 @@ def issue_token(session: Session, user: User, now: datetime, ttl: timedelta, nam
 def user_for_token(session: Session, token: str, now: datetime) -> User:
     """The user a bearer token belongs to; Unauthenticated when it is unknown, revoked or expired."""
     user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                          .where(ApiToken.token_hash == secret_hash(token), ApiToken.expires_at > now))
+                          .where(ApiToken.token_hash == secret_hash(token), ApiToken.expires_at > now,
+                                 User.disabled_at.is_(None)))
     if user is None:  # one query: every API request signs in this way
         raise Unauthenticated("invalid or expired token")
     return user
@@ -202,6 +272,9 @@ def session_for(session: Session, sid: str, now: datetime) -> WebSession:
     row = session.get(WebSession, secret_hash(sid))
     if row is None or row.expires_at <= now:
         raise Unauthenticated("not signed in, or the session has expired")
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled_at is not None:
+        raise Unauthenticated("this account is disabled")
     return row
 
 
@@ -224,7 +297,7 @@ def seed_demo_accounts(session: Session) -> list[tuple[User, str]]:
     made = []
     for role, name in (("admin", "Admin"), ("merchandiser", "Merchandiser"), ("buyer", "Demo shop"),
                        ("factory", "Demo factory")):
-        password = secrets.token_urlsafe(9)
+        password = secrets.token_urlsafe(12)
         user = create_user(session, f"demo-{role}", password, role, display_name=name,
                            buyer_id=busiest_buyer if role == "buyer" else None,
                            factory_id=busiest_factory if role == "factory" else None)

@@ -8,6 +8,7 @@ Chinese too; nothing is written back. This is the one place that fills it in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -31,10 +32,22 @@ def bilingual_spec(design: Design, taxonomy: Taxonomy) -> DesignSpec:
     return with_chinese_copy(DesignSpec.from_dict(design.spec), taxonomy)
 
 
-def copy_of(design: Design, taxonomy: Taxonomy, lang: str) -> tuple[str, str]:
-    """(name, description) of `design` in `lang` ("zh-CN" or anything else for English)."""
+# The composer ends an English description with the trend evidence ("Why now: sage green +35% year on
+# year (95% interval ...)."): trend statistics are trendloom's own, for staff only.
+_WHY_NOW = re.compile(r"\s*Why now:.*\Z", re.DOTALL)
+
+
+def without_evidence(description: str) -> str:
+    """A description as buyers and factories read it: without the trend statistics the composer adds."""
+    return _WHY_NOW.sub("", description)
+
+
+def copy_of(design: Design, taxonomy: Taxonomy, lang: str, *, evidence: bool = False) -> tuple[str, str]:
+    """(name, description) of `design` in `lang` ("zh-CN" or anything else for English). The English
+    description keeps its trend evidence only with `evidence` (staff pages)."""
     if lang == "zh-CN":
         spec = bilingual_spec(design, taxonomy)
         return spec.name_zh, spec.description_zh
     spec_data: dict[str, Any] = design.spec
-    return design.name, str(spec_data.get("description", ""))
+    description = str(spec_data.get("description", ""))
+    return design.name, description if evidence else without_evidence(description)

@@ -117,8 +117,10 @@ class DemandArrays:
         return posterior_from_arrays(a, b, s, r, self.impressions, self.orders, self.pieces)
 
 
+# `committed` here is what the odds and the feed trust: the book's pieces less those of pre-orders outside
+# the demand counters (`Design.untrusted`: a flagged buyer's, a rebook after a cancel).
 _LIGHT = (Design.id, Design.status, Design.book_closed_at, Design.embedding.is_not(None), Design.production_threshold,
-          Design.committed, Design.impressions, Design.pre_order_count, Design.pieces_ordered, Design.window_end,
+          Design.committed - Design.untrusted, Design.impressions, Design.pre_order_count, Design.pieces_ordered, Design.window_end,
           Design.impression_budget)
 
 
@@ -282,7 +284,8 @@ def buyer_vector(session: Session, cache_arrays: DemandArrays, buyer_id: int, no
     """The buyer's taste: recent events' design embeddings weighted by event kind and recency."""
     events = session.execute(
         select(InterestEvent.design_id, InterestEvent.kind, InterestEvent.occurred_at)
-        .where(InterestEvent.buyer_id == buyer_id).order_by(InterestEvent.id.desc()).limit(last)).all()
+        .where(InterestEvent.buyer_id == buyer_id, InterestEvent.counted.is_(True))
+        .order_by(InterestEvent.id.desc()).limit(last)).all()
     weights: dict[int, float] = {}
     for design_id, kind, at in events:
         age = max(0.0, (now - at).total_seconds() / 86400.0)

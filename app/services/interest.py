@@ -21,15 +21,18 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from generation.concepts.spec import DesignSpec
 from matching.demand import decide_many, prob_reach
 from matching.interest import InterestStats
 
+from app.db import transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import BUYER_KINDS, Buyer, Design, InterestEvent, PreOrder
-from app.services.event_writer import EventIn, store_events
+from app.services import abuse
+from app.services.accounts import check_name
+from app.services.event_writer import EventIn, Served, store_events
 from app.services.feed import DemandCache
 from app.services.production import claim_design
 from app.settings import Settings
@@ -40,6 +43,9 @@ OPEN_STATUSES = ("published", "won")  # a design whose pre-order book may be ope
 def create_buyer(session: Session, name: str, kind: str, region: str = "cn") -> Buyer:
     if kind not in BUYER_KINDS:
         raise Invalid(f"unknown buyer kind {kind!r}; allowed: {', '.join(BUYER_KINDS)}", field="kind")
+    name = check_name(name, "name")
+    if not name:
+        raise Invalid("a buyer needs a name", field="name")
     buyer = Buyer(name=name, kind=kind, region=region)
     session.add(buyer)
     session.flush()
@@ -66,13 +72,34 @@ def published_design(session: Session, design_id: int) -> Design:
     return design
 
 
-def record_events(session: Session, events: Sequence[EventIn], now: datetime) -> list[int]:
+def record_events(session: Session, events: Sequence[EventIn], now: datetime, *,
+                  served: Sequence[Served] = ()) -> list[int]:
     """Store browse events (view, click, favourite, inquiry) in the caller's transaction; returns their ids.
+    `served`: pages served to buyers, stored first, whose impressions the events may confirm (what the
+    simulator's buyers see and then act on). Which events counted: `record_counted`.
 
     Every event is checked first (kind, buyer, visible design), so a batch is stored whole or not at all.
     The API goes through `EventWriter` instead, which commits many requests' events together.
     """
-    (result,) = store_events(session, [(events, now)])
+    return [i for i, _ in record_counted(session, events, now, served=served)]
+
+
+def record_counted(session: Session, events: Sequence[EventIn], now: datetime, *,
+                   served: Sequence[Served] = ()) -> list[tuple[int, bool]]:
+    """`record_events`, with whether each event counted (a view that confirms no served impression, a
+    repeated click... is stored but counts nowhere: see `app.services.event_writer`)."""
+    *pages, result = store_events(session, [*((p, now) for p in served), (events, now)])
+    for r in (*pages, result):
+        if isinstance(r, Exception):
+            raise r
+    assert not isinstance(result, Exception)
+    return result
+
+
+def record_served(session: Session, served: Served, now: datetime) -> list[tuple[int, bool]]:
+    """Store the impressions of a page served to a buyer in the caller's transaction (`EventWriter.serve`
+    does it with group commit)."""
+    (result,) = store_events(session, [(served, now)])
     if isinstance(result, Exception):
         raise result
     return result
@@ -92,8 +119,14 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
             if (earlier.buyer_id, earlier.design_id, earlier.quantity) != (buyer_id, design_id, quantity):
                 raise Invalid("idempotency key was already used for a different pre-order", field="idempotency_key")
             return earlier, False
-    get_buyer(session, buyer_id)
+    buyer = get_buyer(session, buyer_id)
     design = published_design(session, design_id)
+    # A flagged buyer's order, and a rebook of a design its buyer cancelled an order of before, is committed
+    # (the book counts it) but neither demand nor trusted by the odds and the feed: cancel-and-rebook moves
+    # nothing but the book (`abuse`).
+    counts = buyer.flagged_at is None and session.scalar(select(PreOrder.id).where(
+        PreOrder.buyer_id == buyer_id, PreOrder.design_id == design_id, PreOrder.status == "cancelled",
+        PreOrder.counted.is_(False)).limit(1)) is None
     if design.status not in OPEN_STATUSES or design.book_closed_at is not None:
         raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
     spec = DesignSpec.from_dict(design.spec)
@@ -104,16 +137,17 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
     # The book is checked again in the UPDATE itself: concurrent requests that all read it open above
     # must not slip in after another one closed it (the row lock orders them; the WHERE re-checks).
     moved = session.execute(update(Design).where(Design.id == design_id, *BOOK_OPEN).values(
-        committed=Design.committed + quantity, pieces_ordered=Design.pieces_ordered + quantity,
-        pre_order_count=Design.pre_order_count + 1))
+        committed=Design.committed + quantity, pieces_ordered=Design.pieces_ordered + quantity * counts,
+        pre_order_count=Design.pre_order_count + int(counts), untrusted=Design.untrusted + quantity * (not counts)))
     session.refresh(design)
     if moved.rowcount != 1:
         raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
     order = PreOrder(buyer_id=buyer_id, design_id=design_id, quantity=quantity,
                      unit_price_cents=spec.unit_price_cents(design.committed), idempotency_key=idempotency_key,
-                     status="active", created_at=now)
+                     status="active", counted=counts, created_at=now)
     session.add(order)
-    session.add(InterestEvent(design_id=design_id, buyer_id=buyer_id, kind="pre_order", quantity=quantity, occurred_at=now))
+    session.add(InterestEvent(design_id=design_id, buyer_id=buyer_id, kind="pre_order", quantity=quantity, occurred_at=now,
+                              counted=counts))
     try:
         session.flush()
     except IntegrityError:  # a concurrent request with the same key won the race
@@ -141,7 +175,7 @@ def _drop(session: Session, design: Design, now: datetime, why: str) -> None:
     the outcomes that later designs' priors learn from (`designs.demand_priors`)."""
     session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")
                     .values(status="cancelled"))
-    design.status, design.decided_at, design.committed = "dropped", now, 0
+    design.status, design.decided_at, design.committed, design.untrusted = "dropped", now, 0, 0
     design.note = f"dropped: {why}"
 
 
@@ -159,9 +193,16 @@ def cancel_preorder(session: Session, buyer_id: int, preorder_id: int) -> PreOrd
     order = session.get(PreOrder, preorder_id)
     if order is None or order.buyer_id != buyer_id:
         raise NotFound(f"pre-order {preorder_id} not found for buyer {buyer_id}")
-    cancelled = claim_design(session, order.design_id, *BOOK_OPEN) and session.execute(update(PreOrder).where(
-        PreOrder.id == preorder_id, PreOrder.buyer_id == buyer_id, PreOrder.status == "active")
-        .values(status="cancelled")).rowcount == 1
+    claimed = claim_design(session, order.design_id, *BOOK_OPEN)
+    was_counted = cancelled = False
+    if claimed:  # `counted` is re-checked in the statement: a flag may have uncounted the order meanwhile
+        for counted in (True, False):
+            if session.execute(update(PreOrder).where(
+                    PreOrder.id == preorder_id, PreOrder.buyer_id == buyer_id, PreOrder.status == "active",
+                    PreOrder.counted.is_(counted)).values(status="cancelled", counted=False)
+                    .execution_options(synchronize_session=False)).rowcount == 1:
+                was_counted, cancelled = counted, True
+                break
     if not cancelled:
         session.refresh(order)
         design = session.get(Design, order.design_id, populate_existing=True)
@@ -170,8 +211,10 @@ def cancel_preorder(session: Session, buyer_id: int, preorder_id: int) -> PreOrd
                        f"and the design is {design.status}"
                        + (" with its pre-order book closed" if design.book_closed_at is not None else ""))
     session.execute(update(Design).where(Design.id == order.design_id).values(
-        committed=Design.committed - order.quantity, pieces_ordered=Design.pieces_ordered - order.quantity,
-        pre_order_count=Design.pre_order_count - 1))
+        committed=Design.committed - order.quantity,
+        pieces_ordered=Design.pieces_ordered - order.quantity * was_counted,
+        pre_order_count=Design.pre_order_count - int(was_counted),
+        untrusted=Design.untrusted - order.quantity * (not was_counted)))
     session.refresh(order)
     return order
 
@@ -214,13 +257,14 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
     if len(testing) == 0:
         return {}
     now64 = np.datetime64(now, "s")
+    committed = a.committed[testing]  # the trusted pieces: the cache leaves `Design.untrusted` out
     # A closed window brings no more impressions: P(reach) is then P(already there), so a design (or a
     # provisional winner) whose window closed short is dropped, never won on traffic it will not get.
     closed = a.window_end[testing] <= now64
     remaining = np.where(closed, 0, np.maximum(a.budget[testing] - a.impressions[testing], 0))
     over = remaining == 0
-    p = prob_reach(a.posterior().take(testing), a.committed[testing], a.threshold[testing], remaining, rng)
-    outcomes = decide_many(a.committed[testing], a.threshold[testing], p, a.impressions[testing], over,
+    p = prob_reach(a.posterior().take(testing), committed, a.threshold[testing], remaining, rng)
+    outcomes = decide_many(committed, a.threshold[testing], p, a.impressions[testing], over,
                            win_prob=rules.win_probability, drop_prob=rules.drop_probability,
                            min_impressions=rules.min_impressions)
     # One statement stores every P(reach); only designs with a new verdict are loaded. The UPDATE also
@@ -231,7 +275,7 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
         update(table).where(table.c.id == bindparam("did"), or_(*(table.c.status == st for st in OPEN_STATUSES)),
                             table.c.book_closed_at.is_(None)).values(p_reach=bindparam("pr")),  # no IN: executemany
         [{"did": int(i), "pr": float(pr)} for i, pr in zip(a.ids[testing], p)])
-    provisional = (a.status[testing] == "won") & (a.committed[testing] < a.threshold[testing])
+    provisional = (a.status[testing] == "won") & (committed < a.threshold[testing])
     counts: dict[str, int] = {}
     for i, was, still_won, pr, done, outcome in zip(a.ids[testing], a.status[testing], provisional, p, over, outcomes):
         if outcome is None or (outcome == "won" and still_won):
@@ -256,11 +300,28 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
     return counts
 
 
+def decide(sessions: sessionmaker[Session], cache: DemandCache, now: datetime, rng: np.random.Generator,
+           rules: Rules = Rules(), screen_rules: abuse.ScreenRules = abuse.ScreenRules()) -> dict[str, int]:
+    """One decision round, as the server's timer, the decide endpoint and page, and the simulator run it:
+    screen the buyers first (`abuse.screen`), in a transaction of its own, so that what a newly flagged
+    buyer counted is out of the counters the decisions read (the feed's cache reads committed rows), then
+    `evaluate`. The verdict counts gain "flagged": how many buyers were newly flagged, when any were."""
+    with transaction(sessions) as s:
+        flags = abuse.screen(s, now, screen_rules)
+    with transaction(sessions) as s:
+        out = evaluate(s, cache, now, rng, rules)
+    if flags:
+        out["flagged"] = len(flags)
+    return out
+
+
 def stats(session: Session, design_ids: Sequence[int]) -> dict[int, InterestStats]:
-    """Event counts and committed quantity per design."""
+    """Event counts (of buyers not flagged) and committed quantity per design."""
     counts: dict[int, dict[str, int]] = {i: {} for i in design_ids}
     q = (select(InterestEvent.design_id, InterestEvent.kind, func.count())
-         .where(InterestEvent.design_id.in_(design_ids)).group_by(InterestEvent.design_id, InterestEvent.kind))
+         .join(Buyer, Buyer.id == InterestEvent.buyer_id)  # a flagged buyer's events are weighted to zero
+         .where(InterestEvent.design_id.in_(design_ids), InterestEvent.counted.is_(True), Buyer.flagged_at.is_(None))
+         .group_by(InterestEvent.design_id, InterestEvent.kind))
     for did, kind, n in session.execute(q):
         counts[did][kind] = n
     committed = dict(session.execute(select(Design.id, Design.committed).where(Design.id.in_(design_ids))).all())
@@ -268,7 +329,9 @@ def stats(session: Session, design_ids: Sequence[int]) -> dict[int, InterestStat
 
 
 def event_counts(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(InterestEvent.kind, func.count()).group_by(InterestEvent.kind)).all())
+    """Events that counted, per kind (`InterestEvent.counted`)."""
+    return dict(session.execute(select(InterestEvent.kind, func.count()).where(InterestEvent.counted.is_(True))
+                                .group_by(InterestEvent.kind)).all())
 
 
 def preorder_counts(session: Session) -> dict[str, int]:

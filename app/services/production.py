@@ -316,19 +316,31 @@ def decline(session: Session, ws: Workspace, factory_id: str, order_id: int, rea
 
 def update_status(session: Session, factory_id: str, order_id: int, status: str,
                   shipped_quantity: int | None = None) -> FactoryOrder:
-    """accepted -> in_production -> shipped (with the shipped quantity); the design follows."""
+    """accepted -> in_production -> shipped (with the shipped quantity); the design follows.
+
+    Safe under concurrent reports: the move is one conditional UPDATE from the status it leaves, so of
+    two reports of one step (two "shipped" with different quantities, say) exactly one moves the order
+    and stores its quantity, and the other gets a Conflict: nothing is overwritten. The design row is
+    claimed first (`claim_design`), so reports on two orders of one design set its status one at a time."""
     order = order_for_factory(session, factory_id, order_id)
     allowed = {"accepted": "in_production", "in_production": "shipped"}
-    if allowed.get(order.status) != status:
+    before = {to: frm for frm, to in allowed.items()}.get(status)
+    if before is None:
+        raise Invalid(f"status must be one of {', '.join(allowed.values())}, not {status}", field="status")
+    if status == "shipped" and (shipped_quantity is None or not 0 < shipped_quantity <= order.quantity):
+        raise Invalid(f"shipped_quantity must be between 1 and the ordered {order.quantity} pcs",
+                      field="shipped_quantity")
+    claim_design(session, order.design_id)
+    values: dict[str, object] = {"status": status, "updated_at": utcnow()}
+    if status == "shipped":
+        values["shipped_quantity"] = shipped_quantity
+    moved = session.execute(update(FactoryOrder).where(
+        FactoryOrder.id == order_id, FactoryOrder.factory_id == factory_id, FactoryOrder.status == before)
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    session.refresh(order)
+    if moved != 1:
         raise Conflict(f"order {order_id} is {order.status}; it can move to "
                        f"{allowed.get(order.status, 'nothing further')}, not {status}")
-    if status == "shipped":
-        if shipped_quantity is None or not 0 < shipped_quantity <= order.quantity:
-            raise Invalid(f"shipped_quantity must be between 1 and the ordered {order.quantity} pcs",
-                          field="shipped_quantity")
-        order.shipped_quantity = shipped_quantity
-    order.status = status
-    session.flush()
     design = session.get(Design, order.design_id)
     assert design is not None
     live = [o.status for o in session.scalars(select(FactoryOrder).where(

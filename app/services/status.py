@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Buyer, FactoryRow, PreOrder
-from app.services import designs, interest, production, trends
+from app.services import abuse, designs, interest, production, trends
 
 
 def stage_counts(session: Session) -> dict[str, Any]:
@@ -16,6 +16,8 @@ def stage_counts(session: Session) -> dict[str, Any]:
         "trends": trends.counts(session),
         "designs": designs.counts(session),
         "buyers": session.scalar(select(func.count()).select_from(Buyer)) or 0,
+        "flagged_buyers": [{"id": b.id, "name": b.name, "flagged_at": b.flagged_at.isoformat() if b.flagged_at else None,
+                            "reason": b.flag_reason} for b in abuse.flagged(session)],
         "events": interest.event_counts(session),
         "pre_orders": {
             **interest.preorder_counts(session),

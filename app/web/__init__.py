@@ -8,12 +8,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import account_pages, buyer_pages, factory_pages, image_pages, merchandiser_pages, registry_pages
+from app.web import (account_pages, admin_pages, buyer_pages, factory_pages, image_pages, merchandiser_pages,
+                     registry_pages)
 from app.web.errors import install_page_error_handlers
 
 STATIC = Path(__file__).with_name("static")
 PAGES = (account_pages.router, merchandiser_pages.router, registry_pages.router, buyer_pages.router,
-         factory_pages.router, image_pages.router)
+         factory_pages.router, image_pages.router, admin_pages.router)
 
 
 def mount(app: FastAPI) -> None:

@@ -1,9 +1,12 @@
 """Buyer storefront: the feed and search with filters, a design's page (tier prices, progress to the
 production threshold), favourite, inquire, pre-order and cancel, and "my pre-orders".
 
-What the buyer sees is recorded as interest events through the same group-commit writer as the API:
-each design shown in the feed or the search results is a `view` (an impression), opening its page a
-`click`, and the buttons are `favourite` and `inquiry`."""
+What the buyer sees is recorded through the same group-commit writer as the API (`EventWriter.serve`):
+each design shown in the feed or the search results is a served and viewed impression, opening its
+page an impression and a `click`, and the buttons are `favourite` and `inquiry`. Only a request that
+carries the page token of the buyer's session (`?pt=`, on every link and form of these pages; see
+`app.api.auth.page_token`) records anything: a link from another site renders the same page and
+records nothing. Every page and button is rate-limited per buyer (`app.services.rate_limit`)."""
 
 from __future__ import annotations
 
@@ -14,12 +17,12 @@ import numpy as np
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
-from app.api.auth import buyer_scope
+from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token
 from app.api.deps import SessionDep, WorkspaceDep
 from app.models import Design, utcnow
 from app.services import dashboard, designs, feed, interest
 from app.services import search as search_svc
-from app.services.event_writer import EventIn
+from app.services.event_writer import EventIn, Served
 from app.web.deps import BuyerPage
 from app.web.rendering import parse_money, redirect, render
 
@@ -28,15 +31,29 @@ Id = Annotated[int, Path(ge=1, le=2**53)]
 PAGE_SIZE = 24
 
 
-def _record(ws: WorkspaceDep, buyer_id: int, design_ids: list[int], kind: str) -> None:
-    if design_ids:
-        ws.event_writer.submit([EventIn(buyer_id, i, kind) for i in design_ids], utcnow())
+PageToken = Annotated[str | None, Query(alias=PAGE_TOKEN, max_length=64)]
+
+
+def _served(ws: WorkspaceDep, auth: Auth, buyer_id: int, design_ids: list[int], page: str, pt: str | None) -> None:
+    """The page showed these designs: with the page's own token they are viewed (and an item page clicked)."""
+    ws.rate_limiter.take("pages", buyer_id)
+    if design_ids and has_page_token(auth, pt):
+        ws.event_writer.serve(Served(buyer_id, tuple(design_ids), page, confirmed=True), utcnow())
+
+
+def _button(ws: WorkspaceDep, buyer_id: int, design_id: int, kind: str) -> None:
+    """A favourite or inquiry button of the design's page (a CSRF-checked form of our own page, so the
+    page was served to this buyer)."""
+    ws.rate_limiter.take("events", buyer_id)
+    now = utcnow()
+    ws.event_writer.serve(Served(buyer_id, (design_id,), "item"), now)
+    ws.event_writer.submit([EventIn(buyer_id, design_id, kind)], now)
 
 
 @router.get("")
 def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
                q: Annotated[str, Query(max_length=500)] = "", category: Annotated[str, Query(max_length=50)] = "",
-               max_price: Annotated[str, Query(max_length=20)] = "") -> Response:
+               max_price: Annotated[str, Query(max_length=20)] = "", pt: PageToken = None) -> Response:
     """The personal feed, or search results when there is a query; both filtered by category and price."""
     buyer_id = buyer_scope(auth.user, None)
     if category:
@@ -52,7 +69,7 @@ def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: Works
                             category=category or None, max_price_cents=ceiling, nearest=feed.index_nearest(ws),
                             max_age_s=feed.FEED_MAX_AGE_S)
         found = feed.designs_by_id(session, ids)
-    _record(ws, buyer_id, [d.id for d in found], "view")
+    _served(ws, auth, buyer_id, [d.id for d in found], "search" if q.strip() else "feed", pt)
     # a search that finds nothing says so and offers what is open now instead
     suggest = search_svc.suggestions(ws.taxonomy, list(ws.demand_cache.arrays().category)) if q.strip() and not found else []
     return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,
@@ -60,11 +77,12 @@ def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: Works
 
 
 @router.get("/designs/{design_id}")
-def design_page(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep) -> Response:
+def design_page(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
+                pt: PageToken = None) -> Response:
     """A virtual item: images, spec, tier prices (the current tier marked), progress to the threshold."""
     buyer_id = buyer_scope(auth.user, None)
     d = interest.published_design(session, design_id)
-    _record(ws, buyer_id, [d.id], "click")
+    _served(ws, auth, buyer_id, [d.id], "item", pt)
     spec = designs.spec_of(d)
     return render(request, "shop/design.html", auth, d=d, spec=spec, progress=dashboard.progress(d),
                   current_price=spec.unit_price_cents(d.committed), idempotency_key=str(uuid.uuid4()),
@@ -73,13 +91,13 @@ def design_page(request: Request, design_id: Id, auth: BuyerPage, session: Sessi
 
 @router.post("/designs/{design_id}/favourite")
 def favourite(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep) -> Response:
-    _record(ws, buyer_scope(auth.user, None), [design_id], "favourite")
+    _button(ws, buyer_scope(auth.user, None), design_id, "favourite")
     return redirect(request, f"/shop/designs/{design_id}", ok="flash.favourited")
 
 
 @router.post("/designs/{design_id}/inquire")
 def inquire(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep) -> Response:
-    _record(ws, buyer_scope(auth.user, None), [design_id], "inquiry")
+    _button(ws, buyer_scope(auth.user, None), design_id, "inquiry")
     return redirect(request, f"/shop/designs/{design_id}", ok="flash.inquired")
 
 
@@ -88,6 +106,7 @@ def preorder(request: Request, design_id: Id, auth: BuyerPage, session: SessionD
              quantity: Annotated[int, Form(gt=0, le=10**9)],
              idempotency_key: Annotated[str, Form(min_length=1, max_length=100)]) -> Response:
     """Commit pieces at the tier the group total reaches. The form's key makes a double submit harmless."""
+    ws.rate_limiter.take("orders", buyer_scope(auth.user, None))
     order, created = interest.place_preorder(session, buyer_scope(auth.user, None), design_id, quantity, utcnow(),
                                              idempotency_key=f"web:{auth.user.id}:{idempotency_key}",
                                              max_quantity=ws.settings.max_quantity)
@@ -104,6 +123,7 @@ def my_preorders(request: Request, auth: BuyerPage, session: SessionDep) -> Resp
 
 
 @router.post("/preorders/{preorder_id}/cancel")
-def cancel(request: Request, preorder_id: Id, auth: BuyerPage, session: SessionDep) -> Response:
+def cancel(request: Request, preorder_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep) -> Response:
+    ws.rate_limiter.take("orders", buyer_scope(auth.user, None))
     interest.cancel_preorder(session, buyer_scope(auth.user, None), preorder_id)
     return redirect(request, "/shop/preorders", ok="flash.cancelled")

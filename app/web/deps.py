@@ -11,7 +11,7 @@ from app.api.auth import Auth, OptionalAuth
 from app.errors import Forbidden, Unauthenticated
 
 # Every page lives under one of these paths; errors there are answered with pages, not JSON.
-PAGE_PREFIXES = ("/login", "/logout", "/language", "/merchandiser", "/shop", "/factory", "/web")
+PAGE_PREFIXES = ("/login", "/logout", "/language", "/merchandiser", "/shop", "/factory", "/admin", "/web")
 HOME = {"merchandiser": "/merchandiser", "admin": "/merchandiser", "buyer": "/shop", "factory": "/factory"}
 
 
@@ -40,3 +40,4 @@ def page_auth(*roles: str) -> Callable[[Auth | None], Auth]:
 MerchandiserPage = Annotated[Auth, Depends(page_auth("merchandiser", "admin"))]
 BuyerPage = Annotated[Auth, Depends(page_auth("buyer"))]
 FactoryPage = Annotated[Auth, Depends(page_auth("factory"))]
+AdminPage = Annotated[Auth, Depends(page_auth("admin"))]

@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from starlette.responses import Response
 
-from app.errors import Unauthenticated
+from app.errors import TooManyRequests, Unauthenticated
 from app.web.deps import is_page
 from app.web.i18n import DEFAULT_LANGUAGE, catalogue
 from app.web.rendering import redirect, render
@@ -44,7 +44,15 @@ def _reason(exc: Exception) -> str:
 
 
 def page_error(request: Request, exc: Exception, status_code: int) -> Response:
-    """The page answer to `exc`, raised while serving a page, that the API answers with `status_code`."""
+    """The page answer to `exc`, raised while serving a page, that the API answers with `status_code`
+    (over a rate limit, with the API's Retry-After)."""
+    response = _page_error(request, exc, status_code)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+def _page_error(request: Request, exc: Exception, status_code: int) -> Response:
     if isinstance(exc, Unauthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, "/login" + (f"?next={quote(target)}" if request.method == "GET" else ""))

@@ -3,13 +3,16 @@ production status updates, and the factory's monthly capacity."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
+from app.api import idempotency
 from app.api.auth import factory_scope
 from app.api.deps import SessionDep, WorkspaceDep
+from app.api.schemas import FactoryOrderOut
 from app.models import ORDER_STATUSES, utcnow
 from app.services import designs, production
 from app.web.deps import FactoryPage
@@ -32,7 +35,7 @@ def inbox(request: Request, auth: FactoryPage, session: SessionDep,
     orders = production.inbox(session, factory_id, status)[::-1]
     items = [(o, designs.get(session, o.design_id)) for o in orders]
     return render(request, "factory/inbox.html", auth, items=items, factory=production.get_factory(session, factory_id),
-                  status=status or "", statuses=ORDER_STATUSES, spec_of=designs.spec_of)
+                  status=status or "", statuses=ORDER_STATUSES, spec_of=designs.spec_of, form_key=lambda: str(uuid.uuid4()))
 
 
 @router.post("/orders/{order_id}/accept")
@@ -52,9 +55,16 @@ def decline(request: Request, order_id: OrderId, auth: FactoryPage, session: Ses
 @router.post("/orders/{order_id}/status")
 def update_status(request: Request, order_id: OrderId, auth: FactoryPage, session: SessionDep,
                   status: Annotated[Literal["in_production", "shipped"], Form()],
+                  idempotency_key: Annotated[str, Form(min_length=1, max_length=100)],
                   shipped_quantity: Annotated[int | None, Form(gt=0, le=10**9)] = None) -> Response:
-    """accepted -> in production -> shipped (with the shipped quantity)."""
-    production.update_status(session, _factory_id(auth), order_id, status, shipped_quantity)
+    """accepted -> in production -> shipped (with the shipped quantity). The form's one-time key makes a
+    form sent twice record one report; a report racing another of the same step is refused, not merged."""
+    body = {"order_id": order_id, "status": status, "shipped_quantity": shipped_quantity}
+    claim = idempotency.claim(session, auth.user, f"web:{idempotency_key}", request, body)
+    if isinstance(claim, JSONResponse):
+        return redirect(request, "/factory", ok="flash.status_repeated")
+    order = production.update_status(session, _factory_id(auth), order_id, status, shipped_quantity)
+    claim.done(200, FactoryOrderOut.model_validate(order))
     return redirect(request, "/factory", ok="flash.status_updated")
 
 

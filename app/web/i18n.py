@@ -119,9 +119,10 @@ class Translator:
         """A design's name in this language: on Chinese pages its Chinese name (`app.services.design_copy`)."""
         return copy_of(design, self.taxonomy, self.lang)[0]
 
-    def design_description(self, design: Design) -> str:
-        """A design's description in this language, like `design_name`."""
-        return copy_of(design, self.taxonomy, self.lang)[1]
+    def design_description(self, design: Design, evidence: bool = False) -> str:
+        """A design's description in this language, like `design_name`; the trend evidence only with
+        `evidence` (staff pages: buyers and factories do not see trend statistics)."""
+        return copy_of(design, self.taxonomy, self.lang, evidence=evidence)[1]
 
     def process(self, slug: str) -> str:
         """A production process's name; one the catalogue does not know (a custom taxonomy's) shows its slug."""

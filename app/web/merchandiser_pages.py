@@ -23,7 +23,7 @@ from app.api.schemas import SaleIn, SalesOut
 from app.db import transaction
 from app.errors import Conflict, Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import dashboard, design_copy, designs, interest, production, reorders, trends
+from app.services import abuse, dashboard, design_copy, designs, interest, production, reorders, trends
 from app.services import taxonomy as taxonomy_service
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
@@ -42,7 +42,7 @@ def dashboard_page(request: Request, auth: MerchandiserPage, session: SessionDep
     rows = dashboard.designs_under_test(session, ws.demand_cache)
     waiting = [d for d in designs.list_designs(session, status="won") if d.book_closed_at is not None]
     return render(request, "merchandiser/dashboard.html", auth, rows=rows, counts=designs.counts(session),
-                  statuses=DESIGN_STATUSES, waiting=waiting)
+                  statuses=DESIGN_STATUSES, waiting=waiting, flagged=abuse.flagged(session))
 
 
 @router.get("/trends")
@@ -167,9 +167,16 @@ def publish(request: Request, design_id: DesignId, auth: MerchandiserPage, sessi
 @router.post("/decide")
 def decide(request: Request, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep) -> Response:
     """Decide every design under test now (the server also does it on a timer)."""
-    decided = interest.evaluate(session, ws.demand_cache, utcnow(), np.random.default_rng(),
-                                interest.rules_of(ws.settings))
-    return redirect(request, "/merchandiser", ok="flash.decided", n=sum(decided.values()))
+    decided = interest.decide(ws.sessions, ws.demand_cache, utcnow(), np.random.default_rng(),
+                              interest.rules_of(ws.settings))
+    return redirect(request, "/merchandiser", ok="flash.decided", n=sum(n for k, n in decided.items() if k != "flagged"))
+
+
+@router.post("/buyers/{buyer_id}/trust")
+def trust_buyer(request: Request, buyer_id: DesignId, auth: MerchandiserPage, session: SessionDep) -> Response:
+    """Clear a flagged buyer (the merchandiser knows them): their interest counts again."""
+    abuse.trust(session, buyer_id, utcnow())
+    return redirect(request, "/merchandiser", ok="flash.trusted")
 
 
 @router.post("/match")

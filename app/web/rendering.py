@@ -17,7 +17,7 @@ from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from app.api.auth import CSRF_FIELD, Auth
+from app.api.auth import CSRF_FIELD, PAGE_TOKEN, Auth, page_token
 from app.errors import Invalid
 from app.web.i18n import LANG_COOKIE, Translator, growth_pct, negotiate
 
@@ -90,7 +90,8 @@ def render(request: Request, template: str, auth: Auth | None, status_code: int 
     html = _env.get_template(template).render(
         request=request, t=t, lang=t.lang, currency=request.app.state.workspace.settings.currency,
         auth=auth, user=auth.user if auth else None,
-        csrf_field=CSRF_FIELD, csrf_token=auth.csrf_token if auth else "", flash=flash, **context)
+        csrf_field=CSRF_FIELD, csrf_token=auth.csrf_token if auth else "", flash=flash,
+        page_token_field=PAGE_TOKEN, page_token=page_token(auth.csrf_token) if auth else "", **context)
     response = HTMLResponse(html, status_code=status_code)
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")

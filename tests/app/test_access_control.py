@@ -37,7 +37,7 @@ def who_may(method: str, path: str) -> frozenset[str]:
         return frozenset({"merchandiser", "admin"})
     if path.startswith(f"{V1}/factories/"):
         return frozenset({"factory", "admin"})
-    if path in (f"{V1}/users",) or (method, path) == ("POST", f"{V1}/buyers"):
+    if path in (f"{V1}/users", f"{V1}/users/{{login}}/{{action}}") or (method, path) == ("POST", f"{V1}/buyers"):
         return frozenset({"admin"})
     if path.startswith(f"{V1}/buyers/") or path in (f"{V1}/preorders", f"{V1}/events", f"{V1}/events/batch"):
         return frozenset({"buyer", "admin"})
@@ -68,7 +68,8 @@ def world(tmp_path_factory, clients_of):
             other = next(c.factory_id for c in res.candidates if c.factory_id != order.factory_id)
         f, g = clients.factory(order.factory_id), clients.factory(other)
         params = {"buyer_id": a.user["buyer_id"], "preorder_id": pending.json()["id"], "design_id": won["id"],
-                  "index": 0, "factory_id": order.factory_id, "order_id": order.id, "series": "color_sage_green"}
+                  "index": 0, "factory_id": order.factory_id, "order_id": order.id, "series": "color_sage_green",
+                  "login": a.user["login"], "action": "disable"}
         yield {"app": app, "ws": ws, "anonymous": anonymous, "merchandiser": merch, "admin": admin, "buyer": b,
                "a": a, "factory": g, "f": f, "params": params, "draft": draft, "order": order}
 

@@ -162,6 +162,7 @@ def test_events_and_preorder_rules(clients, client):
     design = _new_design(client)
     buyer = _buyer(clients)
     moq = design["spec"]["moq"]
+    assert buyer.get(f"{V1}/designs/{design['id']}").status_code == 200  # served to them: their favourite counts
     assert buyer.post(f"{V1}/events", json={"design_id": design["id"], "kind": "favourite"}).status_code == 201
     seen = client.get(f"{V1}/merchandiser/designs/{design['id']}").json()["interest"]
     assert seen["favourites"] == 1 and seen["views"] == 0 and seen["score"] == pytest.approx(3 / 10)

@@ -94,7 +94,7 @@ def test_candidate_feed_keeps_the_filters(ws):
 
 
 def test_counter_changes_patch_the_arrays_as_a_rebuild_would(ws):
-    from app.services.event_writer import EventIn, store_events
+    from app.services.event_writer import EventIn, Served, add_impressions, store_events
     from app.services.feed import DemandCache
 
     cache = ws.demand_cache
@@ -102,7 +102,9 @@ def test_counter_changes_patch_the_arrays_as_a_rebuild_would(ws):
     before = cache.arrays()
     before.policy_order("threshold")
     with transaction(ws.sessions) as s:
-        store_events(s, [([EventIn(1, 7, "view")] * 3 + [EventIn(2, 300, "view")], utcnow())])
+        now = utcnow()
+        store_events(s, [(Served(2, (300,), "feed"), now), ([EventIn(2, 300, "view")], now)])
+        add_impressions(s, {7: 3})  # three more buyers' confirmed views
     cache.sync()
     after = cache.arrays()
     fresh = DemandCache(ws.sessions)

@@ -15,7 +15,7 @@ from app.db import make_engine, migrate, session_factory, transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Buyer, Design, InterestEvent, PreOrder, utcnow
 from app.services import interest
-from app.services.event_writer import EventIn
+from app.services.event_writer import EventIn, Served
 from app.services.feed import DemandCache
 from app.settings import Settings
 from generation.concepts.spec import DesignSpec, PriceTier
@@ -140,7 +140,8 @@ def test_a_decided_design_stays_visible(sessions):
 def test_record_events_returns_their_ids_and_counts_views(sessions):
     b, d = add_buyer(sessions), add_design(sessions)
     with transaction(sessions) as s:
-        ids = interest.record_events(s, [EventIn(b, d, "view"), EventIn(b, d, "click")], NOW)
+        ids = interest.record_events(s, [EventIn(b, d, "view"), EventIn(b, d, "click")], NOW,
+                                     served=[Served(b, (d,), "feed")])  # what the server showed the buyer
     assert len(ids) == 2 and ids[0] < ids[1]
     assert get(sessions, d).impressions == 1
 
@@ -543,8 +544,10 @@ def test_a_closed_book_is_not_evaluated(sessions):
 
 def test_stats_count_each_kind_and_the_committed_pieces(sessions):
     b, d, quiet = add_buyer(sessions), add_design(sessions), add_design(sessions)
+    viewers = [b, add_buyer(sessions, "b2"), add_buyer(sessions, "b3")]  # a view counts once per buyer and day
     with transaction(sessions) as s:
-        interest.record_events(s, [EventIn(b, d, "view")] * 3 + [EventIn(b, d, "favourite")], NOW)
+        interest.record_events(s, [EventIn(v, d, "view") for v in viewers] + [EventIn(b, d, "favourite")], NOW,
+                               served=[Served(v, (d,), "feed") for v in viewers])
     order(sessions, b, d, 12)
     with sessions() as s:
         got = interest.stats(s, [d, quiet])
@@ -558,9 +561,10 @@ def test_stats_of_an_unknown_design_are_zero(sessions):
 
 
 def test_event_and_preorder_counts(sessions):
-    b, d = add_buyer(sessions), add_design(sessions)
+    b, d, b2 = add_buyer(sessions), add_design(sessions), add_buyer(sessions, "b2")
     with transaction(sessions) as s:
-        interest.record_events(s, [EventIn(b, d, "view"), EventIn(b, d, "view"), EventIn(b, d, "click")], NOW)
+        interest.record_events(s, [EventIn(b, d, "view"), EventIn(b2, d, "view"), EventIn(b, d, "click")], NOW,
+                               served=[Served(b, (d,), "feed"), Served(b2, (d,), "feed")])
     o, _ = order(sessions, b, d, 10)
     order(sessions, b, d, 10)
     cancel(sessions, b, o)

@@ -10,7 +10,7 @@ from app.db import session_factory, transaction
 from app.errors import NotFound
 from app.models import Design, InterestEvent, PreOrder, utcnow
 from app.services import designs, feed, interest, production
-from app.services.event_writer import EventWriter
+from app.services.event_writer import EventWriter, Served, add_impressions
 from app.settings import Settings
 from app.workspace import Workspace
 from generation.concepts.pricing import price_tiers
@@ -57,7 +57,8 @@ def test_semantic_search_with_filters(ws):
 def test_feed_follows_the_buyers_taste(ws):
     with transaction(ws.sessions) as s:
         totes = [d.id for d in s.scalars(select(Design).where(Design.category == "tote-bag"))]
-        interest.record_events(s, [interest.EventIn(ws.buyer_id, i, "favourite") for i in totes], utcnow())
+        interest.record_events(s, [interest.EventIn(ws.buyer_id, i, "favourite") for i in totes], utcnow(),
+                               served=[Served(ws.buyer_id, tuple(totes), "feed")])
     rng = np.random.default_rng(0)
     with ws.sessions() as s:
         firsts = [feed.feed_ids(s, ws.demand_cache, ws.buyer_id, k=1, policy="uniform", relevance_weight=5.0, rng=rng)[0]
@@ -80,7 +81,7 @@ def test_event_batch_is_all_or_nothing(ws):
 
 def _views_and_orders(ws, design_id, views, orders, qty, now):
     with transaction(ws.sessions) as s:
-        interest.record_events(s, [interest.EventIn(ws.buyer_id, design_id, "view")] * views, now)
+        add_impressions(s, {design_id: views})  # the confirmed views of `views` buyers (one each a day)
         for k in range(orders):
             interest.place_preorder(s, ws.buyer_id, design_id, qty, now, idempotency_key=f"{design_id}-{k}")
 
@@ -126,7 +127,7 @@ def test_cancelled_preorders_are_not_demand(ws):
         d = s.scalars(select(Design).where(Design.category == "cap")).first()
         did, threshold, moq = d.id, d.production_threshold, d.spec["moq"]
     with transaction(ws.sessions) as s:
-        interest.record_events(s, [interest.EventIn(ws.buyer_id, did, "view")] * 100, now)
+        add_impressions(s, {did: 100})  # a hundred buyers' confirmed views
     for _ in range(6):
         with transaction(ws.sessions) as s:
             order, _ = interest.place_preorder(s, ws.buyer_id, did, threshold - moq, now)
@@ -206,11 +207,17 @@ def test_group_commit_stores_every_good_request_and_fails_bad_ones_alone(ws):
     with ws.sessions() as s:
         ids = s.scalars(select(Design.id)).all()
         before = s.scalar(select(func.count()).select_from(InterestEvent))
+    now = utcnow()
+    with transaction(ws.sessions) as s:  # 200 buyers, each shown every design: each view below confirms one
+        buyers = [interest.create_buyer(s, f"b{k}", "shop").id for k in range(200)]
+        for b in buyers:
+            interest.record_served(s, Served(b, tuple(ids), "feed"), now)
 
     def send(k: int) -> int | str:
-        design = 999_999 if k % 10 == 0 else ids[k % len(ids)]  # every tenth request names an unknown design
+        designs_ = [999_999] * 5 if k % 10 == 0 else ids[:5]  # every tenth request names an unknown design
         try:
-            return len(ws.event_writer.submit([interest.EventIn(ws.buyer_id, design, "view")] * 5, utcnow()))
+            got = ws.event_writer.submit_counted([interest.EventIn(buyers[k], d, "view") for d in designs_], now)
+            return sum(c for _, c in got)
         except NotFound:
             return "404"
 
@@ -229,14 +236,21 @@ def test_group_commit_returns_each_events_own_id_and_touches_viewed_designs(ws):
         ids = s.scalars(select(Design.id).order_by(Design.id)).all()
         touched_before = dict(s.execute(select(Design.id, Design.updated_at)).all())
     kinds = ["view", "click", "favourite", "inquiry"]
+    now = utcnow()
+    with transaction(ws.sessions) as s:
+        interest.record_served(s, Served(ws.buyer_id, tuple(ids), "feed"), now)
     requests = [[interest.EventIn(ws.buyer_id, ids[(r * 7 + j) % len(ids)], kinds[(r + j) % 4]) for j in range(30)]
                 for r in range(5)]
     with transaction(ws.sessions) as s:
-        results = store_events(s, [(events, utcnow()) for events in requests])
+        results = store_events(s, [(events, now) for events in requests])
+    first: set[tuple[int, str]] = set()
     with ws.sessions() as s:
-        for events, event_ids in zip(requests, results):
-            stored = [s.get(InterestEvent, i) for i in event_ids]
-            assert [(e.design_id, e.kind) for e in stored] == [(e.design_id, e.kind) for e in events]
+        for events, stored in zip(requests, results):
+            for e, (i, counted) in zip(events, stored):  # each stored with its own id; the first of each counts
+                assert counted == ((e.design_id, e.kind) not in first)
+                first.add((e.design_id, e.kind))
+                row = s.get(InterestEvent, i)
+                assert (row.design_id, row.kind, row.counted) == (e.design_id, e.kind, counted)
         viewed = {e.design_id for events in requests for e in events if e.kind == "view"}
         after = dict(s.execute(select(Design.id, Design.updated_at)).all())
     assert viewed and all(after[i] > touched_before[i] for i in viewed)  # the feed's cache follows updated_at
@@ -278,7 +292,7 @@ def test_feed_cache_spaces_out_event_syncs_but_sees_design_writes_at_once(ws):
     with ws.sessions() as s:
         did = s.scalars(select(Design.id).where(Design.status == "published")).first()
     imps, committed = _counters(cache, did)
-    ws.event_writer.submit([interest.EventIn(ws.buyer_id, did, "view")], utcnow())  # Core, on the writer's connection
+    ws.event_writer.serve(Served(ws.buyer_id, (did,), "feed", confirmed=True), utcnow())  # Core, on the writer's connection
     cache.sync(max_age_s=60)  # a feed may use counters up to a minute old here: no sync
     assert _counters(cache, did) == (imps, committed)
     cache.sync()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Request
 
 from app.api.auth import AdminUser, BearerCredentials, CurrentAuth, CurrentUser
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import ERROR_RESPONSES, ErrorOut, TokenIn, TokenOut, UserIn, UserOut
-from app.errors import Invalid
+from app.api.schemas import ERROR_RESPONSES, AccountOut, ErrorOut, TokenIn, TokenOut, UserIn, UserOut
+from app.errors import Conflict, Invalid
 from app.models import utcnow
 from app.services import accounts
 
@@ -59,3 +61,30 @@ def create_user(body: UserIn, _: AdminUser, session: SessionDep) -> UserOut:
 @router.get("/users")
 def list_users(_: AdminUser, session: SessionDep) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in accounts.list_users(session)]
+
+
+Login = Annotated[str, Path(min_length=1, max_length=200, description="the account's login")]
+Action = Literal["disable", "enable", "revoke", "reset-password"]
+
+
+@router.post("/users/{login}/{action}")
+def account_action(login: Login, action: Action, admin: AdminUser, session: SessionDep) -> AccountOut:
+    """Take access away or give it back (admins only): `disable` (no sign-in; every session and token
+    ends at once, so the account's next request is 401), `enable`, `revoke` (every session and token ends,
+    the password stays), `reset-password` (a new random password, shown once in the answer; every session
+    and token ends). An admin does not act on their own account here (the command line can)."""
+    user = accounts.user_by_login(session, login)
+    if user.id == admin.id:
+        raise Conflict("an admin cannot disable, revoke or reset their own account here; another admin or "
+                       "`trendloom users` can")
+    password, ended = None, 0
+    if action == "disable":
+        ended = accounts.disable(session, user, utcnow())
+    elif action == "enable":
+        accounts.enable(session, user)
+    elif action == "revoke":
+        ended = accounts.revoke_all(session, user)
+    else:
+        ended = accounts.revoke_all(session, user)
+        password = accounts.reset_password(session, user)
+    return AccountOut(user=UserOut.model_validate(user), ended=ended, password=password)

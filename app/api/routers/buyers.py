@@ -2,29 +2,50 @@
 
 A buyer user acts only for their own buyer: another buyer's id answers 404 (see `buyer_scope`).
 Browsing (search, design detail, images) is open to every signed-in user; a design's internal note
-(factories, odds of winning) is shown to merchandisers and admins only (`is_staff`)."""
+(factories, odds of winning) is shown to merchandisers and admins only (`is_staff`).
+
+Impressions are what the server served: the designs of a feed page, search results or a design's detail
+served to a buyer user are stored as served impressions, and the buyer's `view` events confirm them (at
+most once per buyer, design and day); clicks, favourites and inquiries count once per buyer and design,
+on designs served to them; anything else is ignored (`app.services.event_writer`). Every endpoint a
+buyer sends interest through is rate-limited per buyer (429 with Retry-After, `app.services.rate_limit`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api import idempotency
-from app.api.auth import AdminUser, BuyerUser, CurrentUser, buyer_scope, is_staff
+from app.api.auth import AdminUser, BuyerUser, CurrentUser, buyer_scope, is_staff, viewer
 from app.api.deps import SessionDep, WorkspaceDep
-from app.api.schemas import (ERROR_RESPONSES, BuyerIn, BuyerOut, DesignOut, EventIn, EventOut, EventsIn, EventsOut,
-                             PreOrderIn, PreOrderOut, SearchHit)
+from app.api.schemas import (ERROR_RESPONSES, BuyerIn, BuyerOut, DesignOut, ErrorOut, EventIn, EventOut, EventsIn,
+                             EventsOut, PreOrderIn, PreOrderOut, SearchHit)
 from app.errors import Invalid, NotFound
-from app.models import utcnow
+from app.models import User, utcnow
 from app.services import designs as design_svc
 from app.services import feed as feed_svc
 from app.services import interest
+from app.services.event_writer import Served
+from app.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1", tags=["buyers"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=2**53)]
+TOO_MANY: dict[str, Any] = {"model": ErrorOut, "description": "over this buyer's rate limit",
+            "headers": {"Retry-After": {"description": "seconds until the request would be admitted",
+                                        "schema": {"type": "integer"}}}}
+LIMITED: dict[int | str, dict[str, Any]] = {429: TOO_MANY}
+
+
+def _serve(ws: Workspace, user: User, design_ids: list[int], page: str) -> None:
+    """A buyer user was served these designs on `page` (a rate-limited page; nothing for other roles)."""
+    if user.role != "buyer" or user.buyer_id is None:
+        return
+    ws.rate_limiter.take("pages", user.buyer_id)
+    if design_ids:
+        ws.event_writer.serve(Served(user.buyer_id, tuple(design_ids), page), utcnow())
 
 
 @router.post("/buyers", status_code=201)
@@ -38,7 +59,7 @@ def get_buyer(buyer_id: Id, user: BuyerUser, session: SessionDep) -> BuyerOut:
     return BuyerOut.model_validate(interest.get_buyer(session, buyer_scope(user, buyer_id)))
 
 
-@router.get("/buyers/{buyer_id}/feed")
+@router.get("/buyers/{buyer_id}/feed", responses=LIMITED)
 def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
          limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[DesignOut]:
     """Virtual items open for pre-order, ordered to learn fast which ones buyers want, and personal."""
@@ -47,11 +68,12 @@ def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
     ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
                             relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
                             nearest=feed_svc.index_nearest(ws), max_age_s=feed_svc.FEED_MAX_AGE_S)
-    return [DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, internal=is_staff(user))
-            for d in feed_svc.designs_by_id(session, ids)]
+    found = feed_svc.designs_by_id(session, ids)
+    _serve(ws, user, [d.id for d in found], "feed")
+    return [DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)) for d in found]
 
 
-@router.get("/search")
+@router.get("/search", responses=LIMITED)
 def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
            q: Annotated[str, Query(min_length=1, max_length=500)], category: str | None = None,
            max_price_cents: Annotated[int | None, Query(ge=1, le=10**9)] = None,
@@ -61,15 +83,17 @@ def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
         ws.taxonomy.category(category)
     hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents,
                            max_age_s=feed_svc.FEED_MAX_AGE_S)
-    return [SearchHit(score=score, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, internal=is_staff(user)))
+    _serve(ws, user, [d.id for d, _ in hits], "search")
+    return [SearchHit(score=score, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)))
             for d, score in hits]
 
 
-@router.get("/designs/{design_id}")
+@router.get("/designs/{design_id}", responses=LIMITED)
 def design_detail(design_id: Id, user: CurrentUser, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     """A published design with its tier prices and how much is committed towards its threshold."""
     d = interest.published_design(session, design_id)
-    return DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, internal=is_staff(user))
+    _serve(ws, user, [d.id], "item")
+    return DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user))
 
 
 @router.get("/designs/{design_id}/images/{index}", response_class=FileResponse)
@@ -82,23 +106,33 @@ def design_image(design_id: Id, index: Annotated[int, Path(ge=0, le=100)], user:
     return FileResponse(ws.settings.images_dir / d.images[index], media_type="image/png")
 
 
-@router.post("/events", status_code=201)
+@router.post("/events", status_code=201, responses=LIMITED)
 def record_event(body: EventIn, user: BuyerUser, ws: WorkspaceDep) -> EventOut:
-    """One browse event; answered once it is committed (group commit with other requests)."""
+    """One browse event; answered once it is committed (group commit with other requests). A `view`
+    confirms a design served to this buyer in the last day (once per design and day); a click, favourite
+    or inquiry counts once per design served to them. Anything else is stored but ignored: `counted` is
+    false."""
     now, buyer_id = utcnow(), buyer_scope(user, body.buyer_id)
-    (event_id,) = ws.event_writer.submit([interest.EventIn(buyer_id, body.design_id, body.kind)], now)
-    return EventOut(id=event_id, buyer_id=buyer_id, design_id=body.design_id, kind=body.kind, occurred_at=now)
+    ws.rate_limiter.take("events", buyer_id)
+    ((event_id, counted),) = ws.event_writer.submit_counted([interest.EventIn(buyer_id, body.design_id, body.kind)], now)
+    return EventOut(id=event_id, counted=counted, buyer_id=buyer_id, design_id=body.design_id, kind=body.kind,
+                    occurred_at=now)
 
 
-@router.post("/events/batch", status_code=201)
+@router.post("/events/batch", status_code=201, responses=LIMITED)
 def record_events(body: EventsIn, user: BuyerUser, ws: WorkspaceDep) -> EventsOut:
-    """Up to 1,000 browse events in one request (as apps send analytics); stored all or nothing."""
+    """Up to 1,000 browse events in one request (as apps send analytics); stored all or nothing, in order
+    (`first_id` is the first one's), and counted as `POST /events` counts each one."""
     events = [interest.EventIn(buyer_scope(user, e.buyer_id), e.design_id, e.kind) for e in body.events]
-    ids = ws.event_writer.submit(events, utcnow())
-    return EventsOut(stored=len(ids), first_id=ids[0] if ids else None)
+    for buyer_id in sorted({e.buyer_id for e in events}):
+        ws.rate_limiter.take("events", buyer_id, sum(e.buyer_id == buyer_id for e in events))
+    stored = ws.event_writer.submit_counted(events, utcnow())
+    counted = sum(c for _, c in stored)
+    return EventsOut(stored=len(stored), counted=counted, ignored=len(stored) - counted,
+                     first_id=stored[0][0] if stored else None)
 
 
-@router.post("/preorders", status_code=201, response_model=PreOrderOut)
+@router.post("/preorders", status_code=201, response_model=PreOrderOut, responses=LIMITED)
 def place_preorder(body: PreOrderIn, user: BuyerUser, session: SessionDep, ws: WorkspaceDep, request: Request,
                    key: idempotency.IdempotencyKey = None) -> JSONResponse:
     """Commit pieces at the tier the group total reaches. A retry with the same idempotency key (header,
@@ -106,6 +140,7 @@ def place_preorder(body: PreOrderIn, user: BuyerUser, session: SessionDep, ws: W
     if key is not None and body.idempotency_key is not None and key != body.idempotency_key:
         raise Invalid("the Idempotency-Key header and idempotency_key differ", field="idempotency_key")
     buyer_id = buyer_scope(user, body.buyer_id)
+    ws.rate_limiter.take("orders", buyer_id)
     request_body = {**body.model_dump(exclude={"idempotency_key"}), "buyer_id": buyer_id}
     claim = idempotency.claim(session, user, key or body.idempotency_key, request, request_body)
     if isinstance(claim, JSONResponse):
@@ -115,9 +150,11 @@ def place_preorder(body: PreOrderIn, user: BuyerUser, session: SessionDep, ws: W
     return claim.done(201, PreOrderOut.model_validate(order))
 
 
-@router.post("/buyers/{buyer_id}/preorders/{preorder_id}/cancel")
-def cancel_preorder(buyer_id: Id, preorder_id: Id, user: BuyerUser, session: SessionDep) -> PreOrderOut:
-    return PreOrderOut.model_validate(interest.cancel_preorder(session, buyer_scope(user, buyer_id), preorder_id))
+@router.post("/buyers/{buyer_id}/preorders/{preorder_id}/cancel", responses=LIMITED)
+def cancel_preorder(buyer_id: Id, preorder_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep) -> PreOrderOut:
+    buyer_id = buyer_scope(user, buyer_id)
+    ws.rate_limiter.take("orders", buyer_id)
+    return PreOrderOut.model_validate(interest.cancel_preorder(session, buyer_id, preorder_id))
 
 
 @router.get("/buyers/{buyer_id}/preorders")

@@ -20,11 +20,11 @@ from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api import idempotency
 from app.api.auth import MerchandiserUser
-from app.api.schemas import (ERROR_RESPONSES, AddedOut, AttributeIn, DesignOut, GenerateIn, IngestOut, PlanIn,
-                             PlanOut, SaleIn, SalesOut, SeriesMappingIn, SeriesMappingOut, SignalOut)
+from app.api.schemas import (ERROR_RESPONSES, AddedOut, AttributeIn, DesignOut, FlaggedBuyerOut, GenerateIn, IngestOut,
+                             PlanIn, PlanOut, SaleIn, SalesOut, SeriesMappingIn, SeriesMappingOut, SignalOut)
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import designs, interest, production, reorders, trends, uploads
+from app.services import abuse, designs, interest, production, reorders, trends, uploads
 from app.services import taxonomy as taxonomy_service
 from app.services.interest import rules_of
 
@@ -105,7 +105,7 @@ def list_designs(session: SessionDep, ws: WorkspaceDep,
                  offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[DesignOut]:
     rows = designs.list_designs(session, status=status, limit=limit, offset=offset)
     stats = interest.stats(session, [d.id for d in rows])
-    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id], taxonomy=ws.taxonomy, internal=True) for d in rows]
+    return [DesignOut.of(d, stats[d.id].quantity, stats[d.id], taxonomy=ws.taxonomy, viewer="staff") for d in rows]
 
 
 @router.get("/designs/{design_id}")
@@ -113,7 +113,7 @@ def get_design(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> De
     """A design in any status, with its interest so far (events, committed pieces, score)."""
     d = designs.get(session, design_id)
     stats = interest.stats(session, [d.id])[d.id]
-    return DesignOut.of(d, stats.quantity, stats, taxonomy=ws.taxonomy, internal=True)
+    return DesignOut.of(d, stats.quantity, stats, taxonomy=ws.taxonomy, viewer="staff")
 
 
 @router.post("/designs/generate", status_code=201)
@@ -122,7 +122,7 @@ def generate(body: GenerateIn, session: SessionDep, ws: WorkspaceDep) -> list[De
     pins = Pins(body.category, tuple(body.attributes.items()), body.max_price_cents)
     made = designs.generate(session, ws.taxonomy, ws.images, ws.settings.images_dir, n=body.n, pins=pins,
                             seed=body.seed, cost_share=ws.settings.cost_share, ws=ws)
-    return [DesignOut.of(d, 0, taxonomy=ws.taxonomy, internal=True) for d in made]
+    return [DesignOut.of(d, 0, taxonomy=ws.taxonomy, viewer="staff") for d in made]
 
 
 @router.post("/designs/{design_id}/images", status_code=201)
@@ -134,19 +134,33 @@ def upload_image(design_id: DesignId, file: UploadFile, session: SessionDep, ws:
                                max_pixels=ws.settings.max_image_pixels)
     uploads.attach_image(session, d, img, ws.settings.images_dir)
     stats = interest.stats(session, [d.id])[d.id]
-    return DesignOut.of(d, stats.quantity, stats, taxonomy=ws.taxonomy, internal=True)
+    return DesignOut.of(d, stats.quantity, stats, taxonomy=ws.taxonomy, viewer="staff")
 
 
 @router.post("/designs/{design_id}/publish")
 def publish(design_id: DesignId, session: SessionDep, ws: WorkspaceDep) -> DesignOut:
     (d,) = designs.publish(session, ws, [design_id], now=utcnow())
-    return DesignOut.of(d, 0, taxonomy=ws.taxonomy, internal=True)
+    return DesignOut.of(d, 0, taxonomy=ws.taxonomy, viewer="staff")
 
 
 @router.post("/decide")
 def decide(session: SessionDep, ws: WorkspaceDep) -> dict[str, int]:
-    """Decide every design under test now (the server also does this every `decide_every_s` seconds)."""
-    return interest.evaluate(session, ws.demand_cache, utcnow(), np.random.default_rng(), rules_of(ws.settings))
+    """Decide every design under test now (the server also does this every `decide_every_s` seconds), after
+    screening the buyers (`flagged`: how many were newly flagged, when any were)."""
+    return interest.decide(ws.sessions, ws.demand_cache, utcnow(), np.random.default_rng(), rules_of(ws.settings))
+
+
+@router.get("/buyers/flagged")
+def flagged_buyers(session: SessionDep) -> list[FlaggedBuyerOut]:
+    """Buyers whose behaviour is far outside the population (volume, speed, one design, cancels), most
+    recent first: their interest is stored but counted nowhere until a merchandiser trusts them."""
+    return [FlaggedBuyerOut.model_validate(b) for b in abuse.flagged(session)]
+
+
+@router.post("/buyers/{buyer_id}/trust")
+def trust_buyer(buyer_id: DesignId, session: SessionDep) -> FlaggedBuyerOut:
+    """Clear a buyer's flag: what they confirmed and pre-ordered counts again (409 when not flagged)."""
+    return FlaggedBuyerOut.model_validate(abuse.trust(session, buyer_id, utcnow()))
 
 
 @router.post("/match/plan")
