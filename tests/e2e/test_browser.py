@@ -70,7 +70,7 @@ def sign_in(browser: Browser, url: str, login: str, *, viewport=LAPTOP, locale="
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/(merchandiser|shop|factory)$"))
+    page.wait_for_url(re.compile(r"/(merchandiser|shop|factory)(\?pt=[0-9a-f]+)?$"))  # the shop's page token
     return page
 
 
