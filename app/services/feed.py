@@ -55,6 +55,29 @@ NEAREST_CANDIDATES = 256
 Nearest = Callable[[np.ndarray, int], np.ndarray]  # (query (dim,), k) -> ids of up to k nearest designs
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What a buyer narrowed the open designs to: a category, a highest price (the smallest tier's unit
+    price, in cents), a colour, a material, a pattern; None is no filter."""
+
+    category: str | None = None
+    max_price_cents: int | None = None
+    color: str | None = None
+    material: str | None = None
+    pattern: str | None = None
+
+    def keep(self, a: DemandArrays) -> np.ndarray:
+        """(n,) bool: the designs of `a` that pass every filter given."""
+        keep = np.ones(len(a.ids), dtype=bool)
+        for name in ("category", "color", "material", "pattern"):
+            value = getattr(self, name)
+            if value is not None:
+                keep &= getattr(a, name) == value
+        if self.max_price_cents is not None:
+            keep &= a.price <= self.max_price_cents
+        return keep
+
+
 def prior_of(d: Design) -> Prior:
     return Prior(**d.prior) if d.prior else GLOBAL_PRIOR
 
@@ -65,6 +88,9 @@ class DemandArrays:
     vectors: np.ndarray  # (n, dim) float32
     status: np.ndarray  # (n,) str
     category: np.ndarray  # (n,) str
+    color: np.ndarray  # (n,) str: the spec's colour, material and pattern (the storefront's filters)
+    material: np.ndarray
+    pattern: np.ndarray
     price: np.ndarray  # (n,) int64, unit price of the smallest tier (cents)
     threshold: np.ndarray
     committed: np.ndarray
@@ -142,6 +168,9 @@ class _Entry:
     moq: int
     published_at: datetime
     prior: Prior
+    color: str = ""
+    material: str = ""
+    pattern: str = ""
 
 
 class DemandCache:
@@ -205,7 +234,8 @@ class DemandCache:
                     d = heavy[i]
                     e = _Entry(0, 0, 0, 0, 0, window_end, 0, status, np.frombuffer(d.embedding, dtype=np.float32),
                                d.category, int(d.spec["price_tiers"][0]["unit_price_cents"]), int(d.spec["moq"]),
-                               d.published_at, prior_of(d))
+                               d.published_at, prior_of(d), str(d.spec.get("color", "")),
+                               str(d.spec.get("material", "")), str(d.spec.get("pattern", "")))
                     self._entries[i] = e
                 e.threshold, e.committed, e.impressions, e.orders, e.pieces = threshold or 1, committed, imps, orders, pieces
                 e.window_end, e.status, e.budget = window_end, status, budget or 10**9
@@ -242,6 +272,9 @@ class DemandCache:
                     vectors=np.stack([e.vector for e in es]) if es else np.zeros((0, dim), np.float32),
                     status=np.array([e.status for e in es], dtype=object),
                     category=np.array([e.category for e in es], dtype=object),
+                    color=np.array([e.color for e in es], dtype=object),
+                    material=np.array([e.material for e in es], dtype=object),
+                    pattern=np.array([e.pattern for e in es], dtype=object),
                     price=np.array([e.price for e in es], dtype=np.int64),
                     threshold=np.array([e.threshold for e in es], dtype=np.int64),
                     committed=np.array([e.committed for e in es], dtype=np.int64),
@@ -322,9 +355,10 @@ def targets(a: DemandArrays) -> np.ndarray:
 def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, policy: str,
              relevance_weight: float, rng: np.random.Generator, now: datetime | None = None,
              category: str | None = None, max_price_cents: int | None = None, nearest: Nearest | None = None,
-             pool: int = FEED_POOL, max_age_s: float = 0.0) -> list[int]:
+             pool: int = FEED_POOL, max_age_s: float = 0.0, filters: Filters | None = None) -> list[int]:
     """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance,
-    among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given).
+    among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given)
+    that pass `filters`.
 
     With more than `pool` designs and a `nearest` search (`index_nearest`), only candidates are scored
     (`_candidates`), not all 100,000 embeddings. `rank_feed` takes its pool from them by the same rule
@@ -335,10 +369,9 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
     cache.sync(max_age_s=max_age_s)
     a = cache.arrays()
     keep = a.impressions < a.budget  # a design whose budget is spent waits for its decision
-    if category is not None:
-        keep &= a.category == category
-    if max_price_cents is not None:
-        keep &= a.price <= max_price_cents
+    keep &= Filters(category, max_price_cents).keep(a)
+    if filters is not None:
+        keep &= filters.keep(a)
     n_keep = int(np.count_nonzero(keep))
     if n_keep == 0:
         return []
@@ -387,18 +420,26 @@ def designs_by_id(session: Session, ids: list[int]) -> list[Design]:
 
 
 def search(session: Session, ws: Workspace, query: str, *, k: int, category: str | None = None,
-           max_price_cents: int | None = None, max_age_s: float = 0.0) -> list[tuple[Design, float]]:
+           max_price_cents: int | None = None, max_age_s: float = 0.0,
+           filters: Filters | None = None) -> list[tuple[Design, float]]:
     """Designs open for pre-order that match `query` (hybrid: what it names, its words in both languages,
-    its meaning; `matching.search`), filtered by category and price, best first. Nothing for a query
-    that names nothing we sell."""
+    its meaning; `matching.search`), filtered by category and price and `filters`, best first. Nothing
+    for a query that names nothing we sell."""
+    hits = search_ids(session, ws, query, k=k, filters=replace(filters or Filters(), **{
+        name: value for name, value in (("category", category), ("max_price_cents", max_price_cents)) if value is not None}),
+        max_age_s=max_age_s)
+    found = {d.id: d for d in designs_by_id(session, [i for i, _ in hits])}
+    return [(found[i], score) for i, score in hits if i in found]
+
+
+def search_ids(session: Session, ws: Workspace, query: str, *, k: int, filters: Filters,
+               max_age_s: float = 0.0) -> list[tuple[int, float]]:
+    """(design id, score) of `search`, without reading the designs (a caller that orders every hit by
+    something else reads only the page it shows)."""
     cache = ws.demand_cache
     cache.sync(max_age_s=max_age_s)
     a = cache.arrays()
-    keep = np.ones(len(a.ids), dtype=bool)
-    if category is not None:
-        keep &= a.category == category
-    if max_price_cents is not None:
-        keep &= a.price <= max_price_cents
+    keep = filters.keep(a)
     if not keep.any():
         return []
 
@@ -408,5 +449,4 @@ def search(session: Session, ws: Workspace, query: str, *, k: int, category: str
     index = ws.search_cache.index(a.ids, specs, ws.language)
     cos = search_svc.cosine(ws.embedder.encode([query])[0], a.vectors)
     hits = index.search(search_svc.query_of(query, ws.language), allowed=keep, k=k, cosine=cos)
-    found = {d.id: d for d in designs_by_id(session, [h.id for h in hits])}
-    return [(found[h.id], h.score) for h in hits if h.id in found]
+    return [(h.id, h.score) for h in hits]

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
-import numpy as np
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
-from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token
+from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token, page_token
 from app.api.deps import SessionDep, WorkspaceDep
-from app.models import Design, utcnow
+from app.models import utcnow
 from app.services import dashboard, designs, feed, interest
 from app.services import search as search_svc
+from app.services import storefront as storefront_svc
 from app.services.event_writer import EventIn, Served
 from app.web.deps import BuyerPage
 from app.web.rendering import parse_money, redirect, render
@@ -53,26 +54,38 @@ def _button(ws: WorkspaceDep, buyer_id: int, design_id: int, kind: str) -> None:
 @router.get("")
 def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
                q: Annotated[str, Query(max_length=500)] = "", category: Annotated[str, Query(max_length=50)] = "",
-               max_price: Annotated[str, Query(max_length=20)] = "", pt: PageToken = None) -> Response:
-    """The personal feed, or search results when there is a query; both filtered by category and price."""
+               max_price: Annotated[str, Query(max_length=20)] = "", color: Annotated[str, Query(max_length=50)] = "",
+               material: Annotated[str, Query(max_length=50)] = "", pattern: Annotated[str, Query(max_length=50)] = "",
+               sort: Annotated[str, Query(max_length=20)] = "relevance",
+               page: Annotated[int, Query(ge=1, le=storefront_svc.MAX_PAGE)] = 1,
+               seed: Annotated[int | None, Query(ge=0, lt=2**32)] = None, pt: PageToken = None) -> Response:
+    """The personal feed, or search results when there is a query; both filtered (category, price, colour,
+    material, pattern), sorted and paged. Every link of the page keeps the other parameters."""
     buyer_id = buyer_scope(auth.user, None)
-    if category:
-        ws.taxonomy.category(category)
     ceiling = parse_money(max_price, "max_price") if max_price.strip() else None
-    if q.strip():
-        found: list[Design] = [d for d, _ in feed.search(session, ws, q.strip(), k=PAGE_SIZE, category=category or None,
-                                                         max_price_cents=ceiling, max_age_s=feed.FEED_MAX_AGE_S)]
-    else:
-        st = ws.settings
-        ids = feed.feed_ids(session, ws.demand_cache, buyer_id, k=PAGE_SIZE, policy=st.exposure_policy,
-                            relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
-                            category=category or None, max_price_cents=ceiling, nearest=feed.index_nearest(ws),
-                            max_age_s=feed.FEED_MAX_AGE_S)
-        found = feed.designs_by_id(session, ids)
+    filters = storefront_svc.check_filters(ws, feed.Filters(category or None, ceiling, color or None, material or None,
+                                                            pattern or None))
+    shelf = storefront_svc.browse(session, ws, buyer_id, q=q, filters=filters, sort=sort, page=page,
+                                  page_size=PAGE_SIZE, seed=seed, max_age_s=feed.FEED_MAX_AGE_S)
+    found = shelf.designs
     _served(ws, auth, buyer_id, [d.id for d in found], "search" if q.strip() else "feed", pt)
     # a search that finds nothing says so and offers what is open now instead
-    suggest = search_svc.suggestions(ws.taxonomy, list(ws.demand_cache.arrays().category)) if q.strip() and not found else []
+    suggest = (search_svc.suggestions(ws.taxonomy, list(ws.demand_cache.arrays().category))
+               if q.strip() and not found and page == 1 else [])
+    kept = {"q": q.strip(), "category": category, "max_price": max_price.strip(), "color": color,
+            "material": material, "pattern": pattern, "sort": "" if sort == "relevance" else sort,
+            "seed": "" if shelf.seed is None else str(shelf.seed)}
+
+    def shop_url(**changes: object) -> str:
+        """This page's address with `changes` (a value of None or "" drops the parameter), page token kept."""
+        params = {k: str(v) for k, v in {**kept, **changes}.items() if v not in (None, "")}
+        return "/shop?" + urlencode({**params, PAGE_TOKEN: page_token(auth.csrf_token)})
+
+    tx = ws.taxonomy
+    choices = {kind: sorted(tx.attributes.get(kind, {})) for kind in ("color", "material", "pattern")}
     return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,
+                  color=color, material=material, pattern=pattern, sort=sort, sorts=storefront_svc.SORTS,
+                  choices=choices, shelf=shelf, shop_url=shop_url,
                   categories=sorted(ws.taxonomy.categories), progress=dashboard.progress, suggestions=suggest)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
@@ -27,7 +26,7 @@ from app.errors import Invalid, NotFound
 from app.models import User, utcnow
 from app.services import designs as design_svc
 from app.services import feed as feed_svc
-from app.services import interest
+from app.services import interest, storefront
 from app.services.event_writer import Served
 from app.workspace import Workspace
 
@@ -59,33 +58,46 @@ def get_buyer(buyer_id: Id, user: BuyerUser, session: SessionDep) -> BuyerOut:
     return BuyerOut.model_validate(interest.get_buyer(session, buyer_scope(user, buyer_id)))
 
 
+Slug = Annotated[str | None, Query(max_length=50)]
+Sort = Annotated[str, Query(max_length=20, description=f"one of {', '.join(storefront.SORTS)}")]
+Page = Annotated[int, Query(ge=1, le=storefront.MAX_PAGE)]
+
+
+def _filters(ws: Workspace, category: str | None, max_price_cents: int | None, color: str | None,
+             material: str | None, pattern: str | None) -> feed_svc.Filters:
+    return storefront.check_filters(ws, feed_svc.Filters(category, max_price_cents, color, material, pattern))
+
+
 @router.get("/buyers/{buyer_id}/feed", responses=LIMITED)
 def feed(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep,
-         limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[DesignOut]:
-    """Virtual items open for pre-order, ordered to learn fast which ones buyers want, and personal."""
+         limit: Annotated[int, Query(ge=1, le=100)] = 20, category: Slug = None,
+         max_price_cents: Annotated[int | None, Query(ge=1, le=10**9)] = None, color: Slug = None,
+         material: Slug = None, pattern: Slug = None, sort: Sort = "relevance", page: Page = 1,
+         seed: Annotated[int | None, Query(ge=0, lt=2**32, description="the exploration seed of page 1, for the next pages")] = None,
+         ) -> list[DesignOut]:
+    """Virtual items open for pre-order, ordered to learn fast which ones buyers want, and personal (or
+    by `sort`); filtered by category, price, colour, material and pattern; `limit` a page."""
     interest.get_buyer(session, buyer_scope(user, buyer_id))
-    st = ws.settings
-    ids = feed_svc.feed_ids(session, ws.demand_cache, buyer_id, k=limit, policy=st.exposure_policy,
-                            relevance_weight=st.relevance_weight, rng=np.random.default_rng(),
-                            nearest=feed_svc.index_nearest(ws), max_age_s=feed_svc.FEED_MAX_AGE_S)
-    found = feed_svc.designs_by_id(session, ids)
+    shelf = storefront.browse(session, ws, buyer_id, filters=_filters(ws, category, max_price_cents, color, material, pattern),
+                              sort=sort, page=page, page_size=limit, seed=seed, max_age_s=feed_svc.FEED_MAX_AGE_S)
+    found = shelf.designs
     _serve(ws, user, [d.id for d in found], "feed")
     return [DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)) for d in found]
 
 
 @router.get("/search", responses=LIMITED)
 def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
-           q: Annotated[str, Query(min_length=1, max_length=500)], category: str | None = None,
+           q: Annotated[str, Query(min_length=1, max_length=500)], category: Slug = None,
            max_price_cents: Annotated[int | None, Query(ge=1, le=10**9)] = None,
-           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[SearchHit]:
-    """Semantic search over the designs open for pre-order, with category and price filters."""
-    if category is not None:
-        ws.taxonomy.category(category)
-    hits = feed_svc.search(session, ws, q, k=limit, category=category, max_price_cents=max_price_cents,
-                           max_age_s=feed_svc.FEED_MAX_AGE_S)
-    _serve(ws, user, [d.id for d, _ in hits], "search")
-    return [SearchHit(score=score, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)))
-            for d, score in hits]
+           limit: Annotated[int, Query(ge=1, le=100)] = 20, color: Slug = None, material: Slug = None,
+           pattern: Slug = None, sort: Sort = "relevance", page: Page = 1) -> list[SearchHit]:
+    """Hybrid search over the designs open for pre-order, filtered by category, price, colour, material
+    and pattern, ordered by relevance or `sort`; `limit` hits a page."""
+    shelf = storefront.browse(session, ws, None, q=q, filters=_filters(ws, category, max_price_cents, color, material, pattern),
+                              sort=sort, page=page, page_size=limit, max_age_s=feed_svc.FEED_MAX_AGE_S)
+    _serve(ws, user, [d.id for d in shelf.designs], "search")
+    return [SearchHit(score=score or 0.0, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)))
+            for d, score in zip(shelf.designs, shelf.scores)]
 
 
 @router.get("/designs/{design_id}", responses=LIMITED)

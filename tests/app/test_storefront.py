@@ -1,0 +1,152 @@
+"""The storefront's filters, sorts and pages, on the shop page and in the buyer API."""
+
+import html
+import re
+from dataclasses import replace
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.main import create_app
+from app.db import transaction
+from app.models import Design, utcnow
+from app.services import accounts, designs, production
+from app.settings import Settings
+from generation.concepts.pricing import price_tiers
+from generation.concepts.spec import DesignSpec
+from matching.factories.registry import Factory
+
+PASSWORD = "correct horse battery"
+SAME_SITE = {"Origin": "http://testserver"}
+# (name, colour, material, pattern, price factor): socks whose filters and sorts are known by hand
+SOCKS = [("Navy stripe cotton", "navy", "cotton", "stripe", 1.0), ("Navy solid wool", "navy", "wool", "solid", 1.6),
+         ("Red stripe cotton", "red", "cotton", "stripe", 0.8), ("Red check wool", "red", "wool", "check", 1.2),
+         ("Black solid cotton", "black", "cotton", "solid", 0.9)]
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    home = tmp_path_factory.mktemp("storefront")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRENDLOOM_IMAGE_BACKEND", "flat")
+        app = create_app(Settings(home=home, decide_every_s=0))
+    with TestClient(app):
+        ws = app.state.workspace
+        ids = {}
+        with transaction(ws.sessions) as s:
+            made = []
+            for name, color, material, pattern, factor in SOCKS:
+                tiers = tuple(replace(t, unit_price_cents=int(t.unit_price_cents * factor))
+                              for t in price_tiers(ws.taxonomy, "socks", material, 0))
+                spec = DesignSpec(category="socks", color=color, material=material, pattern=pattern, name=f"{name} socks",
+                                  price_tiers=tiers, moq=ws.taxonomy.category("socks").buyer_moq)
+                d = Design(name=spec.name, category="socks", spec=spec.to_dict(), status="draft", images=[])
+                s.add(d)
+                s.flush()
+                made.append(d)
+            production.import_factories(s, [Factory("S1", "Sock mill", country="CN", region="Zhejiang",
+                                                    categories=("socks",), materials=("cotton", "wool"),
+                                                    processes=("knitting", "printing", "dyeing", "weaving"), moq=100, capacity=5_000,
+                                                    lead_time_days=10, quality=0.8, price_index=1.0)])
+            for d in designs.publish(s, ws, [d.id for d in made], now=utcnow(), require_image=False):
+                ids[d.name.removesuffix(" socks")] = d.id
+            accounts.create_user(s, "buyer", PASSWORD, "buyer")
+            user = accounts.create_user(s, "api-buyer", PASSWORD, "buyer")
+            token = accounts.issue_token(s, user, utcnow(), timedelta(hours=1))
+            buyer_id = user.buyer_id
+        app.state.ids, app.state.token, app.state.buyer_id = ids, token, buyer_id
+        yield app
+
+
+def page_client(app, lang="en") -> TestClient:
+    c = TestClient(app, headers={"Accept-Language": lang}, follow_redirects=False)
+    assert c.post("/login", data={"login": "buyer", "password": PASSWORD}, headers=SAME_SITE).status_code == 303
+    return c
+
+
+def api(app) -> TestClient:
+    return TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"})
+
+
+def shown(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'data-design="(\d+)"', page)]
+
+
+def names(app, ids: list[int]) -> list[str]:
+    by_id = {v: k for k, v in app.state.ids.items()}
+    return [by_id[i] for i in ids]
+
+
+def test_the_shop_filters_by_colour_material_and_pattern(shop):
+    c = page_client(shop)
+    assert sorted(names(shop, shown(c.get("/shop", params={"color": "red"}).text))) == ["Red check wool", "Red stripe cotton"]
+    assert names(shop, shown(c.get("/shop", params={"color": "red", "material": "cotton"}).text)) == ["Red stripe cotton"]
+    assert sorted(names(shop, shown(c.get("/shop", params={"pattern": "solid"}).text))) == ["Black solid cotton", "Navy solid wool"]
+    assert names(shop, shown(c.get("/shop", params={"q": "socks", "pattern": "check"}).text)) == ["Red check wool"]
+    assert shown(c.get("/shop", params={"color": "red", "pattern": "solid"}).text) == []
+    assert c.get("/shop", params={"color": "plaid-ish"}).status_code == 422  # not a colour we know
+
+
+def test_the_shop_sorts_by_price_progress_and_end(shop):
+    c = page_client(shop)
+    cheap_first = ["Red stripe cotton", "Black solid cotton", "Navy stripe cotton", "Red check wool", "Navy solid wool"]
+    assert names(shop, shown(c.get("/shop", params={"sort": "price"}).text)) == cheap_first
+    assert names(shop, shown(c.get("/shop", params={"sort": "price_desc"}).text)) == cheap_first[::-1]
+    assert names(shop, shown(c.get("/shop", params={"q": "socks", "sort": "price"}).text)) == cheap_first
+    # every design is at 0 committed and closes at the same time: ties keep the feed's order, all shown
+    for sort in ("progress", "ending", "relevance"):
+        assert sorted(shown(c.get("/shop", params={"sort": sort}).text)) == sorted(shop.state.ids.values())
+    assert c.get("/shop", params={"sort": "cheapest"}).status_code == 422
+
+
+def test_the_shop_pages_and_its_links_keep_the_other_parameters(shop, monkeypatch):
+    from app.web import buyer_pages
+    monkeypatch.setattr(buyer_pages, "PAGE_SIZE", 2)
+    c = page_client(shop)
+    first = c.get("/shop", params={"sort": "price", "material": "cotton"}).text
+    assert names(shop, shown(first)) == ["Red stripe cotton", "Black solid cotton"]
+    nxt = html.unescape(re.search(r'<a rel="next" href="([^"]+)"', first).group(1))
+    params = parse_qs(urlsplit(nxt).query)
+    assert params["sort"] == ["price"] and params["material"] == ["cotton"] and params["page"] == ["2"] and params["pt"]
+    second = c.get(nxt).text
+    assert names(shop, shown(second)) == ["Navy stripe cotton"] and 'rel="next"' not in second
+    prev = html.unescape(re.search(r'<a rel="prev" href="([^"]+)"', second).group(1))
+    assert "page=" not in prev and "material=cotton" in prev
+    # the feed's own order: the next page carries the first page's exploration seed
+    feed1 = c.get("/shop").text
+    link = html.unescape(re.search(r'<a rel="next" href="([^"]+)"', feed1).group(1))
+    seed = parse_qs(urlsplit(link).query)["seed"]
+    feed2 = c.get(link).text
+    assert len(shown(feed2)) == 2 and parse_qs(urlsplit(html.unescape(
+        re.search(r'<a rel="next" href="([^"]+)"', feed2).group(1))).query)["seed"] == seed
+
+
+def test_the_sort_and_filter_labels_are_in_chinese(shop):
+    page = page_client(shop, "zh-CN").get("/shop", params={"color": "red"}).text
+    assert "价格从低到高" in page and "即将截止" in page and ">不限<" in page and 'value="red" selected>红色<' in page
+
+
+def test_the_search_api_filters_sorts_and_pages(shop):
+    c, ids = api(shop), shop.state.ids
+    hits = c.get("/api/v1/search", params={"q": "socks"}).json()
+    assert {h["design"]["id"] for h in hits} == set(ids.values())
+    assert all({"id", "name", "category", "spec"} <= set(h["design"]) and "score" in h for h in hits)
+    hits = c.get("/api/v1/search", params={"q": "socks", "color": "navy", "sort": "price"}).json()
+    assert [h["design"]["id"] for h in hits] == [ids["Navy stripe cotton"], ids["Navy solid wool"]]
+    page2 = c.get("/api/v1/search", params={"q": "socks", "sort": "price", "limit": 2, "page": 2}).json()
+    assert [h["design"]["id"] for h in page2] == [ids["Navy stripe cotton"], ids["Red check wool"]]
+    assert c.get("/api/v1/search", params={"q": "socks", "pattern": "paisley-ish"}).status_code == 422
+    assert c.get("/api/v1/search", params={"q": "socks", "sort": "nope"}).status_code == 422
+
+
+def test_the_feed_api_filters_sorts_and_pages(shop):
+    c, ids, buyer = api(shop), shop.state.ids, shop.state.buyer_id
+    got = c.get(f"/api/v1/buyers/{buyer}/feed", params={"material": "wool", "sort": "price_desc"}).json()
+    assert [d["id"] for d in got] == [ids["Navy solid wool"], ids["Red check wool"]]
+    got = c.get(f"/api/v1/buyers/{buyer}/feed", params={"sort": "price", "limit": 2, "page": 3}).json()
+    assert [d["id"] for d in got] == [ids["Navy solid wool"]]
+    one = c.get(f"/api/v1/buyers/{buyer}/feed", params={"limit": 3, "seed": 7}).json()
+    two = c.get(f"/api/v1/buyers/{buyer}/feed", params={"limit": 3, "seed": 7, "page": 2}).json()
+    assert {d["id"] for d in one} | {d["id"] for d in two} == set(ids.values())

@@ -1,0 +1,89 @@
+"""The buyer's storefront in a real browser (Debian's Chromium through Playwright, the real server), in
+English and Chinese: filters, sorts and pages."""
+
+import re
+from dataclasses import replace
+
+import pytest
+from playwright.sync_api import expect
+
+from app.db import transaction
+from app.models import Design, utcnow
+from app.server_process import api_server
+from app.services import accounts, designs, production
+from app.settings import Settings
+from app.workspace import Workspace
+from generation.concepts.pricing import price_tiers
+from generation.concepts.spec import DesignSpec
+from generation.images.base import FlatSketchGenerator
+from matching.factories.registry import Factory
+from test_browser import CHROMIUM, ENV, LAPTOP, PASSWORD, browser, shot, sign_in  # noqa: F401
+
+MILL = Factory("S1", "Sock mill", "CN", "Zhejiang", ("socks",), ("cotton", "wool"), ("knitting", "printing", "dyeing"),
+               moq=100, capacity=5_000, lead_time_days=10, quality=0.8, price_index=1.0)
+COLOURS = ("navy", "red", "black", "white", "grey", "pink", "green")
+N = 26  # more than a page (24)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The real server with N published socks in several colours, materials and prices, and one buyer."""
+    home = tmp_path_factory.mktemp("storefront")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in ENV.items():
+            mp.setenv(k, v)
+        ws = Workspace.open(Settings(home=home))
+    try:
+        sketches = FlatSketchGenerator(ws.taxonomy, size=64)
+        with transaction(ws.sessions) as s:
+            production.import_factories(s, [MILL])
+            made = []
+            for i in range(N):
+                material = ("cotton", "wool")[i % 2]
+                color = COLOURS[i % len(COLOURS)]
+                tiers = tuple(replace(t, unit_price_cents=t.unit_price_cents + 100 * i)
+                              for t in price_tiers(ws.taxonomy, "socks", material, 0))
+                spec = DesignSpec(category="socks", color=color, material=material, price_tiers=tiers,
+                                  moq=ws.taxonomy.category("socks").buyer_moq, name=f"Sock {i:02d} {color} {material}")
+                d = Design(name=spec.name, category="socks", spec=spec.to_dict(), status="draft", images=[])
+                s.add(d)
+                s.flush()
+                sketches.generate(spec)[0].save(ws.settings.images_dir / f"design-{d.id}-0.png")
+                d.images = [f"design-{d.id}-0.png"]
+                made.append(d.id)
+            designs.publish(s, ws, made, now=utcnow())
+            accounts.create_user(s, "shop", PASSWORD, "buyer", display_name="Corner shop")
+    finally:
+        ws.close()
+    with api_server(home, env=ENV) as url:
+        yield url
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_a_buyer_filters_sorts_and_pages_the_shop(server, browser, locale):
+    zh = locale == "zh-CN"
+    page = sign_in(browser, server, "shop", locale=locale)
+    page.select_option("select[name=color]", "red")
+    page.select_option("select[name=sort]", "price_desc")
+    expect(page.locator("select[name=sort] option:checked")).to_have_text("价格从高到低" if zh else "Price: high to low")
+    page.click("form.filters button[type=submit]")
+    cards = page.locator("article.item")
+    expect(cards).to_have_count(4)  # socks 1, 8, 15, 22 are red
+    names = cards.locator("h3 a").all_inner_texts()
+    if not zh:
+        assert [n.split()[1] for n in names] == ["22", "15", "08", "01"]  # dearest first
+    expect(page.locator("select[name=color] option:checked")).to_have_text("红色" if zh else "red")
+    shot(page, f"storefront-filtered-{locale}")
+    # every design on two pages; the next page keeps the sort and the filters
+    page.select_option("select[name=color]", "")
+    page.select_option("select[name=sort]", "price")
+    page.click("form.filters button[type=submit]")
+    expect(cards).to_have_count(24)
+    page.click("a[rel=next]")
+    expect(cards).to_have_count(N - 24)
+    expect(page.locator("nav.pager span")).to_have_text("第 2 页" if zh else "Page 2")
+    assert re.search(r"sort=price(&|$)", page.url) and "page=2" in page.url
+    expect(page.locator("select[name=sort] option:checked")).to_have_text("价格从低到高" if zh else "Price: low to high")
+    page.click("a[rel=prev]")
+    expect(cards).to_have_count(24)
+    page.context.close()
