@@ -73,6 +73,12 @@ def test_an_added_colour_ending_in_the_suffix_is_also_read_without_it():
     assert targets["孔雀绿"] == targets["孔雀绿色"] == [("color", "teal")] and "孔雀" not in targets
 
 
+def test_an_added_three_character_colour_ending_in_the_suffix_is_also_read_without_it():
+    """湖蓝色 (lake blue): 蓝 before 色 is a colour character, and 湖蓝 keeps two characters."""
+    grown = extended(TX, [AttributeAddition("color", "lake-blue", "湖蓝色", rgb="#2a7ab0")])
+    assert _targets_of(grown)["湖蓝"] == [("color", "lake-blue")]
+
+
 def test_a_two_character_colour_keeps_its_suffix():
     """褐色 is brown; 褐 alone (one character) is not read as a colour."""
     assert LANGUAGE.index.terms["褐色"] == (("color", "brown"),) and "褐" not in LANGUAGE.index.terms
@@ -118,6 +124,12 @@ def test_a_key_stops_growing_when_no_term_starts_with_it():
 
 def test_a_chinese_word_covered_by_terms_is_read_part_by_part():
     assert keys("黑白") == ["黑", "白"]
+
+
+def test_the_parts_of_a_covered_chinese_word_span_that_word():
+    """黑白卫衣 is two tokens, 黑白 (0-2) and 卫衣 (2-4): black and white both lie on 黑白, not beyond it."""
+    spans = [(m.start, m.end, m.term) for m in LANGUAGE.mentions("黑白卫衣")]
+    assert spans == [(0, 2, "黑"), (0, 2, "白"), (2, 4, "卫衣")]
 
 
 def test_a_chinese_word_only_partly_covered_is_not_read():
