@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from app.db import transaction
 from app.errors import AppError, TooManyRequests
+from app.lifecycle import BOOK_STATES
 from app.models import Buyer, Design, PreOrder, ServedImpression
 from app.services import interest
 from app.services.event_writer import EventIn, Served
@@ -116,7 +117,7 @@ class Hostile:
 
     def open_designs(self) -> list[int]:
         with self.sim.ws.sessions() as s:
-            return list(s.scalars(select(Design.id).where(Design.status.in_(("published", "won")),
+            return list(s.scalars(select(Design.id).where(Design.status.in_(BOOK_STATES),
                                                           Design.book_closed_at.is_(None))))
 
     def summary(self) -> dict[str, object]:
@@ -198,7 +199,7 @@ class Churner(Hostile):
             assert d is not None
             missing = (d.production_threshold or 0) - d.committed - 1
             moq = int(d.spec["moq"])
-        if missing < moq or d.status not in ("published", "won") or d.book_closed_at is not None:
+        if missing < moq or d.status not in BOOK_STATES or d.book_closed_at is not None:
             return
         self.serve([self.target], "item", now)
         order = self._guarded("orders", 1, "orders", now, lambda s: interest.place_preorder(

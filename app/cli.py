@@ -44,6 +44,7 @@ from matching.factories.registry_file import FIELDS as REGISTRY_FIELDS, parse_ov
 from app.batch import embed_texts, executor, render_designs
 from app.db import transaction
 from app.errors import AppError
+from app.lifecycle import DesignState
 from app.attacks import make_attackers
 from app.models import utcnow
 from app.sample import write_sample
@@ -367,7 +368,7 @@ def images_generate(spec: Annotated[Path, typer.Option(help="JSON with at least 
 def designs_publish(ids: Annotated[Optional[list[int]], typer.Argument(help="design ids; all drafts if none")] = None) -> None:
     """Publish drafts as virtual items: threshold, demand prior, index entry, test window."""
     with workspace() as ws, transaction(ws.sessions) as s:
-        targets = ids or [d.id for d in design_svc.list_designs(s, status="draft", limit=100_000)]
+        targets = ids or [d.id for d in design_svc.list_designs(s, status=DesignState.DRAFT, limit=100_000)]
         for d in design_svc.publish(s, ws, targets, now=utcnow()):
             console.print(f"published {d.id} {d.name}: {d.production_threshold} pcs to win ({d.note})")
     if not targets:

@@ -39,6 +39,16 @@ class Conflict(AppError):
     status_code = 409
 
 
+class TransitionRefused(Conflict):
+    """A lifecycle move (`app.lifecycle`) the row's current state does not allow: `state` is that state,
+    `allowed` the states it may move to from there, `requested` the one asked for. Also what the loser
+    of two concurrent moves of one row gets."""
+
+    def __init__(self, message: str, *, state: str, allowed: list[str], requested: str) -> None:
+        super().__init__(message)
+        self.state, self.allowed, self.requested = state, allowed, requested
+
+
 class Invalid(AppError):
     """A value is well-formed but not acceptable (e.g. a quantity below the MOQ)."""
 
@@ -77,6 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"detail": str(exc)}
         if isinstance(exc, Invalid) and exc.field:
             body["field"] = exc.field
+        if isinstance(exc, TransitionRefused):
+            body |= {"state": exc.state, "allowed": exc.allowed, "requested": exc.requested}
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
         if isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after_s)}

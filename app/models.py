@@ -1,9 +1,7 @@
 """SQLAlchemy ORM models. Quantities are pieces and prices cents, both integers.
 
-Status lifecycles (enforced by the services, recorded here as CHECK constraints):
-- design:        draft -> published -> won | dropped;  won -> matched -> in_production -> shipped;
-                 a win by probability keeps its pre-order book open, and won -> dropped if its test ends short
-- factory order: offered -> accepted | declined;  accepted -> in_production -> shipped
+Status lifecycles (`app.lifecycle` owns the states and moves; recorded here as CHECK constraints):
+- design and factory order: see `app.lifecycle`
 - pre-order:     active -> cancelled (by its buyer while the book is open, or released when the design is
                  dropped) | confirmed (when the book closes at the threshold)
 """
@@ -19,9 +17,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from matching.interest import EVENT_KINDS
 
-DESIGN_STATUSES = ("draft", "published", "won", "dropped", "matched", "in_production", "shipped")
-ORDER_STATUSES = ("offered", "accepted", "declined", "in_production", "shipped")
-PREORDER_STATUSES = ("active", "cancelled", "confirmed")
+from app.lifecycle import DesignState, OrderState, PreOrderState
+
+DESIGN_STATUSES = tuple(str(s) for s in DesignState)
+ORDER_STATUSES = tuple(str(s) for s in OrderState)
+PREORDER_STATUSES = tuple(str(s) for s in PreOrderState)
 BUYER_KINDS = ("shop", "live_streamer", "consumer_group")
 PAGES = ("feed", "search", "item")  # the pages a served impression was on
 
@@ -138,7 +138,7 @@ class Design(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(50))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=DesignState.DRAFT.value)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     images: Mapped[list[Any]] = mapped_column(JSON, default=list)  # paths relative to the workspace
     production_threshold: Mapped[int | None] = mapped_column(Integer)  # pieces to win
@@ -255,7 +255,7 @@ class PreOrder(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=PreOrderState.ACTIVE.value)
     # In the design's demand counters (pre_order_count, pieces_ordered): False once its buyer cancelled
     # it, and while its buyer is flagged (`app.services.abuse`); `committed` counts it regardless.
     counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
@@ -324,7 +324,7 @@ class FactoryOrder(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="offered")
+    status: Mapped[str] = mapped_column(String(20), default=OrderState.OFFERED.value)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -31,6 +31,7 @@ from generation.concepts.spec import DesignSpec
 
 from app.db import transaction
 from app.errors import Conflict
+from app.lifecycle import DesignState
 from app.models import Buyer, Design
 from app.services import designs as design_svc
 from app.services import interest, production, trends
@@ -49,8 +50,8 @@ BASE_UTILITY = -3.0
 HIDDEN_APPEAL_SD = 1.5
 ORDER_SCALE = {"shop": 1.5, "live_streamer": 3.0, "consumer_group": 1.0}  # x the design's MOQ
 BUYER_MIX = (("shop", 0.6), ("live_streamer", 0.15), ("consumer_group", 0.25))
-DECIDED = ("won", "dropped", "matched", "in_production", "shipped")
-WON = ("won", "matched", "in_production", "shipped")
+WON = (DesignState.WON, DesignState.MATCHED, DesignState.IN_PRODUCTION, DesignState.SHIPPED)
+DECIDED = (*WON, DesignState.DROPPED)
 
 
 def _sigmoid(x: float) -> float:
@@ -147,7 +148,8 @@ class BuyerSimulator:
             specs = ConceptComposer(ws.taxonomy, signals, about=about).compose(
                 n, seed=self.seed, exclude=taken,
                 accept=lambda sp: bool(production.capable(registry, ws.taxonomy, sp, cost_share=ws.settings.cost_share)))
-            rows = [Design(name=sp.name, category=sp.category, spec=sp.to_dict(), status="draft", images=[]) for sp in specs]
+            rows = [Design(name=sp.name, category=sp.category, spec=sp.to_dict(), status=DesignState.DRAFT, images=[])
+                    for sp in specs]
             s.add_all(rows)
             s.flush()
             design_svc.publish(s, ws, [d.id for d in rows], now=now, require_image=False)
@@ -193,7 +195,7 @@ class BuyerSimulator:
         policy = policy or ws.settings.exposure_policy
         people = self.ensure_buyers(buyers)
         with ws.sessions() as s:
-            under_test = list(s.scalars(select(Design).where(Design.status == "published")))
+            under_test = list(s.scalars(select(Design).where(Design.status == DesignState.PUBLISHED)))
         report = SimReport(buyers=len(people), days=days, policy=policy)
         per_impression = self.true_pieces_per_impression(under_test, people)
         report.true_pieces = {d.id: per_impression[d.id] * (d.impression_budget or 0) for d in under_test}
@@ -286,7 +288,7 @@ class BuyerSimulator:
         """Compare the system's view with the truth: declared winners, and its ranking of every design."""
         with self.ws.sessions() as s:
             rows = s.scalars(select(Design).where(Design.id.in_(list(report.true_pieces)))).all()
-        undecided = [d for d in rows if d.status == "published"]
+        undecided = [d for d in rows if d.status == DesignState.PUBLISHED]
         pop = population_prior(np.array([d.impressions for d in rows]), np.array([d.pre_order_count for d in rows]),
                                np.array([d.pieces_ordered for d in rows]), np.array([d.spec["moq"] for d in rows]))
 
@@ -304,7 +306,7 @@ class BuyerSimulator:
         def belief(d: Design) -> float:
             if d.status in WON:
                 return 2.0 if d.book_closed_at is not None else 1.0 + (d.p_reach or 0.0)
-            if d.status == "dropped":
+            if d.status == DesignState.DROPPED:
                 return -1.0
             return float(above[d.id])
 

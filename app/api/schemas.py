@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.lifecycle import OrderState
 from app.models import Design
 from app.services.design_copy import bilingual_spec, without_evidence
 from generation.taxonomy import Taxonomy
@@ -250,7 +251,7 @@ class DeclineIn(BaseModel):
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: Literal["in_production", "shipped"]
+    status: Literal[OrderState.IN_PRODUCTION, OrderState.SHIPPED]
     shipped_quantity: int | None = Field(None, gt=0, le=10**9)
 
 

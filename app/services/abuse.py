@@ -35,6 +35,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
+from app.lifecycle import PreOrderState
 from app.models import Buyer, BuyerActivity, Design, PreOrder, ServedImpression
 from app.services.event_writer import add_impressions
 
@@ -84,7 +85,7 @@ def activity(session: Session, since: datetime, cancels_since: datetime | None =
         put(b, "one_design", n)
     # a buyer's cancel uncounts the order; a drop's release keeps it counted (`interest.cancel_preorder`)
     for b, n in session.execute(select(PreOrder.buyer_id, func.count()).where(
-            PreOrder.status == "cancelled", PreOrder.counted.is_(False),
+            PreOrder.status == PreOrderState.CANCELLED, PreOrder.counted.is_(False),
             PreOrder.updated_at >= (since if cancels_since is None else cancels_since)).group_by(PreOrder.buyer_id)):
         put(b, "cancels", n)
     return out
@@ -140,7 +141,7 @@ def activity_of(session: Session, buyer_id: int, since: datetime, cancels_since:
         per_hour[h] += n
         per_design[d] += n
     cancels = session.scalar(select(func.count()).select_from(PreOrder).where(
-        PreOrder.buyer_id == buyer_id, PreOrder.status == "cancelled", PreOrder.counted.is_(False),
+        PreOrder.buyer_id == buyer_id, PreOrder.status == PreOrderState.CANCELLED, PreOrder.counted.is_(False),
         PreOrder.updated_at >= cancels_since)) or 0
     return {"events": sum(per_hour.values()), "peak_hour": max(per_hour.values(), default=0),
             "one_design": max(per_design.values(), default=0), "cancels": int(cancels)}
@@ -173,7 +174,8 @@ def trust(session: Session, buyer_id: int, now: datetime) -> Buyer:
         ServedImpression.confirmed_at.is_not(None)).values(counted=True).returning(ServedImpression.design_id)).scalars().all()
     add_impressions(session, Counter(seen))
     orders = session.execute(update(PreOrder).where(
-        PreOrder.buyer_id == buyer_id, PreOrder.counted.is_(False), PreOrder.status.in_(("active", "confirmed")))
+        PreOrder.buyer_id == buyer_id, PreOrder.counted.is_(False),
+        PreOrder.status.in_((PreOrderState.ACTIVE, PreOrderState.CONFIRMED)))
         .values(counted=True).returning(PreOrder.design_id, PreOrder.quantity, PreOrder.status)).all()
     _move_demand(session, orders, +1)
     return buyer
@@ -185,7 +187,7 @@ def _move_demand(session: Session, orders: Iterable[tuple[int, int, str]], sign:
     per_design: dict[int, tuple[int, int, int]] = {}
     for d, q, status in orders:
         n, p, u = per_design.get(d, (0, 0, 0))
-        per_design[d] = (n + 1, p + q, u + (q if status == "active" else 0))
+        per_design[d] = (n + 1, p + q, u + (q if status == PreOrderState.ACTIVE else 0))
     for d, (n, p, u) in sorted(per_design.items()):
         session.execute(update(Design).where(Design.id == d).values(
             pre_order_count=Design.pre_order_count + sign * n, pieces_ordered=Design.pieces_ordered + sign * p,

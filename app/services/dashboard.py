@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matching.interest import InterestStats
 
+from app import lifecycle
+from app.lifecycle import BOOK_STATES
 from app.models import Design
 from app.services import designs, interest
 from app.services.feed import DemandCache
 
-UNDER_TEST = ("published", "won")  # designs whose test or open pre-order book is running
+UNDER_TEST = BOOK_STATES  # designs whose test or open pre-order book is running
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,17 @@ def progress(design: Design) -> float:
     if not design.production_threshold:
         return 0.0
     return min(1.0, design.committed / design.production_threshold)
+
+
+def shown_counts(session: Session) -> dict[str, int]:
+    """Designs per status as the pages word them (`lifecycle.design_word`: a win whose book is still open
+    is counted as "winning", apart from the winners waiting for factories), keyed by catalogue key."""
+    out: dict[str, int] = {}
+    for status, closed, n in session.execute(select(Design.status, Design.book_closed_at.is_not(None), func.count())
+                                             .group_by(Design.status, Design.book_closed_at.is_not(None))):
+        key = lifecycle.design_word(status, bool(closed))
+        out[key] = out.get(key, 0) + n
+    return out
 
 
 def designs_under_test(session: Session, cache: DemandCache, *, limit: int = 500) -> list[TestRow]:

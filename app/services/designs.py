@@ -21,8 +21,10 @@ from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
 from matching.sales import sales_priors
 
+from app import lifecycle
 from app.db import delete_on_rollback, undo_on_rollback
 from app.errors import Conflict, Invalid, NotFound
+from app.lifecycle import DesignState
 from app.models import Design
 from app.services import catalog, planning, production, trends
 from app.workspace import Workspace
@@ -107,7 +109,7 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     drawn = render(specs, [seed + i for i in range(len(specs))]) if render is not None else None
     out = []
     for i, spec in enumerate(specs):
-        design = Design(name=spec.name, category=spec.category, spec=spec.to_dict(), status="draft", images=[])
+        design = Design(name=spec.name, category=spec.category, spec=spec.to_dict(), status=DesignState.DRAFT, images=[])
         session.add(design)
         session.flush()  # assigns the id used in the file name
         pictures = [drawn[i]] if drawn is not None else images.generate(spec, n=1, seed=seed + i)
@@ -140,7 +142,7 @@ def edit_draft(session: Session, taxonomy: Taxonomy, design_id: int, *, name: st
     must be a positive price no higher than the tier before it (more pieces never cost more per piece).
     """
     design = get(session, design_id)
-    if design.status != "draft":
+    if design.status != DesignState.DRAFT:
         raise Conflict(f"design {design_id} is {design.status}; only drafts can be edited")
     name, description = name.strip(), description.strip()
     if not 1 <= len(name) <= MAX_NAME:
@@ -184,8 +186,7 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
     todo: list[tuple[Design, int, str]] = []
     for design_id in design_ids:
         design = get(session, design_id)
-        if design.status != "draft":
-            raise Conflict(f"design {design_id} is {design.status}; only drafts can be published")
+        lifecycle.require("design", design_id, design.status, DesignState.PUBLISHED)
         if require_image and not design.images:
             raise Invalid(f"design {design_id} has no image; generate one before publishing", field="images")
         spec = spec_of(design)
@@ -203,7 +204,7 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
     vectors = ws.embedder.encode([spec_of(d).text() for d, _, _ in todo])
     priors = demand_priors(session, ws, vectors)
     for (design, threshold, why), vec, prior in zip(todo, vectors, priors):
-        design.status = "published"
+        lifecycle.move(session, design, DesignState.PUBLISHED)
         design.production_threshold = threshold
         design.published_at = now
         design.window_end = now + timedelta(days=st.test_window_days)
@@ -228,7 +229,8 @@ def demand_priors(session: Session, ws: Workspace, vectors: np.ndarray) -> list[
     than `prior_neighbours` designs are decided, from the sales of its nearest catalogue items instead
     (`matching.sales`: their units relative to their category's median scale the pooled prior)."""
     decided = session.execute(select(Design.id, Design.impressions, Design.pre_order_count, Design.pieces_ordered)
-                              .where(Design.status.not_in(("draft", "published")), Design.embedding.is_not(None))).all()
+                              .where(Design.status.not_in((DesignState.DRAFT, DesignState.PUBLISHED)),
+                                     Design.embedding.is_not(None))).all()
     outcomes = {i: Outcome(n, o, p) for i, n, o, p in decided}
     base = global_prior(list(outcomes.values()), strength=ws.settings.prior_strength)
     if len(outcomes) < ws.settings.prior_neighbours:

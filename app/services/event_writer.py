@@ -45,11 +45,12 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import Invalid, NotFound
+from app.lifecycle import BOOK_STATES, DesignState
 from app.models import PAGES, Buyer, BuyerActivity, Design, InterestEvent, InterestMark, ServedImpression
 
 BROWSE_EVENTS = ("view", "click", "favourite", "inquiry")  # pre_order events come from place_preorder
 CONFIRM_WITHIN = timedelta(days=1)  # a view confirms an impression served at most this long before it
-OPEN = ("published", "won")  # with the book not closed: a design under test
+OPEN = BOOK_STATES  # with the book not closed: a design under test
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def store_events(session: Session, requests: Sequence[tuple[Work, datetime]]) ->
     known_b = dict(session.execute(select(Buyer.id, Buyer.flagged_at.is_not(None)).where(Buyer.id.in_(buyers))).all()) \
         if buyers else {}
     known_d = {i: status in OPEN and closed is None for i, status, closed in session.execute(
-        select(Design.id, Design.status, Design.book_closed_at).where(Design.id.in_(designs), Design.status != "draft"))} \
+        select(Design.id, Design.status, Design.book_closed_at).where(Design.id.in_(designs), Design.status != DesignState.DRAFT))} \
         if designs else {}
     results: list[Result] = []
     accepted: list[tuple[int, Work, datetime]] = []

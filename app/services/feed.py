@@ -24,6 +24,7 @@ from matching.demand import GLOBAL_PRIOR, Posterior, Prior, population_prior, po
 from matching.exposure import FEED_POOL, mean_scores, rank_feed
 from matching.interest import EVENT_WEIGHTS
 
+from app.lifecycle import BOOK_STATES
 from app.models import Design, InterestEvent, utcnow
 from app.services import search as search_svc
 
@@ -309,7 +310,7 @@ _CHANGING = ("status", "threshold", "committed", "impressions", "orders", "piece
 
 
 def _open(row: tuple) -> bool:  # (id, status, book_closed_at, has_embedding, ...)
-    return row[1] in ("published", "won") and row[2] is None and bool(row[3])
+    return row[1] in BOOK_STATES and row[2] is None and bool(row[3])
 
 
 def buyer_vector(session: Session, cache_arrays: DemandArrays, buyer_id: int, now: datetime,

@@ -27,8 +27,10 @@ from generation.concepts.spec import DesignSpec
 from matching.demand import decide_many, prob_reach
 from matching.interest import InterestStats
 
+from app import lifecycle
 from app.db import transaction
 from app.errors import Conflict, Invalid, NotFound
+from app.lifecycle import DesignState, PreOrderState
 from app.models import BUYER_KINDS, Buyer, Design, InterestEvent, PreOrder
 from app.services import abuse
 from app.services.accounts import check_name
@@ -37,7 +39,7 @@ from app.services.feed import DemandCache
 from app.services.production import claim_design
 from app.settings import Settings
 
-OPEN_STATUSES = ("published", "won")  # a design whose pre-order book may be open (see `BOOK_OPEN`)
+OPEN_STATUSES = lifecycle.BOOK_STATES  # a design whose pre-order book may be open (see `BOOK_OPEN`)
 
 
 def create_buyer(session: Session, name: str, kind: str, region: str = "cn") -> Buyer:
@@ -67,7 +69,7 @@ BOOK_OPEN: tuple[ColumnElement[bool], ...] = (Design.status.in_(OPEN_STATUSES), 
 def published_design(session: Session, design_id: int) -> Design:
     """A design buyers may see (any status but draft); NotFound otherwise."""
     design = session.get(Design, design_id)
-    if design is None or design.status == "draft":  # drafts are invisible to buyers
+    if design is None or design.status == DesignState.DRAFT:  # drafts are invisible to buyers
         raise NotFound(f"design {design_id} not found")
     return design
 
@@ -125,7 +127,7 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
     # (the book counts it) but neither demand nor trusted by the odds and the feed: cancel-and-rebook moves
     # nothing but the book (`abuse`).
     counts = buyer.flagged_at is None and session.scalar(select(PreOrder.id).where(
-        PreOrder.buyer_id == buyer_id, PreOrder.design_id == design_id, PreOrder.status == "cancelled",
+        PreOrder.buyer_id == buyer_id, PreOrder.design_id == design_id, PreOrder.status == PreOrderState.CANCELLED,
         PreOrder.counted.is_(False)).limit(1)) is None
     if design.status not in OPEN_STATUSES or design.book_closed_at is not None:
         raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
@@ -144,7 +146,7 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
         raise Conflict(f"design {design_id} is {design.status} and its pre-order book is closed")
     order = PreOrder(buyer_id=buyer_id, design_id=design_id, quantity=quantity,
                      unit_price_cents=spec.unit_price_cents(design.committed), idempotency_key=idempotency_key,
-                     status="active", counted=counts, created_at=now)
+                     status=PreOrderState.ACTIVE, counted=counts, created_at=now)
     session.add(order)
     session.add(InterestEvent(design_id=design_id, buyer_id=buyer_id, kind="pre_order", quantity=quantity, occurred_at=now,
                               counted=counts))
@@ -160,11 +162,11 @@ def place_preorder(session: Session, buyer_id: int, design_id: int, quantity: in
 def _close_book(session: Session, design: Design, now: datetime) -> None:
     """The threshold is reached: the design has won; confirm every pre-order at the final tier."""
     final = DesignSpec.from_dict(design.spec).unit_price_cents(design.committed)
-    session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")
-                    .values(status="confirmed", unit_price_cents=final))
-    if design.status == "published":
-        design.status, design.decided_at = "won", now
-    design.book_closed_at = now
+    session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == PreOrderState.ACTIVE)
+                    .values(status=PreOrderState.CONFIRMED, unit_price_cents=final))
+    if design.status == DesignState.PUBLISHED:
+        lifecycle.move(session, design, DesignState.WON, values={"decided_at": now}, reason="threshold reached")
+    design.book_closed_at, design.p_reach = now, 1.0  # reached: no longer a probability
     design.note = (f"won with {design.committed} pcs committed (threshold {design.production_threshold}); "
                    f"every pre-order pays the tier price {final} cents")
 
@@ -173,9 +175,10 @@ def _drop(session: Session, design: Design, now: datetime, why: str) -> None:
     """The test ended short: release every active pre-order and stop committing pieces. The demand
     counters keep the released pre-orders: their buyers meant them, and decided designs' counters are
     the outcomes that later designs' priors learn from (`designs.demand_priors`)."""
-    session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == "active")
-                    .values(status="cancelled"))
-    design.status, design.decided_at, design.committed, design.untrusted = "dropped", now, 0, 0
+    session.execute(update(PreOrder).where(PreOrder.design_id == design.id, PreOrder.status == PreOrderState.ACTIVE)
+                    .values(status=PreOrderState.CANCELLED))
+    lifecycle.move(session, design, DesignState.DROPPED, values={"decided_at": now, "committed": 0, "untrusted": 0},
+                   reason=why)
     design.note = f"dropped: {why}"
 
 
@@ -198,8 +201,8 @@ def cancel_preorder(session: Session, buyer_id: int, preorder_id: int) -> PreOrd
     if claimed:  # `counted` is re-checked in the statement: a flag may have uncounted the order meanwhile
         for counted in (True, False):
             if session.execute(update(PreOrder).where(
-                    PreOrder.id == preorder_id, PreOrder.buyer_id == buyer_id, PreOrder.status == "active",
-                    PreOrder.counted.is_(counted)).values(status="cancelled", counted=False)
+                    PreOrder.id == preorder_id, PreOrder.buyer_id == buyer_id, PreOrder.status == PreOrderState.ACTIVE,
+                    PreOrder.counted.is_(counted)).values(status=PreOrderState.CANCELLED, counted=False)
                     .execution_options(synchronize_session=False)).rowcount == 1:
                 was_counted, cancelled = counted, True
                 break
@@ -275,21 +278,22 @@ def evaluate(session: Session, cache: DemandCache, now: datetime, rng: np.random
         update(table).where(table.c.id == bindparam("did"), or_(*(table.c.status == st for st in OPEN_STATUSES)),
                             table.c.book_closed_at.is_(None)).values(p_reach=bindparam("pr")),  # no IN: executemany
         [{"did": int(i), "pr": float(pr)} for i, pr in zip(a.ids[testing], p)])
-    provisional = (a.status[testing] == "won") & (committed < a.threshold[testing])
+    provisional = (a.status[testing] == DesignState.WON) & (committed < a.threshold[testing])
     counts: dict[str, int] = {}
     for i, was, still_won, pr, done, outcome in zip(a.ids[testing], a.status[testing], provisional, p, over, outcomes):
-        if outcome is None or (outcome == "won" and still_won):
+        if outcome is None or (outcome == DesignState.WON and still_won):
             continue
         design = session.get(Design, int(i))
         if design is None or design.status != was or design.book_closed_at is not None:
             continue  # decided meanwhile by another request
-        if outcome == "won":
+        if outcome == DesignState.WON:
             if design.committed >= (design.production_threshold or 0):
                 _close_book(session, design, now)
-            elif design.status == "won":
+            elif design.status == DesignState.WON:
                 continue
             else:
-                design.status, design.decided_at = "won", now
+                lifecycle.move(session, design, DesignState.WON, values={"decided_at": now},
+                               reason=f"P(reach) = {pr:.2f}")
                 design.note = (f"won: P(reach {design.production_threshold} pcs) = {pr:.2f}; the pre-order "
                                f"book stays open until the threshold is reached, or the design is dropped "
                                f"if its test ends short")

@@ -21,14 +21,17 @@ from matching.factories.planner import MatchPlan
 from matching.factories.registry import Factory
 from matching.factories.shortlist import CandidateRow
 
+from app import lifecycle
 from app.errors import Conflict, Invalid, NotFound
+from app.lifecycle import LOADED, OPEN_ORDER, DesignState, OrderState, PreOrderState
 from app.models import Design, FactoryOrder, FactoryRow, PreOrder, utcnow
 from app.services import planning
 from app.settings import FACTORY_MOQ_BY_FACILITY_TYPE, FACTORY_OUTPUT_PER_WORKER, Settings
 from app.workspace import Workspace
 
-OPEN_ORDER = ("offered", "accepted", "in_production")  # orders that hold factory capacity
-LOADED = ("accepted", "in_production")  # orders a factory has committed to
+
+
+UNMATCHED = "unmatched: "  # how the note of a winner that matching placed nowhere begins
 
 
 def estimate_rules(settings: Settings) -> EstimateRules:
@@ -122,7 +125,7 @@ class Demand:
 def declined_by(session: Session, design_id: int) -> frozenset[str]:
     """Factories that declined this design before (never offered it again)."""
     return frozenset(session.scalars(select(FactoryOrder.factory_id).where(
-        FactoryOrder.design_id == design_id, FactoryOrder.status == "declined")))
+        FactoryOrder.design_id == design_id, FactoryOrder.status == OrderState.DECLINED)))
 
 
 def offer(session: Session, ws: Workspace, demands: list[Demand], *, now: datetime) -> list[MatchResult]:
@@ -155,7 +158,7 @@ def offer(session: Session, ws: Workspace, demands: list[Demand], *, now: dateti
         for a in rows.get(key, []):
             order = FactoryOrder(design_id=d.design.id, factory_id=a.factory_id, round=round_, batch=d.batch,
                                  quantity=a.quantity, unit_price_cents=a.unit_cost_cents, due_date=due,
-                                 status="offered")
+                                 status=OrderState.OFFERED)
             session.add(order)
             res.orders.append(order)
         results.append(res)
@@ -195,9 +198,10 @@ def plan_orders(session: Session, ws: Workspace, orders: list[Order], *, exact: 
 
 
 def live_quantity(session: Session, design_id: int, batch: int) -> int:
-    """Pieces of `batch` of the design in orders that were not declined (offered or later)."""
+    """Pieces of `batch` of the design in orders that were not declined or withdrawn (offered or later)."""
     return int(session.scalar(select(func.coalesce(func.sum(FactoryOrder.quantity), 0)).where(
-        FactoryOrder.design_id == design_id, FactoryOrder.batch == batch, FactoryOrder.status != "declined")) or 0)
+        FactoryOrder.design_id == design_id, FactoryOrder.batch == batch,
+        FactoryOrder.status.in_(lifecycle.LIVE_ORDER))) or 0)
 
 
 def match_winners(session: Session, ws: Workspace, *, now: datetime) -> list[MatchResult]:
@@ -210,14 +214,14 @@ def match_winners(session: Session, ws: Workspace, *, now: datetime) -> list[Mat
     Safe under concurrent runs (and declines): each design is claimed (`claim_design`) before its
     book and its live orders are read, so a second run waits for the first to commit and then finds
     nothing left to offer. Designs are claimed in id order, so two runs cannot deadlock."""
-    is_ready = (Design.status.in_(("won", "matched")), Design.book_closed_at.is_not(None))
+    is_ready = (Design.status.in_((DesignState.WON, DesignState.MATCHED)), Design.book_closed_at.is_not(None))
     demands = []
     for design in list(session.scalars(select(Design).where(*is_ready).order_by(Design.id))):
         if not claim_design(session, design.id, *is_ready):
             continue  # another transaction moved it on (e.g. into production) before the claim
         session.refresh(design)
         confirmed = session.scalar(select(func.sum(PreOrder.quantity)).where(
-            PreOrder.design_id == design.id, PreOrder.status == "confirmed")) or 0
+            PreOrder.design_id == design.id, PreOrder.status == PreOrderState.CONFIRMED)) or 0
         rest = int(confirmed) - live_quantity(session, design.id, 1)
         if rest > 0:
             demands.append(Demand(design, rest, 1, declined_by(session, design.id)))
@@ -227,11 +231,12 @@ def match_winners(session: Session, ws: Workspace, *, now: datetime) -> list[Mat
     for d, res in zip(demands, results):
         n = len({o.factory_id for o in res.orders})
         if res.orders:
-            d.design.status = "matched"
+            if d.design.status != DesignState.MATCHED:
+                lifecycle.move(session, d.design, DesignState.MATCHED, reason=f"offered to {n} factories")
             d.design.note = f"offered to {n} factor{'y' if n == 1 else 'ies'}" + (
                 f"; {res.unmatched_reason}" if res.unmatched_reason else "")
         else:
-            d.design.note = f"unmatched: {res.unmatched_reason}"
+            d.design.note = f"{UNMATCHED}{res.unmatched_reason}"
     return results
 
 
@@ -255,26 +260,18 @@ def inbox(session: Session, factory_id: str, status: str | None = None) -> list[
 def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
     """offered -> accepted, if the factory's committed load stays within its monthly capacity.
 
-    Safe under concurrent accepts: the check and the write are one conditional UPDATE, after the
-    factory row is locked (SELECT ... FOR UPDATE on PostgreSQL, so a second accept waits and then
-    sees the first one's load; SQLite runs one writer at a time, so the statement itself is atomic)."""
+    Safe under concurrent accepts: the check and the write are one conditional UPDATE (`lifecycle.move`
+    with the load as a condition), after the factory row is locked (SELECT ... FOR UPDATE on PostgreSQL,
+    so a second accept waits and then sees the first one's load; SQLite runs one writer at a time, so the
+    statement itself is atomic)."""
     order = order_for_factory(session, factory_id, order_id)
-    if order.status != "offered":
-        raise _not_offered(order, "accepted")
+    lifecycle.require("order", order.id, order.status, OrderState.ACCEPTED)
     _lock_factory(session, factory_id)
     load = _committed_load(factory_id)
     capacity = select(FactoryRow.capacity).where(FactoryRow.id == factory_id).scalar_subquery()
     # A factory whose capacity the registry did not give knows it best: its accept is its word.
-    moved = session.execute(
-        update(FactoryOrder)
-        .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered",
-               or_(capacity.is_(None), load + FactoryOrder.quantity <= capacity))
-        .values(status="accepted", updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    session.refresh(order)
-    if moved == 0:
-        if order.status != "offered":
-            raise _not_offered(order, "accepted")
+    fits = or_(capacity.is_(None), load + FactoryOrder.quantity <= capacity)
+    if lifecycle.move(session, order, OrderState.ACCEPTED, where=[fits], values={"updated_at": utcnow()}) is None:
         factory = get_factory(session, factory_id)
         session.refresh(factory)
         now = used_capacity(session, LOADED).get(factory_id, 0)
@@ -286,75 +283,76 @@ def accept(session: Session, factory_id: str, order_id: int) -> FactoryOrder:
 def decline(session: Session, ws: Workspace, factory_id: str, order_id: int, reason: str, *,
             now: datetime) -> MatchResult:
     """offered -> declined, and offer the same quantity (same batch) to other factories, never to one
-    that declined this design before.
+    that declined this design before. When nobody takes it and no order of the design is live any more,
+    the design follows its orders (`follow_design`: a first batch declined by all is a winner again,
+    waiting in the merchandiser's needs-attention queue, never "matched" to nobody).
 
     Safe under concurrent declines, accepts and matching: the design is claimed first (`claim_design`:
     re-offers of one design run one at a time, so each sees the others' orders and takes the next round),
-    then the order moves with one conditional UPDATE (`status = 'offered'`), so of two declines, or an
-    accept and a decline, of one order exactly one moves it and the other gets a Conflict."""
+    then the order moves with one conditional UPDATE (`lifecycle.move`), so of two declines, or an
+    accept and a decline, of one order exactly one moves it and the other gets a 409."""
     order = order_for_factory(session, factory_id, order_id)
-    if order.status != "offered":
-        raise _not_offered(order, "declined")
+    lifecycle.require("order", order.id, order.status, OrderState.DECLINED)
     if not reason.strip():
         raise Invalid("a decline needs a reason", field="reason")
     claim_design(session, order.design_id)
-    moved = session.execute(
-        update(FactoryOrder)
-        .where(FactoryOrder.id == order_id, FactoryOrder.status == "offered")
-        .values(status="declined", decline_reason=reason.strip(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    session.refresh(order)
-    if moved == 0:
-        raise _not_offered(order, "declined")
+    lifecycle.move(session, order, OrderState.DECLINED, values={"decline_reason": reason.strip(),
+                                                                "updated_at": utcnow()}, reason=reason.strip())
     design = session.get(Design, order.design_id)
     assert design is not None
     (res,) = offer(session, ws, [Demand(design, order.quantity, order.batch, declined_by(session, design.id))], now=now)
     if not res.orders:
         design.note = f"{order.quantity} pcs unmatched after decline by {factory_id}: {res.unmatched_reason}"
+        follow_design(session, design, reason=design.note)
     return res
 
 
 def update_status(session: Session, factory_id: str, order_id: int, status: str,
                   shipped_quantity: int | None = None) -> FactoryOrder:
-    """accepted -> in_production -> shipped (with the shipped quantity); the design follows.
+    """accepted -> in_production -> shipped (with the shipped quantity); the design follows its orders.
 
-    Safe under concurrent reports: the move is one conditional UPDATE from the status it leaves, so of
-    two reports of one step (two "shipped" with different quantities, say) exactly one moves the order
-    and stores its quantity, and the other gets a Conflict: nothing is overwritten. The design row is
-    claimed first (`claim_design`), so reports on two orders of one design set its status one at a time."""
+    Safe under concurrent reports: the move is one conditional UPDATE from the status it leaves
+    (`lifecycle.move`), so of two reports of one step (two "shipped" with different quantities, say)
+    exactly one moves the order and stores its quantity, and the other gets a 409: nothing is overwritten.
+    The design row is claimed first (`claim_design`), so reports on two orders of one design set its
+    status one at a time."""
     order = order_for_factory(session, factory_id, order_id)
-    allowed = {"accepted": "in_production", "in_production": "shipped"}
-    before = {to: frm for frm, to in allowed.items()}.get(status)
-    if before is None:
-        raise Invalid(f"status must be one of {', '.join(allowed.values())}, not {status}", field="status")
-    if status == "shipped" and (shipped_quantity is None or not 0 < shipped_quantity <= order.quantity):
+    reportable = (OrderState.IN_PRODUCTION, OrderState.SHIPPED)
+    if status not in reportable:
+        raise Invalid(f"status must be one of {', '.join(reportable)}, not {status}", field="status")
+    if status == OrderState.SHIPPED and (shipped_quantity is None or not 0 < shipped_quantity <= order.quantity):
         raise Invalid(f"shipped_quantity must be between 1 and the ordered {order.quantity} pcs",
                       field="shipped_quantity")
     claim_design(session, order.design_id)
-    values: dict[str, object] = {"status": status, "updated_at": utcnow()}
-    if status == "shipped":
+    values: dict[str, object] = {"updated_at": utcnow()}
+    if status == OrderState.SHIPPED:
         values["shipped_quantity"] = shipped_quantity
-    moved = session.execute(update(FactoryOrder).where(
-        FactoryOrder.id == order_id, FactoryOrder.factory_id == factory_id, FactoryOrder.status == before)
-        .values(**values).execution_options(synchronize_session=False)).rowcount
-    session.refresh(order)
-    if moved != 1:
-        raise Conflict(f"order {order_id} is {order.status}; it can move to "
-                       f"{allowed.get(order.status, 'nothing further')}, not {status}")
+    lifecycle.move(session, order, status, values=values, where=[FactoryOrder.factory_id == factory_id])
     design = session.get(Design, order.design_id)
     assert design is not None
-    live = [o.status for o in session.scalars(select(FactoryOrder).where(
-        FactoryOrder.design_id == design.id, FactoryOrder.status != "declined"))]
-    if live and all(s == "shipped" for s in live):
-        design.status = "shipped"
-    elif any(s in ("in_production", "shipped") for s in live):
-        design.status = "in_production"
+    follow_design(session, design)
     return order
 
 
-def _not_offered(order: FactoryOrder, verb: str) -> Conflict:
-    """The Conflict for accepting or declining (`verb`) an order that is no longer offered."""
-    return Conflict(f"order {order.id} is {order.status}; only offered orders can be {verb}")
+def follow_design(session: Session, design: Design, *, reason: str = "") -> None:
+    """Move the design to the state its live orders say (`lifecycle.follow_orders`), and say so in its note;
+    a design with no live order left is a winner again (its first batch placed nowhere). The design row
+    must be claimed (`claim_design`)."""
+    live = [(b, s) for b, s in session.execute(select(FactoryOrder.batch, FactoryOrder.status).where(
+        FactoryOrder.design_id == design.id, FactoryOrder.status.in_(lifecycle.LIVE_ORDER)))]
+    target = lifecycle.follow_orders(live) or DesignState.WON
+    if target == design.status:
+        return
+    lifecycle.move(session, design, target, reason=reason)
+    shipped = sum(session.scalars(select(FactoryOrder.shipped_quantity).where(
+        FactoryOrder.design_id == design.id, FactoryOrder.status == OrderState.SHIPPED)))
+    factories_ = len({f for f in session.scalars(select(FactoryOrder.factory_id).where(
+        FactoryOrder.design_id == design.id, FactoryOrder.status.in_(lifecycle.LIVE_ORDER)))})
+    if target == DesignState.SHIPPED:
+        design.note = f"shipped {shipped} pcs from {factories_} factor{'y' if factories_ == 1 else 'ies'}"
+    elif target == DesignState.IN_PRODUCTION:
+        design.note = (f"in production at {factories_} factor{'y' if factories_ == 1 else 'ies'}"
+                       + (f"; {shipped} pcs shipped so far" if shipped else ""))
 
 
 def claim_design(session: Session, design_id: int, *conditions: ColumnElement[bool]) -> bool:

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from generation.concepts.spec import DesignSpec
 from matching.factories.constraints import check_factory
 
+from app import lifecycle
 from app.errors import Conflict, Invalid, NotFound
+from app.lifecycle import DesignState, OrderState
 from app.models import Design, FactoryOrder, FactoryRow, Reorder, Sale
 from app.services import planning, production
 from app.workspace import Workspace
@@ -88,7 +90,7 @@ def _totals(session: Session, design_id: int) -> tuple[int, int]:
     """(pieces sold, pieces shipped) of a design, all batches."""
     sold = session.scalar(select(func.coalesce(func.sum(Sale.quantity), 0)).where(Sale.design_id == design_id))
     shipped = session.scalar(select(func.coalesce(func.sum(FactoryOrder.shipped_quantity), 0)).where(
-        FactoryOrder.design_id == design_id, FactoryOrder.status == "shipped"))
+        FactoryOrder.design_id == design_id, FactoryOrder.status == OrderState.SHIPPED))
     return int(sold or 0), int(shipped or 0)
 
 
@@ -121,8 +123,8 @@ def _maybe_reorder(session: Session, ws: Workspace, design: Design, result: Sale
     """Create the next batch's reorder when the module docstring's conditions hold."""
     st = ws.settings
     orders = list(session.scalars(select(FactoryOrder).where(FactoryOrder.design_id == design.id,
-                                                             FactoryOrder.status != "declined")))
-    if not orders or any(o.status != "shipped" for o in orders) or result.sell_through < st.reorder_sell_through:
+                                                             FactoryOrder.status.in_(lifecycle.LIVE_ORDER))))
+    if not orders or any(o.status != OrderState.SHIPPED for o in orders) or result.sell_through < st.reorder_sell_through:
         return
     batch = max(o.batch for o in orders) + 1
     if session.scalar(select(Reorder.id).where(Reorder.design_id == design.id, Reorder.batch == batch)) is not None:
@@ -141,7 +143,7 @@ def _maybe_reorder(session: Session, ws: Workspace, design: Design, result: Sale
     result.reorder = reorder
     pct = f"{100 * result.sell_through:.0f}%"
     if result.orders:
-        design.status = "matched"
+        lifecycle.move(session, design, DesignState.MATCHED, reason=f"reorder {batch}")
         design.note = (f"reorder {batch}: {quantity} pcs offered to "
                        f"{', '.join(sorted({o.factory_id for o in result.orders}))} (sell-through {pct})")
     else:
@@ -163,7 +165,8 @@ def _offer_same_factory_first(session: Session, ws: Workspace, design: Design, r
         round_ = 1 + (session.scalar(select(func.max(FactoryOrder.round)).where(FactoryOrder.design_id == design.id)) or 0)
         order = FactoryOrder(design_id=design.id, factory_id=factory_id, round=round_, batch=reorder.batch,
                              quantity=reorder.quantity, unit_price_cents=check.unit_cost_cents,
-                             due_date=(now + timedelta(days=need.requirement.due_in_days)).date(), status="offered")
+                             due_date=(now + timedelta(days=need.requirement.due_in_days)).date(),
+                             status=OrderState.OFFERED)
         session.add(order)
         session.flush()
         reorder.note = f"offered to {factory_id}, which made the last batch"

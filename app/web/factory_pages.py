@@ -13,6 +13,7 @@ from app.api import idempotency
 from app.api.auth import factory_scope
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import FactoryOrderOut
+from app.lifecycle import OrderState
 from app.models import ORDER_STATUSES, utcnow
 from app.services import designs, production
 from app.web.deps import FactoryPage
@@ -54,7 +55,7 @@ def decline(request: Request, order_id: OrderId, auth: FactoryPage, session: Ses
 
 @router.post("/orders/{order_id}/status")
 def update_status(request: Request, order_id: OrderId, auth: FactoryPage, session: SessionDep,
-                  status: Annotated[Literal["in_production", "shipped"], Form()],
+                  status: Annotated[Literal[OrderState.IN_PRODUCTION, OrderState.SHIPPED], Form()],
                   idempotency_key: Annotated[str, Form(min_length=1, max_length=100)],
                   shipped_quantity: Annotated[int | None, Form(gt=0, le=10**9)] = None) -> Response:
     """accepted -> in production -> shipped (with the shipped quantity). The form's one-time key makes a

@@ -17,13 +17,14 @@ from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from app import lifecycle
 from app.api.auth import CSRF_FIELD, PAGE_TOKEN, Auth, page_token
 from app.errors import Invalid
 from app.web.i18n import LANG_COOKIE, Translator, growth_pct, negotiate
 
 TEMPLATES = Path(__file__).with_name("templates")
 FLASH_COOKIE = "trendloom_flash"
-FLASH_KINDS = ("ok", "error")
+FLASH_KINDS = ("ok", "warn", "error")  # done; done but something still needs the user; refused
 BABEL_LOCALES = {"en": "en", "zh-CN": "zh_CN"}  # page language -> Babel locale for money
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
@@ -63,6 +64,11 @@ def percent(x: float | None, digits: int = 0) -> str:
 
 
 _env.filters.update(money=money, percent=percent, growth_pct=growth_pct)
+# Status words come from the lifecycle: `design_word(d)` is a design's catalogue key (a win whose book is
+# still open reads "winning"); `S` and `O` are the design and order states templates compare with.
+_env.globals.update(design_word=lambda d: lifecycle.design_word(d.status, d.book_closed_at is not None),
+                    book_open=lambda d: d.status in lifecycle.BOOK_STATES and d.book_closed_at is None,
+                    S=lifecycle.DesignState, O=lifecycle.OrderState)
 
 
 def translator(request: Request) -> Translator:
@@ -98,15 +104,16 @@ def render(request: Request, template: str, auth: Auth | None, status_code: int 
     return response
 
 
-def redirect(request: Request, to: str, *, ok: str | None = None, error: str | None = None, detail: str = "",
-             **values: object) -> RedirectResponse:
+def redirect(request: Request, to: str, *, ok: str | None = None, error: str | None = None, warn: str | None = None,
+             detail: str = "", **values: object) -> RedirectResponse:
     """A 303 redirect (after a form POST) carrying a flash message for the next page.
 
-    `ok` or `error` is a catalogue key formatted with `values`, in the request's language; `detail` is
+    `ok`, `warn` or `error` is a catalogue key formatted with `values`, in the request's language (`warn`:
+    done, but something is left for the user to act on); `detail` is
     text shown after it (e.g. the service's reason). The message travels in a short-lived cookie."""
     response = RedirectResponse(to, status_code=303)
-    if ok is not None or error is not None:
-        kind, key = ("ok", ok) if ok is not None else ("error", error)
+    if ok is not None or error is not None or warn is not None:
+        kind, key = ("ok", ok) if ok is not None else ("warn", warn) if warn is not None else ("error", error)
         assert key is not None
         text = translator(request)(key, **values)
         payload = json.dumps({"kind": kind, "text": text, "detail": detail[:500]}).encode()

@@ -82,8 +82,8 @@ def test_two_declines_of_one_order_re_offer_its_pieces_once(ws: Workspace, race:
     for _ in range(3):
         did, (oid,) = _design(ws, 500, {"F1": 500})
         outcome = race(ws.sessions, [_decline(ws, "F1", oid)] * 2, refused=(Conflict,))
-        assert sorted(outcome) == ["declined", f"refused: order {oid} is declined; only offered orders can be "
-                                               "declined"], outcome
+        assert sorted(outcome) == ["declined", f"refused: order {oid} is declined; it can move to nothing further; "
+                                               "only offered orders can become declined"], outcome
         assert _orders(ws, did) == {"declined": 500, "offered": 500}
 
 
@@ -96,11 +96,13 @@ def test_accept_and_decline_of_one_order_let_exactly_one_win(ws: Workspace, race
         did, (oid,) = _design(ws, 500, {"F1": 500})
         accepted, declined = race(ws.sessions, [_accept("F1", oid), _decline(ws, "F1", oid)], refused=(Conflict,))
         if accepted == "accepted":
-            assert declined == f"refused: order {oid} is accepted; only offered orders can be declined"
+            assert declined == (f"refused: order {oid} is accepted; it can move to in_production; only offered "
+                                "orders can become declined")
             assert _orders(ws, did) == {"accepted": 500}
         else:
             assert (accepted, declined) == (
-                f"refused: order {oid} is declined; only offered orders can be accepted", "declined")
+                f"refused: order {oid} is declined; it can move to nothing further; only offered orders can "
+                "become accepted", "declined")
             assert _orders(ws, did) == {"declined": 500, "offered": 500}
 
 

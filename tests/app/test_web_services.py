@@ -6,6 +6,7 @@ import pytest
 
 from app.db import transaction
 from app.errors import Conflict, Invalid
+from app.lifecycle import DesignState
 from app.models import Design, FactoryOrder, utcnow
 from app.services import dashboard, designs, feed, interest, production, reorders, trends
 from app.settings import Settings
@@ -102,6 +103,7 @@ def test_the_sales_of_a_shipped_design_and_its_reorder(ws):
     with transaction(ws.sessions) as s:
         d = _socks(ws, s, 1)[0]
         assert reorders.summary(s, d.id).shipped == 0
+        d.status = DesignState.SHIPPED  # the lifecycle moves a shipped design, never a draft, to its reorder
         s.add(FactoryOrder(design_id=d.id, factory_id="S1", quantity=200, unit_price_cents=100, shipped_quantity=200,
                            due_date=utcnow().date(), status="shipped"))
         s.flush()

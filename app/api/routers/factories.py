@@ -5,7 +5,7 @@ Only the factory's own user (or an admin) reaches a factory's endpoints; any oth
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
@@ -14,6 +14,7 @@ from app.api import idempotency
 from app.api.auth import FactoryUser, factory_scope, viewer
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import ERROR_RESPONSES, DeclineIn, DeclineOut, DesignOut, FactoryOrderOut, InboxItem, StatusIn
+from app.lifecycle import OrderState
 from app.models import Design, utcnow
 from app.services import production
 
@@ -24,7 +25,7 @@ OrderId = Annotated[int, Path(ge=1, le=2**53)]
 
 @router.get("/{factory_id}/inbox")
 def inbox(factory_id: FactoryId, user: FactoryUser, session: SessionDep, ws: WorkspaceDep,
-          status: Literal["offered", "accepted", "declined", "in_production", "shipped"] | None = None) -> list[InboxItem]:
+          status: OrderState | None = None) -> list[InboxItem]:
     """This factory's orders with the design spec and its flat sketch (not the design's internal note: it
     names the other factories offered or declining the design; nor the trend statistics or the buyer tier
     prices: a factory sees its own order's unit price)."""
