@@ -81,7 +81,7 @@ def _edges(pairs: Iterable[tuple[str, str, tuple[Audience, ...]]]) -> tuple[Edge
 
 
 B, M, F = Audience.BUYERS, Audience.MERCHANDISER, Audience.FACTORY
-D, O = DesignState, OrderState
+D, Od = DesignState, OrderState
 DESIGN_EDGES = _edges([
     (D.DRAFT, D.PUBLISHED, ()),
     (D.PUBLISHED, D.WON, (B, M)),
@@ -94,16 +94,16 @@ DESIGN_EDGES = _edges([
     (D.MATCHED, D.DROPPED, (B, M, F)),  # cancelled: its offers withdrawn, its pre-orders released
     (D.IN_PRODUCTION, D.SHIPPED, (B, M)),
     (D.SHIPPED, D.MATCHED, (F,)),  # a reorder offered
-    (D.SHIPPED, D.IN_PRODUCTION, (M,)),  # a shortfall re-offered and taken up
+    (D.SHIPPED, D.IN_PRODUCTION, (M,)),  # a shortfall re-offered: its batch is being made again
 ])
 ORDER_EDGES = _edges([
-    (O.OFFERED, O.ACCEPTED, (M,)),
-    (O.OFFERED, O.DECLINED, (M,)),
-    (O.OFFERED, O.CANCELLED, (F,)),
-    (O.ACCEPTED, O.IN_PRODUCTION, (M,)),
-    (O.IN_PRODUCTION, O.SHIPPED, (M, B)),
+    (Od.OFFERED, Od.ACCEPTED, (M,)),
+    (Od.OFFERED, Od.DECLINED, (M,)),
+    (Od.OFFERED, Od.CANCELLED, (F,)),
+    (Od.ACCEPTED, Od.IN_PRODUCTION, (M,)),
+    (Od.IN_PRODUCTION, Od.SHIPPED, (M, B)),
 ])
-del B, M, F, D, O
+del B, M, F, D, Od
 
 # The words each state is shown with: catalogue keys of app/web/locales (en.json, zh-CN.json).
 DESIGN_WORDS = {s: f"status.{s}" for s in DesignState} | {"won_provisional": "status.won_provisional"}

@@ -24,7 +24,7 @@ from app.api.routers import auth, buyers, factories, health, merchandiser
 from app.errors import install_error_handlers
 from app.leader import Leadership
 from app.models import utcnow
-from app.services import interest, production
+from app.services import attention, interest, production
 from app.settings import Settings
 from app import web
 from app.workspace import Workspace
@@ -67,6 +67,13 @@ async def _decide_forever(ws: Workspace, every_s: float, leader: Leadership) -> 
     """Decide designs under test on a timer, so windows close and clear winners/losers are called; in the
     leading worker only. A job added later for the whole deployment (a re-plan) runs the same way."""
     await _every(every_s, _if_leading(leader, lambda: _decide_once(ws)), "automatic decisions")
+
+
+async def _replan_forever(ws: Workspace, every_s: float, leader: Leadership) -> None:
+    """Re-plan the needs-attention queue when the factory registry or free capacity changed (`attention.
+    Replanner`), on the decisions' timer; in the leading worker only."""
+    replanner = attention.Replanner(ws)
+    await _every(every_s, _if_leading(leader, lambda: replanner.run(utcnow())), "automatic re-plans")
 
 
 async def _elect_forever(leader: Leadership) -> None:
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(_elect_forever(leader), name="leader election"))
         if ws.settings.decide_every_s > 0:
             tasks.append(asyncio.create_task(_decide_forever(ws, ws.settings.decide_every_s, leader), name="decisions"))
+            tasks.append(asyncio.create_task(_replan_forever(ws, ws.settings.decide_every_s, leader), name="re-plans"))
         try:
             yield
         finally:

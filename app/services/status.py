@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.lifecycle import PreOrderState
 from app.models import Buyer, FactoryRow, PreOrder
-from app.services import abuse, designs, interest, production, trends
+from app.services import abuse, attention, designs, interest, production, trends
 
 
 def stage_counts(session: Session) -> dict[str, Any]:
@@ -22,8 +23,10 @@ def stage_counts(session: Session) -> dict[str, Any]:
         "pre_orders": {
             **interest.preorder_counts(session),
             "committed_pieces": session.scalar(select(func.coalesce(func.sum(PreOrder.quantity), 0))
-                                               .where(PreOrder.status.in_(("active", "confirmed")))) or 0,
+                                               .where(PreOrder.status.in_((PreOrderState.ACTIVE, PreOrderState.CONFIRMED)))) or 0,
         },
         "factories": session.scalar(select(func.count()).select_from(FactoryRow)) or 0,
         "factory_orders": production.counts(session),
+        # design batches that cannot move by themselves (`attention`): the merchandiser's queue
+        "needs_attention": attention.count(session),
     }

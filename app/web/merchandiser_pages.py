@@ -22,8 +22,10 @@ from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import SaleIn, SalesOut
 from app.db import transaction
 from app.errors import Conflict, Invalid
+from app import lifecycle
+from app.lifecycle import DesignState
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import abuse, dashboard, design_copy, designs, interest, production, reorders, trends
+from app.services import abuse, attention, dashboard, design_copy, designs, interest, production, reorders, trends
 from app.services import taxonomy as taxonomy_service
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
@@ -34,15 +36,20 @@ router = APIRouter(prefix="/merchandiser", include_in_schema=False)
 DesignId = Annotated[int, Path(ge=1, le=2**53)]
 PINNABLE = ("color", "material", "pattern")  # the kinds the generate form offers to pin
 MAX_BATCH = 24
+# The dashboard's status chips: (catalogue key, the status its link lists), a provisional win beside the wins.
+CHIPS = [(lifecycle.DESIGN_WORDS[s], s) for s in DesignState]
+CHIPS.insert(CHIPS.index((lifecycle.DESIGN_WORDS[DesignState.WON], DesignState.WON)),
+             (lifecycle.DESIGN_WORDS["won_provisional"], DesignState.WON))
 
 
 @router.get("")
 def dashboard_page(request: Request, auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep) -> Response:
     """Designs under test with their interest, posterior and P(reach); counts per status."""
     rows = dashboard.designs_under_test(session, ws.demand_cache)
-    waiting = [d for d in designs.list_designs(session, status="won") if d.book_closed_at is not None]
-    return render(request, "merchandiser/dashboard.html", auth, rows=rows, counts=designs.counts(session),
-                  statuses=DESIGN_STATUSES, waiting=waiting, flagged=abuse.flagged(session))
+    waiting = [d for d in designs.list_designs(session, status=DesignState.WON) if d.book_closed_at is not None]
+    return render(request, "merchandiser/dashboard.html", auth, rows=rows, counts=dashboard.shown_counts(session),
+                  words=CHIPS, waiting=waiting, flagged=abuse.flagged(session),
+                  attention=attention.entries(session, ws))
 
 
 @router.get("/trends")
@@ -186,6 +193,27 @@ def match(request: Request, auth: MerchandiserPage, session: SessionDep, ws: Wor
     return redirect(request, "/merchandiser", ok="flash.matched", n=sum(len(r.orders) for r in results))
 
 
+@router.post("/attention/{design_id}/{action}")
+def attend(request: Request, design_id: DesignId, action: Literal["replan", "reoffer", "raise_to_moq", "cancel"],
+           auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep,
+           batch: Annotated[int, Form(ge=1, le=10**6)] = 1) -> Response:
+    """Act on an entry of the needs-attention queue (`attention`): re-plan its missing pieces (re-offer a
+    shortfall), raise a reorder to the MOQ, or cancel the design and release its buyers' pre-orders."""
+    now = utcnow()
+    if action == "cancel":
+        attention.cancel(session, design_id, now=now)
+        return redirect(request, "/merchandiser", ok="flash.design_cancelled")
+    if action == "raise_to_moq":
+        results = attention.raise_to_moq(session, ws, design_id, batch, now=now)
+        return redirect(request, "/merchandiser", ok="flash.raised", n=sum(len(r.orders) for r in results))
+    kinds = ("short",) if action == "reoffer" else attention.RETRIED
+    results = attention.replan(session, ws, now=now, design_ids=[design_id], kinds=kinds)
+    n = sum(len(r.orders) for r in results)
+    if n == 0:  # nothing placed: the entry stays in the queue
+        return redirect(request, "/merchandiser", warn="flash.replanned", n=n)
+    return redirect(request, "/merchandiser", ok="flash.replanned", n=n)
+
+
 @router.post("/designs/{design_id}/sales")
 def report_sales(request: Request, design_id: DesignId, auth: MerchandiserPage, session: SessionDep,
                  ws: WorkspaceDep, quantity: Annotated[str, Form(max_length=20)],
@@ -204,6 +232,8 @@ def report_sales(request: Request, design_id: DesignId, auth: MerchandiserPage, 
     key, values = _sales_notice(body.quantity, out, names)
     if repeated:
         return redirect(request, page, ok="flash.sales_repeated", detail=translator(request)(key, **values))
+    if key == "flash.sales_reorder_unplaced":  # recorded, but the reorder waits in the needs-attention queue
+        return redirect(request, page, warn=key, **values)
     return redirect(request, page, ok=key, **values)
 
 
