@@ -19,6 +19,7 @@ from fastapi.responses import Response
 
 from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token, page_token
 from app.api.deps import SessionDep, WorkspaceDep
+from app.lifecycle import BOOK_STATES
 from app.models import utcnow
 from app.services import dashboard, designs, feed, interest
 from app.services import search as search_svc
@@ -99,7 +100,7 @@ def design_page(request: Request, design_id: Id, auth: BuyerPage, session: Sessi
     spec = designs.spec_of(d)
     return render(request, "shop/design.html", auth, d=d, spec=spec, progress=dashboard.progress(d),
                   current_price=spec.unit_price_cents(d.committed), idempotency_key=str(uuid.uuid4()),
-                  open_book=d.status in ("published", "won") and d.book_closed_at is None)
+                  open_book=d.status in BOOK_STATES and d.book_closed_at is None)
 
 
 @router.post("/designs/{design_id}/favourite")

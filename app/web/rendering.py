@@ -65,10 +65,10 @@ def percent(x: float | None, digits: int = 0) -> str:
 
 _env.filters.update(money=money, percent=percent, growth_pct=growth_pct)
 # Status words come from the lifecycle: `design_word(d)` is a design's catalogue key (a win whose book is
-# still open reads "winning"); `S` and `O` are the design and order states templates compare with.
+# still open reads "winning"); `S`, `O` and `P` are the design, order and pre-order states templates compare with.
 _env.globals.update(design_word=lambda d: lifecycle.design_word(d.status, d.book_closed_at is not None),
                     book_open=lambda d: d.status in lifecycle.BOOK_STATES and d.book_closed_at is None,
-                    S=lifecycle.DesignState, O=lifecycle.OrderState)
+                    S=lifecycle.DesignState, O=lifecycle.OrderState, P=lifecycle.PreOrderState)
 
 
 def translator(request: Request) -> Translator:

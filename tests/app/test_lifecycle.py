@@ -161,3 +161,17 @@ def test_a_shipped_design_says_shipped_not_offered(world):
     with world.ws.sessions() as s:
         d = s.get(Design, did)
         assert d.status == DesignState.SHIPPED and d.note == "shipped 300 pcs from 1 factory"
+
+
+def test_a_provisional_winners_pre_order_can_still_be_cancelled_from_the_shop(world):
+    from app.services import accounts
+
+    did = world.plain_design(world.new("merchandiser"), "socks", "wool")["id"]
+    with transaction(world.ws.sessions) as s:
+        user = accounts.create_user(s, "shopper", "correct horse battery", "buyer")
+        order, _ = interest.place_preorder(s, user.buyer_id, did, 50, utcnow())  # below the 100-piece threshold
+        lifecycle.move(s, s.get(Design, did), DesignState.WON)  # won by probability: the book stays open
+    c = TestClient(world.app, follow_redirects=False)
+    assert c.post("/login", data={"login": "shopper", "password": "correct horse battery"},
+                  headers={"Origin": "http://testserver"}).status_code == 303
+    assert f'action="/shop/preorders/{order.id}/cancel"' in c.get("/shop/preorders").text
