@@ -73,6 +73,7 @@ MODULES: dict[str, list[str]] = {
                                        "tests/generation/test_language.py"],
     "generation/language/series.py": ["tests/generation/test_language_decisions.py",
                                       "tests/generation/test_language.py"],
+    "app/lifecycle.py": ["tests/app/test_lifecycle_decisions.py", "tests/app/test_lifecycle.py"],
 }
 # tests that exercise none of the modules above and are slow (the real MiniLM)
 DESELECT = ["tests/matching/test_capability.py::test_minilm_puts_the_factories_that_make_a_design_first"]
