@@ -51,7 +51,7 @@ from app.sample import write_sample
 from app.services import accounts, catalog
 from app.services import designs as design_svc
 from app.services.catalog_file import read_text
-from app.services import factory_registry, planning, production, trends
+from app.services import factory_registry, planning, production, trends, wants
 from app.services import taxonomy as taxonomy_service
 from app.services.status import stage_counts
 from app.services.trends import DataEnd
@@ -71,6 +71,8 @@ catalog_cli = typer.Typer(help="Import the product catalogue and its sales; back
 cli.add_typer(catalog_cli, name="catalog")
 text_cli = typer.Typer(help="Read product text (EN/ZH) the way trendloom reads it.", no_args_is_help=True)
 taxonomy_cli = typer.Typer(help="The taxonomy: list it, add attributes and words.", no_args_is_help=True)
+demand_cli = typer.Typer(help="What buyers asked for and could not find.", no_args_is_help=True)
+cli.add_typer(demand_cli, name="demand")
 cli.add_typer(text_cli, name="text")
 cli.add_typer(taxonomy_cli, name="taxonomy")
 cli.add_typer(trends_cli, name="trends")
@@ -718,6 +720,30 @@ def text_extract(as_json: Annotated[bool, typer.Option("--json", help="one JSON 
             table.add_row(e.text, *(d[k] or "" for k in ("category", "color", "material", "pattern", "silhouette")),
                           ", ".join(e.details))
         console.print(table)
+
+
+@demand_cli.command("wants")
+def demand_wants(as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+                 weeks: Annotated[int, typer.Option(min=1, max=52, help="weeks to read, this one included")] = wants.WEEKS,
+                 limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
+    """The top unmet wants (searches with no or weak results, inquiries, variant requests): category,
+    attributes, distinct buyers and the words they used; then the texts nothing could be read in."""
+    with workspace() as ws, ws.sessions() as s:
+        today = utcnow().date()
+        found, unread = wants.wants(s, today, weeks=weeks, limit=limit), wants.unread(s, today, weeks=weeks, limit=limit)
+    if as_json or not sys.stdout.isatty():
+        for w in found:
+            print(json.dumps(w.to_dict(), ensure_ascii=False))
+        return
+    table = Table("category", "attributes", "buyers", f"buyers per week (last {weeks})", "their words",
+                  title="What buyers asked for and could not find")
+    for w in found:
+        table.add_row(w.category or "(any)", ", ".join(f"{k} {n}" for k, n in w.attributes), str(w.buyers),
+                      " ".join(map(str, w.weekly)), " | ".join(w.texts[:3]))
+    console.print(table)
+    if unread:
+        console.print("Unread (nothing we make could be read in them): " +
+                      " | ".join(f"{u.text} ({u.buyers})" for u in unread))
 
 
 @taxonomy_cli.command("add")

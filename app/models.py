@@ -421,3 +421,27 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+WANT_SOURCES = ("search", "inquiry", "variant")
+
+
+class WantSignal(Base):
+    """Something a buyer asked for and did not find (`app.services.wants`): a search with no or weak
+    results, an inquiry, a variant request. Kept once per buyer, week, source and text, so a buyer who
+    repeats a search moves nothing; `category` and `attributes` are what the product-language module read
+    (both empty: the text is unread evidence, listed, never guessed into a want)."""
+
+    __tablename__ = "want_signals"
+    __table_args__ = (UniqueConstraint("buyer_id", "week", "source", "text", name="uq_want_buyer_week_text"),
+                      Index("ix_want_week", "week"), _in("want_signals", "source", WANT_SOURCES))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)  # the Monday of the week it was asked
+    source: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(String(200))  # as typed, spaces collapsed
+    category: Mapped[str | None] = mapped_column(String(64))
+    attributes: Mapped[list[str]] = mapped_column(JSON, default=list)  # "kind:name", sorted
+    other: Mapped[str | None] = mapped_column(String(64))  # a product nobody here makes ("jeans")
+    design_id: Mapped[int | None] = mapped_column(ForeignKey("designs.id", ondelete="SET NULL"))
+    asked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -27,6 +27,7 @@ from app.lifecycle import DesignState
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import abuse, attention, dashboard, design_copy, designs, interest, production, reorders, trends
 from app.services import taxonomy as taxonomy_service
+from app.services import wants
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
 from app.web.rendering import parse_money, percent, redirect, render, translator
@@ -66,7 +67,10 @@ def trend_report(request: Request, auth: MerchandiserPage, session: SessionDep, 
     about = {row.name: row for row, _ in signals}
     panels = trend_chart.movers(session, translator(request), [g for _, g in signals], about=about)
     mapping = trends.mappings(session)
+    today = utcnow().date()
+    wanted = [(w, wants.unmakeable(w, ws.taxonomy)) for w in wants.wants(session, today, limit=10)]
     return render(request, "merchandiser/trends.html", auth, rising=rising, fading=fading, panels=panels,
+                  wants=wanted, unread=wants.unread(session, today, limit=10), pinnable=PINNABLE,
                   categories=sorted(ws.taxonomy.categories), category=category or "", chart=trend_chart,
                   total=len(signals), ends=trends.data_ends(session),
                   unmapped=[m for m in mapping if not m.mapped], free=[m for m in mapping if m.how != "convention"],

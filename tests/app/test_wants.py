@@ -1,0 +1,136 @@
+"""What buyers ask for and cannot find (issue 18): searches with no or weak results, inquiries and variant
+requests read into wants, counted per distinct buyer and week, unread texts kept as evidence."""
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.db import transaction
+from app.models import Buyer, WantSignal, utcnow
+from app.services import interest, wants
+from app.services.search import query_of
+from app.settings import Settings
+from app.workspace import Workspace
+from matching.search import SearchDoc
+
+NOW = datetime(2026, 12, 2, 10, 0)  # a Wednesday
+GREY_HOODIE = SearchDoc(1, "hoodie", frozenset({("color", "grey"), ("material", "cotton")}), frozenset(), ())
+NAVY_CORDUROY_HOODIE = SearchDoc(2, "hoodie", frozenset({("color", "navy"), ("material", "corduroy")}),
+                                 frozenset(), ())
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    ws = Workspace.open(Settings(home=tmp_path_factory.mktemp("wants")))
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def buyers(ws):
+    """Three fresh buyers; the module's workspace is emptied of wants first."""
+    with transaction(ws.sessions) as s:
+        s.query(WantSignal).delete()
+        return [interest.create_buyer(s, f"b{i}-{id(s)}", "shop").id for i in range(3)]
+
+
+def search(ws, buyer, text, results=(), at=NOW) -> bool:
+    with transaction(ws.sessions) as s:
+        return wants.record_search(s, buyer_id=buyer, text=text, query=query_of(text, ws.language),
+                                   results=list(results), now=at)
+
+
+def top(ws, today=NOW.date(), **kw):
+    with ws.sessions() as s:
+        return wants.wants(s, today, **kw)
+
+
+def test_a_search_answered_only_by_other_hoodies_is_a_want_for_what_it_named(ws, buyers):
+    assert search(ws, buyers[0], "navy corduroy hoodie", [GREY_HOODIE])
+    (want,) = top(ws)
+    assert (want.category, want.attributes) == ("hoodie", (("color", "navy"), ("material", "corduroy")))
+    assert want.buyers == 1 and want.texts == ("navy corduroy hoodie",) and want.sources == {"search": 1}
+
+
+def test_a_search_a_result_satisfies_is_no_want(ws, buyers):
+    assert not search(ws, buyers[0], "navy corduroy hoodie", [GREY_HOODIE, NAVY_CORDUROY_HOODIE])
+    assert top(ws) == []
+
+
+def test_chinese_and_english_words_for_one_thing_are_one_want_of_two_buyers(ws, buyers):
+    search(ws, buyers[0], "navy corduroy hoodie")
+    search(ws, buyers[1], "藏蓝灯芯绒帽衫")
+    (want,) = top(ws)
+    assert want.buyers == 2 and set(want.texts) == {"navy corduroy hoodie", "藏蓝灯芯绒帽衫"}
+
+
+def test_one_buyer_repeating_a_search_moves_a_want_by_one(ws, buyers):
+    for _ in range(5):
+        search(ws, buyers[0], "navy  corduroy hoodie")
+    search(ws, buyers[0], "hoodie navy corduroy")  # other words, same want, same buyer
+    search(ws, buyers[0], "navy corduroy hoodie", at=NOW + timedelta(days=7))  # next week
+    (want,) = top(ws, today=NOW.date() + timedelta(days=7))
+    assert want.buyers == 1
+    assert want.weekly[-2:] == (1, 1) and sum(want.weekly) == 2  # one buyer in each of the two weeks
+    with ws.sessions() as s:
+        assert s.query(WantSignal).count() == 3  # the repeats were not stored
+
+
+def test_wants_rank_by_distinct_buyers_and_leave_out_the_weeks_before_the_window(ws, buyers):
+    search(ws, buyers[0], "linen dress")
+    search(ws, buyers[0], "leopard phone case", at=NOW - timedelta(weeks=9))  # outside 8 weeks
+    for b in buyers:
+        search(ws, b, "green t-shirt")
+    got = [(w.category, w.buyers) for w in top(ws)]
+    assert got == [("t-shirt", 3), ("dress", 1)]
+
+
+def test_nonsense_is_unread_evidence_never_a_want(ws, buyers):
+    assert search(ws, buyers[0], "zzzqqq")  # found nothing: kept
+    assert not search(ws, buyers[1], "something nice", [GREY_HOODIE])  # found things by meaning: no want
+    assert top(ws) == []
+    with ws.sessions() as s:
+        assert [(u.text, u.buyers, u.other) for u in wants.unread(s, NOW.date())] == [("zzzqqq", 1, None)]
+
+
+def test_a_product_nobody_here_makes_is_listed_with_its_words_not_turned_into_its_material(ws, buyers):
+    search(ws, buyers[0], "denim jeans")
+    assert top(ws) == []  # not a want for "anything denim"
+    with ws.sessions() as s:
+        assert [(u.text, u.other) for u in wants.unread(s, NOW.date())] == [("denim jeans", "jeans")]
+
+
+def test_an_inquiry_on_an_item_wants_the_item_in_what_it_names(ws, buyers):
+    with transaction(ws.sessions) as s:
+        wants.record_request(s, buyer_id=buyers[0], source="inquiry", text="do you have this in navy?",
+                             language=ws.language, design_id=None, design_category="hoodie", now=NOW)
+        wants.record_request(s, buyer_id=buyers[1], source="variant", text="想要藏蓝色的",
+                             language=ws.language, design_id=None, design_category="hoodie", now=NOW)
+        wants.record_request(s, buyer_id=buyers[2], source="inquiry", text="when does it ship?",
+                             language=ws.language, design_id=None, design_category="hoodie", now=NOW)
+    (want,) = top(ws)
+    assert (want.category, want.attributes, want.buyers) == ("hoodie", (("color", "navy"),), 2)
+    assert want.sources == {"inquiry": 1, "variant": 1}
+
+
+def test_a_flagged_buyer_moves_no_want(ws, buyers):
+    search(ws, buyers[0], "linen dress")
+    with transaction(ws.sessions) as s:
+        s.get(Buyer, buyers[0]).flagged_at = NOW
+    assert top(ws) == []
+
+
+def test_demand_wants_cli_lists_category_attributes_buyers_and_words(ws, buyers, monkeypatch):
+    search(ws, buyers[0], "藏蓝灯芯绒帽衫", at=utcnow())
+    search(ws, buyers[1], "navy corduroy hoodie", at=utcnow())
+    monkeypatch.setenv("TRENDLOOM_HOME", str(ws.settings.home))
+    out = CliRunner().invoke(cli, ["demand", "wants", "--json"])
+    assert out.exit_code == 0, out.output
+    (line,) = [json.loads(x) for x in out.output.splitlines() if x.startswith("{")]
+    assert line["category"] == "hoodie" and line["attributes"] == {"color": "navy", "material": "corduroy"}
+    assert line["buyers"] == 2 and set(line["texts"]) == {"藏蓝灯芯绒帽衫", "navy corduroy hoodie"}
+    table = CliRunner().invoke(cli, ["demand", "wants"])
+    assert table.exit_code == 0 and "hoodie" in table.output and "藏蓝灯芯绒帽衫" in table.output
