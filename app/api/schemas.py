@@ -261,6 +261,31 @@ class DeclineOut(BaseModel):
     unmatched_reason: str
 
 
+class AttentionOut(BaseModel):
+    """A design batch whose pieces cannot move by themselves (`app.services.attention`), with its actions."""
+
+    model_config = ConfigDict(from_attributes=True)
+    design_id: int
+    name: str
+    status: str
+    batch: int
+    kind: Literal["declined", "below_moq", "short", "unplaced"]
+    needed: int
+    missing: int
+    note: str
+    actions: list[str]
+
+
+class AttentionActionOut(BaseModel):
+    """What an action on the queue did: the design's status now, the orders it offered, and what is still
+    unplaced (the entry stays in the queue while anything is)."""
+
+    design_id: int
+    status: str
+    offered: list[FactoryOrderOut]
+    unmatched_reasons: list[str]
+
+
 class OrderIn(BaseModel):
     """One design to produce (the columns of the orders CSV of `trendloom match`)."""
 

@@ -211,6 +211,26 @@ def cancel(session: Session, design_id: int, *, now: datetime, reason: str = "")
     return design
 
 
+ACTIONS = ("replan", "reoffer", "raise_to_moq", "cancel")
+
+
+def act(session: Session, ws: Workspace, design_id: int, action: str, *, batch: int = 1, now: datetime,
+        reason: str = "") -> list[production.MatchResult]:
+    """Do one of the actions an entry offers (`Entry.actions`: the dashboard's buttons and the API both
+    come here); returns the offers it made. NotFound when the design batch is not in the queue, Conflict
+    when the entry does not offer `action`."""
+    e = _entry(session, ws, design_id, batch)
+    if action not in e.actions:
+        raise Conflict(f"design {design_id} batch {batch} is {e.kind}: its actions are {', '.join(e.actions)}, "
+                       f"not {action}")
+    if action == "cancel":
+        cancel(session, design_id, now=now, reason=reason)
+        return []
+    if action == "raise_to_moq":
+        return raise_to_moq(session, ws, design_id, batch, now=now)
+    return replan(session, ws, now=now, design_ids=[design_id], kinds=("short",) if action == "reoffer" else RETRIED)
+
+
 def registry_fingerprint(session: Session) -> str:
     """A digest of what planning depends on besides the designs: every factory's capabilities and
     capacity, and the pieces open orders hold. It changes when a re-plan could find something new."""

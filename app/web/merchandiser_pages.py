@@ -198,24 +198,19 @@ def match(request: Request, auth: MerchandiserPage, session: SessionDep, ws: Wor
 
 
 @router.post("/attention/{design_id}/{action}")
-def attend(request: Request, design_id: DesignId, action: Literal["replan", "reoffer", "raise_to_moq", "cancel"],
+def attend(request: Request, design_id: DesignId, action: Literal[attention.ACTIONS],  # type: ignore[valid-type]
            auth: MerchandiserPage, session: SessionDep, ws: WorkspaceDep,
            batch: Annotated[int, Form(ge=1, le=10**6)] = 1) -> Response:
-    """Act on an entry of the needs-attention queue (`attention`): re-plan its missing pieces (re-offer a
-    shortfall), raise a reorder to the MOQ, or cancel the design and release its buyers' pre-orders."""
-    now = utcnow()
-    if action == "cancel":
-        attention.cancel(session, design_id, now=now)
-        return redirect(request, "/merchandiser", ok="flash.design_cancelled")
-    if action == "raise_to_moq":
-        results = attention.raise_to_moq(session, ws, design_id, batch, now=now)
-        return redirect(request, "/merchandiser", ok="flash.raised", n=sum(len(r.orders) for r in results))
-    kinds = ("short",) if action == "reoffer" else attention.RETRIED
-    results = attention.replan(session, ws, now=now, design_ids=[design_id], kinds=kinds)
+    """Act on an entry of the needs-attention queue (`attention.act`): re-plan its missing pieces (re-offer
+    a shortfall), raise a reorder to the MOQ, or cancel the design and release its buyers' pre-orders."""
+    results = attention.act(session, ws, design_id, action, batch=batch, now=utcnow())
     n = sum(len(r.orders) for r in results)
+    if action == "cancel":
+        return redirect(request, "/merchandiser", ok="flash.design_cancelled")
     if n == 0:  # nothing placed: the entry stays in the queue
         return redirect(request, "/merchandiser", warn="flash.replanned", n=n)
-    return redirect(request, "/merchandiser", ok="flash.replanned", n=n)
+    return redirect(request, "/merchandiser", ok="flash.raised" if action == "raise_to_moq" else "flash.replanned",
+                    n=n)
 
 
 @router.post("/designs/{design_id}/sales")

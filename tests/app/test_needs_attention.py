@@ -214,3 +214,21 @@ def test_the_dashboard_lists_the_queue_and_its_buttons_act(world):
     assert "data-attention" not in c.get("/merchandiser").text
     with world.ws.sessions() as s:
         assert s.get(Design, did).status == DesignState.DROPPED
+
+
+def test_the_api_lists_the_queue_and_acts_on_an_entry(world):
+    did = _winner(world, 300)
+    _decline_all(world, did)
+    merch = world.new("merchandiser")
+    (entry,) = merch.get("/api/v1/merchandiser/attention").json()
+    assert (entry["design_id"], entry["kind"], entry["missing"], entry["actions"]) == (did, "declined", 300,
+                                                                                       ["replan", "cancel"])
+    url = f"/api/v1/merchandiser/attention/{did}"
+    r = merch.post(f"{url}/reoffer")
+    assert r.status_code == 409 and "its actions are replan, cancel, not reoffer" in r.json()["detail"]
+    assert merch.post(f"{url}/replan").json()["offered"] == []  # still nobody: the entry stays
+    r = merch.post(f"{url}/cancel", params={"reason": "out of season"})
+    assert r.status_code == 200 and r.json()["status"] == "dropped"
+    assert merch.post(f"{url}/cancel").status_code == 404  # no longer in the queue
+    assert merch.get("/api/v1/merchandiser/attention").json() == []
+    assert world.new("buyer").get("/api/v1/merchandiser/attention").status_code == 403

@@ -4,6 +4,7 @@ Every endpoint needs the merchandiser role (or admin); only merchandisers publis
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 import numpy as np
@@ -20,11 +21,12 @@ from app.api.auth import require_role
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api import idempotency
 from app.api.auth import MerchandiserUser
-from app.api.schemas import (ERROR_RESPONSES, AddedOut, AttributeIn, DesignOut, FlaggedBuyerOut, GenerateIn, IngestOut,
-                             PlanIn, PlanOut, SaleIn, SalesOut, SeriesMappingIn, SeriesMappingOut, SignalOut)
+from app.api.schemas import (ERROR_RESPONSES, AddedOut, AttentionActionOut, AttentionOut, AttributeIn, DesignOut,
+                             FactoryOrderOut, FlaggedBuyerOut, GenerateIn, IngestOut, PlanIn, PlanOut, SaleIn, SalesOut,
+                             SeriesMappingIn, SeriesMappingOut, SignalOut)
 from app.errors import Invalid
 from app.models import DESIGN_STATUSES, utcnow
-from app.services import abuse, designs, interest, production, reorders, trends, uploads
+from app.services import abuse, attention, designs, interest, production, reorders, trends, uploads
 from app.services import taxonomy as taxonomy_service
 from app.services.interest import rules_of
 
@@ -161,6 +163,27 @@ def flagged_buyers(session: SessionDep) -> list[FlaggedBuyerOut]:
 def trust_buyer(buyer_id: DesignId, session: SessionDep) -> FlaggedBuyerOut:
     """Clear a buyer's flag: what they confirmed and pre-ordered counts again (409 when not flagged)."""
     return FlaggedBuyerOut.model_validate(abuse.trust(session, buyer_id, utcnow()))
+
+
+@router.get("/attention")
+def needs_attention(session: SessionDep, ws: WorkspaceDep) -> list[AttentionOut]:
+    """Every design batch whose pieces cannot move by themselves (declined by every factory, unplaced
+    pieces, a reorder below every MOQ, a short shipment), with the actions each offers."""
+    return [AttentionOut(**asdict(e), actions=list(e.actions)) for e in attention.entries(session, ws)]
+
+
+@router.post("/attention/{design_id}/{action}")
+def attend(design_id: DesignId, action: Literal[attention.ACTIONS], session: SessionDep,  # type: ignore[valid-type]
+           ws: WorkspaceDep, batch: Annotated[int, Query(ge=1, le=10**6)] = 1,
+           reason: Annotated[str, Query(max_length=500)] = "") -> AttentionActionOut:
+    """Act on a queue entry: `replan` its missing pieces now, `reoffer` a shortfall, `raise_to_moq` a reorder,
+    or `cancel` the design (its offers withdrawn, its buyers' pre-orders released). 404 when the design batch
+    is not in the queue; 409 when the entry does not offer the action or the design's state no longer allows it."""
+    results = attention.act(session, ws, design_id, action, batch=batch, now=utcnow(), reason=reason)
+    d = designs.get(session, design_id)
+    return AttentionActionOut(design_id=design_id, status=d.status,
+                              offered=[FactoryOrderOut.model_validate(o) for r in results for o in r.orders],
+                              unmatched_reasons=[r.unmatched_reason for r in results if r.unmatched_reason])
 
 
 @router.post("/match/plan")
