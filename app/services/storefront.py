@@ -2,7 +2,7 @@
 buyer picked, one page at a time. The shop page and the buyer API call the same `browse`.
 
 Orders: `relevance` (a search's hybrid score; without a query, the personal feed's order), `price`
-(the smallest tier's unit price, cheapest first), `price_desc`, `progress` (share of the production
+(the unit price at the buyer MOQ, cheapest first), `price_desc`, `progress` (share of the production
 threshold committed, fullest first) and `ending` (the test window that closes first). The feed's own
 order has exploration in it: the first page picks a random seed, and the next pages carry it
 (`Shelf.seed`), so page 2 continues the order of page 1 instead of drawing a new one.
@@ -18,8 +18,9 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
-from app.models import Design
-from app.services import feed
+from app.models import Design, utcnow
+from app.services import feed, wants
+from app.services import search as search_svc
 
 if TYPE_CHECKING:
     from app.workspace import Workspace
@@ -77,7 +78,8 @@ def browse(session: Session, ws: Workspace, buyer_id: int | None, *, q: str = ""
            max_age_s: float = 0.0) -> Shelf:
     """Page `page` (from 1) of `page_size` designs: the search results for `q`, or else the buyer's
     feed (`buyer_id`; staff without one get the open designs by their publication order), filtered and
-    ordered by `sort`."""
+    ordered by `sort`. A buyer's search whose first page has nothing with all it named is recorded as a
+    want (`app.services.wants`)."""
     check_sort(sort)
     if not 1 <= page <= MAX_PAGE:
         raise Invalid(f"page must be between 1 and {MAX_PAGE}, got {page}", field="page")
@@ -93,6 +95,10 @@ def browse(session: Session, ws: Workspace, buyer_id: int | None, *, q: str = ""
             score = dict(hits)
             pos = a.positions(np.array(list(score), dtype=np.int64))
             hits = [(int(i), score[int(i)]) for i in a.ids[ordered(a, pos[pos >= 0], sort)]]
+        if buyer_id is not None and page == 1:  # what the buyer asked for and did not find is demand
+            shown = ws.search_cache.docs([i for i, _ in hits[:page_size]])
+            wants.record_search(session, buyer_id=buyer_id, text=q, query=search_svc.query_of(q, ws.language),
+                                results=shown, now=utcnow())
         by_id = {d.id: d for d in feed.designs_by_id(session, [i for i, _ in hits[start:end]])}
         window = [(by_id[i], s) for i, s in hits[start:end] if i in by_id]
         return Shelf([d for d, _ in window], [s for _, s in window], page, len(hits) > end, None)

@@ -134,3 +134,59 @@ def test_demand_wants_cli_lists_category_attributes_buyers_and_words(ws, buyers,
     assert line["buyers"] == 2 and set(line["texts"]) == {"藏蓝灯芯绒帽衫", "navy corduroy hoodie"}
     table = CliRunner().invoke(cli, ["demand", "wants"])
     assert table.exit_code == 0 and "hoodie" in table.output and "藏蓝灯芯绒帽衫" in table.output
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """The served shop with two open designs: navy striped cotton socks and red solid wool socks."""
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+    from app.models import Design
+    from app.services import accounts, designs, production
+    from generation.concepts.pricing import price_tiers
+    from generation.concepts.spec import DesignSpec
+    from matching.factories.registry import Factory
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRENDLOOM_IMAGE_BACKEND", "flat")
+        app = create_app(Settings(home=tmp_path_factory.mktemp("wanted"), decide_every_s=0))
+    with TestClient(app):
+        ws = app.state.workspace
+        with transaction(ws.sessions) as s:
+            made = []
+            for color, material, pattern in (("navy", "cotton", "stripe"), ("red", "wool", "solid")):
+                spec = DesignSpec(category="socks", color=color, material=material, pattern=pattern,
+                                  name=f"{color} {pattern} {material} socks", moq=ws.taxonomy.category("socks").buyer_moq,
+                                  price_tiers=price_tiers(ws.taxonomy, "socks", material, 0))
+                made.append(Design(name=spec.name, category="socks", spec=spec.to_dict(), status="draft", images=[]))
+            s.add_all(made)
+            s.flush()
+            production.import_factories(s, [Factory("S1", "Sock mill", country="CN", region="Zhejiang",
+                                                    categories=("socks",), materials=("cotton", "wool"),
+                                                    processes=("knitting", "printing", "dyeing", "weaving"), moq=100,
+                                                    capacity=5_000, lead_time_days=10, quality=0.8, price_index=1.0)])
+            designs.publish(s, ws, [d.id for d in made], now=utcnow(), require_image=False)
+            for login in ("shopper", "shopper2"):
+                accounts.create_user(s, login, "correct horse battery", "buyer")
+        yield app
+
+
+def test_a_buyers_search_on_the_shop_records_what_its_first_page_lacks(shop):
+    from fastapi.testclient import TestClient
+    ws = shop.state.workspace
+
+    def searched(login, q):
+        c = TestClient(shop, follow_redirects=False)
+        assert c.post("/login", data={"login": login, "password": "correct horse battery"},
+                      headers={"Origin": "http://testserver"}).status_code == 303
+        assert c.get("/shop", params={"q": q}).status_code == 200
+
+    searched("shopper", "藏蓝条纹袜子")  # navy striped socks: found, nothing to record
+    searched("shopper", "wool navy socks")  # navy socks and wool socks, but no navy wool ones: a want
+    searched("shopper", "wool navy socks")  # the same again moves nothing
+    searched("shopper2", "藏蓝羊毛袜")  # the same want in Chinese, another buyer
+    with ws.sessions() as s:
+        (want,) = wants.wants(s, utcnow().date())
+    assert (want.category, want.attributes, want.buyers) == ("socks", (("color", "navy"), ("material", "wool")), 2)
+    assert set(want.texts) == {"wool navy socks", "藏蓝羊毛袜"}
