@@ -44,6 +44,7 @@ from matching.factories.registry_file import FIELDS as REGISTRY_FIELDS, parse_ov
 from app.batch import embed_texts, executor, render_designs
 from app.db import transaction
 from app.errors import AppError
+from app import lifecycle
 from app.lifecycle import DesignState
 from app.attacks import make_attackers
 from app.models import utcnow
@@ -57,6 +58,7 @@ from app.services.status import stage_counts
 from app.services.trends import DataEnd
 from app.settings import Settings
 from app.simulator import BuyerSimulator
+from app.web.i18n import catalogue
 from app.workspace import Workspace
 
 cli = typer.Typer(help="trendloom: design products from trends, test them with buyers, make the winners.",
@@ -382,12 +384,15 @@ def designs_list(status: Optional[str] = None, as_json: Annotated[bool, typer.Op
     """List designs (optionally of one status)."""
     with workspace() as ws, ws.sessions() as s:
         rows = design_svc.list_designs(s, status=status, limit=100_000)
+    words = catalogue("en")  # the status as the pages word it (`lifecycle.design_word`)
+    shown = {d.id: words[lifecycle.design_word(d.status, d.book_closed_at is not None)] for d in rows}
     if as_json:
-        print(json.dumps([{"id": d.id, "name": d.name, "status": d.status, "images": d.images} for d in rows]))
+        print(json.dumps([{"id": d.id, "name": d.name, "status": d.status, "shown": shown[d.id], "images": d.images}
+                          for d in rows]))
         return
     table = Table("id", "name", "status", "threshold", "note", title="Designs")
     for d in rows:
-        table.add_row(str(d.id), d.name, d.status, str(d.production_threshold or ""), d.note)
+        table.add_row(str(d.id), d.name, shown[d.id], str(d.production_threshold or ""), d.note)
     console.print(table)
 
 

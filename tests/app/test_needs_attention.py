@@ -232,3 +232,43 @@ def test_the_api_lists_the_queue_and_acts_on_an_entry(world):
     assert merch.post(f"{url}/cancel").status_code == 404  # no longer in the queue
     assert merch.get("/api/v1/merchandiser/attention").json() == []
     assert world.new("buyer").get("/api/v1/merchandiser/attention").status_code == 403
+
+
+def _merchandiser_browser(world) -> TestClient:
+    from app.services import accounts
+
+    with transaction(world.ws.sessions) as s:
+        accounts.create_user(s, "merch", "correct horse battery", "merchandiser")
+    c = TestClient(world.app, follow_redirects=False)
+    assert c.post("/login", data={"login": "merch", "password": "correct horse battery"},
+                  headers={"Origin": "http://testserver"}).status_code == 303
+    return c
+
+
+def test_a_provisional_win_is_counted_and_listed_as_winning_not_won(world):
+    did = world.plain_design(world.new("merchandiser"), "socks", "wool")["id"]
+    with transaction(world.ws.sessions) as s:
+        lifecycle.move(s, s.get(Design, did), DesignState.WON)  # won by probability: its book is open
+    page = _merchandiser_browser(world).get("/merchandiser").text
+    chips = dict(re.findall(r'<span class="badge \w+">([^<]+)</span> (\d+)</a>', page))
+    assert (chips["winning (book open)"], chips["won"]) == ("1", "0")
+    assert "Offer 0 winners to factories" in page  # beside "won 0", not "won 1"
+    out = CliRunner().invoke(cli, ["designs", "list", "--json"])
+    assert [(d["status"], d["shown"]) for d in json.loads(out.stdout)] == [("won", "winning (book open)")]
+
+
+def test_a_reorder_no_factory_takes_is_a_warning_not_a_success(world):
+    did = _winner(world, 300)
+    _ship(world, did)
+    with transaction(world.ws.sessions) as s:
+        for fid in ("F1", "F2"):
+            production.get_factory(s, fid).moq = 400
+    c = _merchandiser_browser(world)
+    page = c.get(f"/merchandiser/designs/{did}").text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    r = c.post(f"/merchandiser/designs/{did}/sales", data={"csrf_token": _csrf(page), "quantity": "240",
+                                                          "idempotency_key": key},
+               headers={"Referer": f"http://testserver/merchandiser/designs/{did}"})
+    assert r.status_code == 303
+    flash = re.search(r'<div class="flash (\w+)"[^>]*>([^<]*)', c.get(r.headers["location"]).text)
+    assert flash.group(1) == "warn" and "no factory can take it yet" in flash.group(2)
