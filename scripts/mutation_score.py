@@ -103,6 +103,13 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "_greedy_fill: if room <= 0 or (x[i] == 0 and room < p.lane_moq[i]): :: 0 [0 -> -1]":
             "room is never negative; at room 0 the lane gets 0 more pieces",
     },
+    "app/services/interest.py": {
+        "place_preorder: if design.committed >= (design.production_threshold or 0): :: 0 [0 -> -1]":
+            "committed is never negative (orders add at least their MOQ, a cancel takes back only what its order "
+            "added): for a design without a threshold, committed >= -1 and committed >= 0 are both true",
+        "evaluate: if design.committed >= (design.production_threshold or 0): :: 0 [0 -> -1]":
+            "committed is never negative: as above",
+    },
     "matching/factories/shortlist.py": {
         "shortlist: cheapest = float(table.price_index[positions[kept]].min()) if kept.any() else 1.0 :: "
         "1.0 [1.0 -> 2.0]": "with no factory kept the cheapest price index is never used (no row is scored)",

@@ -312,6 +312,45 @@ def test_a_cancel_takes_the_order_out_of_every_counter(sessions):
     assert (got.committed, got.pre_order_count, got.pieces_ordered) == (10, 1, 10)
 
 
+
+def test_a_rebook_after_a_cancel_is_committed_but_not_demand(sessions):
+    """10 pcs booked, cancelled, booked again: the book holds the 10 pcs, the demand counters do not (a
+    cancel-and-rebook moves nothing but the book); the 10 pcs are untrusted."""
+    b, d = add_buyer(sessions), add_design(sessions)
+    o, _ = order(sessions, b, d, 10)
+    cancel(sessions, b, o)
+    order(sessions, b, d, 10)
+    got = get(sessions, d)
+    assert (got.committed, got.pre_order_count, got.pieces_ordered, got.untrusted) == (10, 0, 0, 10)
+    assert [x.counted for x in orders_of(sessions, d)] == [False, False]
+
+
+def test_a_cancel_of_another_design_leaves_this_pre_order_counted(sessions):
+    b, d, elsewhere = add_buyer(sessions), add_design(sessions), add_design(sessions)
+    o, _ = order(sessions, b, elsewhere, 10)
+    cancel(sessions, b, o)
+    order(sessions, b, d, 10)
+    got = get(sessions, d)
+    assert (got.committed, got.pre_order_count, got.pieces_ordered, got.untrusted) == (10, 1, 10, 0)
+
+
+def test_another_buyers_cancel_leaves_this_pre_order_counted(sessions):
+    b, other, d = add_buyer(sessions), add_buyer(sessions, "other"), add_design(sessions)
+    o, _ = order(sessions, other, d, 10)
+    cancel(sessions, other, o)
+    order(sessions, b, d, 10)
+    got = get(sessions, d)
+    assert (got.committed, got.pre_order_count, got.pieces_ordered, got.untrusted) == (10, 1, 10, 0)
+
+
+def test_a_flagged_buyers_pre_order_is_committed_but_not_demand(sessions):
+    b, d = add_buyer(sessions), add_design(sessions)
+    with transaction(sessions) as s:
+        s.get(Buyer, b).flagged_at = NOW
+    order(sessions, b, d, 10)
+    got = get(sessions, d)
+    assert (got.committed, got.pre_order_count, got.pieces_ordered, got.untrusted) == (10, 0, 0, 10)
+
 def test_another_buyers_order_cannot_be_cancelled(sessions):
     b, other, d = add_buyer(sessions), add_buyer(sessions, "other"), add_design(sessions)
     o, _ = order(sessions, b, d, 10)
