@@ -37,6 +37,7 @@ demo: install
 	$(VENV)/bin/trendloom demo
 
 test: system-deps install-dev
+	$(VENV)/bin/ruff check app generation matching
 	$(VENV)/bin/python -m pytest -q
 
 clean:

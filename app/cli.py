@@ -459,8 +459,11 @@ def factories_list(as_json: Annotated[bool, typer.Option("--json", help="one JSO
     table = Table("id", "name", "country", "categories", "capacity/month", "MOQ", "facility type",
                   title=f"Factories ({total.factories}: capacity known for {total.capacity_known}, MOQ for "
                         f"{total.moq_known}; {total.material_suppliers} material suppliers)")
+
+    def fig(f: factory_registry.Figure) -> str:
+        return f"{f.value:,}" + ("" if f.known else " (est.)")
+
     for v in rows:
-        fig = (lambda f: f"{f.value:,}" + ("" if f.known else " (est.)"))
         table.add_row(v.id, v.name, v.country, ", ".join(v.categories) or "[yellow]none[/yellow]", fig(v.capacity),
                       fig(v.moq), ("[magenta]material supplier[/magenta] " if v.supplies_materials else "") + v.facility_type)
     console.print(table)

@@ -11,13 +11,13 @@ from app.lifecycle import OrderState
 from app.models import Design
 from app.services.design_copy import bilingual_spec, without_evidence
 from generation.taxonomy import Taxonomy
+from matching.factories.planner import MatchPlan
+from matching.interest import InterestStats
 
 Viewer = Literal["staff", "buyer", "factory"]  # who a design is shown to (`DesignOut.of`)
 Id = Annotated[int, Field(ge=1, le=2**53)]  # SQLite integers are 64-bit; JSON-safe bound
 # The database keeps naive UTC; answers say so ("...Z"), as RFC 3339 date-times must carry an offset.
 UtcDateTime = Annotated[datetime, AfterValidator(lambda v: v if v.tzinfo else v.replace(tzinfo=UTC))]
-from matching.factories.planner import MatchPlan
-from matching.interest import InterestStats
 
 if TYPE_CHECKING:
     from app.services.reorders import SalesResult

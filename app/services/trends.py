@@ -40,10 +40,10 @@ from generation.trends.frame import TrendFrame, parse_series_name
 from generation.trends.mapping import Embed
 from generation.trends.rising import TrendSignal, explain, rank_forecast
 
-SIGNAL_WINDOW = 26  # weeks of forecast compared with the same weeks a year earlier
-
 from app.errors import Invalid
 from app.models import SeriesMappingRow, TrendPoint, TrendSeries, TrendSignalRow, utcnow
+
+SIGNAL_WINDOW = 26  # weeks of forecast compared with the same weeks a year earlier
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -270,7 +271,10 @@ def _neighbour_pairs(keyed: Sequence[_Keyed], members: Sequence[int], cutoff: fl
     compact = [keyed[i].compact for i in members]
     words = [" ".join(sorted(keyed[i].name.split())) for i in members]
     rarest = [min(k.split(), key=lambda w: (df[w], -len(w), w)) if k else "" for k in (keyed[i].name for i in members)]
-    by = (lambda key: np.asarray(sorted(range(len(members)), key=key), dtype=np.int64))
+
+    def by(key: Callable[[int], Any]) -> np.ndarray:
+        return np.asarray(sorted(range(len(members)), key=key), dtype=np.int64)
+
     address = [keyed[i].compact_address for i in members]
     orders = ((by(lambda x: compact[x]), False), (by(lambda x: compact[x][::-1]), False), (by(lambda x: words[x]), False),
               (by(lambda x: (rarest[x], compact[x])), False), (by(lambda x: (address[x], compact[x])), True))

@@ -138,7 +138,10 @@ class FactoryTable:
             lanes[d] = (rows, cost)
         lane_d = [np.full(rows.size, d, dtype=np.int64) for d, (rows, _) in enumerate(lanes)]
         lane_f, lane_c = [rows for rows, _ in lanes], [cost for _, cost in lanes]
-        cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64))
+
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
         return AllocationProblem(design_ids, [r.quantity for r in requirements], self.ids, self.moq,
                                  np.maximum(free_capacity, 0), cat(lane_d), cat(lane_f), cat(lane_c),
                                  split_cost_cents=split_cost_cents)
