@@ -214,6 +214,20 @@ class InterestMark(Base):
     first_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Favourite(Base):
+    """A design a buyer marked as a favourite (`app.services.favourites`): `active` while it is one.
+    A second favourite of an active one changes nothing; an un-favourite clears `active` and stamps
+    `changed_at`, so every change, and only a change, is recorded."""
+
+    __tablename__ = "favourites"
+    __table_args__ = (Index("ix_favourites_buyer_active", "buyer_id", "active"),)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    since: Mapped[datetime] = mapped_column(DateTime)  # when it was last made a favourite
+    changed_at: Mapped[datetime] = mapped_column(DateTime)  # the last change (made a favourite, or not)
+
+
 class BuyerActivity(Base):
     """What a buyer sent about a design in one hour: every browse event claimed (`sent`) and those that
     counted (`counted`). Screening (`app.services.abuse`) compares buyers on it: volume, speed (the

@@ -194,6 +194,12 @@ class SearchHit(BaseModel):
     design: DesignOut
 
 
+class FavouriteOut(BaseModel):
+    design_id: int
+    favourite: bool  # the state now
+    changed: bool  # false: it already was (nothing recorded)
+
+
 class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -21,12 +21,12 @@ from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token, page_tok
 from app.api.deps import SessionDep, WorkspaceDep
 from app.lifecycle import BOOK_STATES
 from app.models import utcnow
-from app.services import dashboard, designs, feed, interest
+from app.services import dashboard, designs, favourites, feed, interest
 from app.services import search as search_svc
 from app.services import storefront as storefront_svc
 from app.services.event_writer import EventIn, Served
 from app.web.deps import BuyerPage
-from app.web.rendering import parse_money, redirect, render
+from app.web.rendering import local_path, parse_money, redirect, render
 
 router = APIRouter(prefix="/shop", include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**53)]
@@ -99,14 +99,27 @@ def design_page(request: Request, design_id: Id, auth: BuyerPage, session: Sessi
     _served(ws, auth, buyer_id, [d.id], "item", pt)
     spec = designs.spec_of(d)
     return render(request, "shop/design.html", auth, d=d, spec=spec, progress=dashboard.progress(d),
+                  favourite=favourites.is_favourite(session, buyer_id, d.id),
                   current_price=spec.unit_price_cents(d.committed), idempotency_key=str(uuid.uuid4()),
                   open_book=d.status in BOOK_STATES and d.book_closed_at is None)
 
 
 @router.post("/designs/{design_id}/favourite")
-def favourite(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep) -> Response:
-    _button(ws, buyer_scope(auth.user, None), design_id, "favourite")
-    return redirect(request, f"/shop/designs/{design_id}", ok="flash.favourited")
+def favourite(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep,
+              on: Annotated[bool, Form()] = True, back: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """The favourite toggle: `on` is the state the button asks for, so a double click records one change."""
+    buyer_id = buyer_scope(auth.user, None)
+    ws.rate_limiter.take("events", buyer_id)
+    favourites.set_favourite(ws, buyer_id, design_id, on, utcnow())
+    return redirect(request, local_path(back, f"/shop/designs/{design_id}"),
+                    ok="flash.favourited" if on else "flash.unfavourited")
+
+
+@router.get("/favourites")
+def my_favourites(request: Request, auth: BuyerPage, session: SessionDep) -> Response:
+    """This buyer's favourite designs, the latest first, each with its un-favourite button."""
+    found = favourites.favourite_designs(session, buyer_scope(auth.user, None))
+    return render(request, "shop/favourites.html", auth, designs=found, progress=dashboard.progress)
 
 
 @router.post("/designs/{design_id}/inquire")

@@ -1,4 +1,4 @@
-"""The storefront's filters, sorts and pages, on the shop page and in the buyer API."""
+"""The storefront: filters, sorts and pages (the shop page and the buyer API), and favourites."""
 
 import html
 import re
@@ -8,11 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from app.api.main import create_app
 from app.db import transaction
-from app.models import Design, utcnow
-from app.services import accounts, designs, production
+from app.models import Design, Favourite, InterestEvent, User, utcnow
+from app.services import accounts, designs, favourites, production
 from app.settings import Settings
 from generation.concepts.pricing import price_tiers
 from generation.concepts.spec import DesignSpec
@@ -150,3 +151,65 @@ def test_the_feed_api_filters_sorts_and_pages(shop):
     one = c.get(f"/api/v1/buyers/{buyer}/feed", params={"limit": 3, "seed": 7}).json()
     two = c.get(f"/api/v1/buyers/{buyer}/feed", params={"limit": 3, "seed": 7, "page": 2}).json()
     assert {d["id"] for d in one} | {d["id"] for d in two} == set(ids.values())
+
+
+def favourite_events(app, buyer_id: int, design_id: int) -> int:
+    with app.state.workspace.sessions() as s:
+        return s.scalar(select(func.count()).select_from(InterestEvent).where(
+            InterestEvent.buyer_id == buyer_id, InterestEvent.design_id == design_id, InterestEvent.kind == "favourite"))
+
+
+def test_favourite_records_each_change_once_through_the_api(shop):
+    c, buyer, did = api(shop), shop.state.buyer_id, shop.state.ids["Navy solid wool"]
+    url = f"/api/v1/buyers/{buyer}/favourites"
+    assert c.put(f"{url}/{did}").json() == {"design_id": did, "favourite": True, "changed": True}
+    assert c.put(f"{url}/{did}").json()["changed"] is False  # already one: nothing recorded
+    assert favourite_events(shop, buyer, did) == 1
+    assert [d["id"] for d in c.get(url).json()] == [did]
+    assert c.delete(f"{url}/{did}").json() == {"design_id": did, "favourite": False, "changed": True}
+    assert c.delete(f"{url}/{did}").json()["changed"] is False
+    assert c.get(url).json() == [] and favourite_events(shop, buyer, did) == 1
+    with shop.state.workspace.sessions() as s:
+        row = s.get(Favourite, (buyer, did))
+        assert row.active is False and row.changed_at >= row.since  # the un-favourite is recorded
+    assert c.put(f"{url}/{did}").json()["changed"] is True and favourite_events(shop, buyer, did) == 2
+    assert c.put(f"{url}/999999").status_code == 404
+    c.delete(f"{url}/{did}")
+
+
+def test_two_favourites_at_once_make_one_change(shop, race):
+    buyer, did = shop.state.buyer_id, shop.state.ids["Red check wool"]
+    now = utcnow()
+    got = race(shop.state.workspace.sessions, [lambda s: str(favourites.flip(s, buyer, did, True, now))] * 2, refused=())
+    assert sorted(got) == ["False", "True"]
+    got = race(shop.state.workspace.sessions, [lambda s: str(favourites.flip(s, buyer, did, False, now))] * 2, refused=())
+    assert sorted(got) == ["False", "True"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_favourite_button_toggles_and_the_list_shows_them(shop, lang):
+    zh = lang == "zh-CN"
+    c, did = page_client(shop, lang), shop.state.ids["Black solid cotton"]
+    item = f"/shop/designs/{did}"
+    page = c.get(item).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert 'aria-pressed="false"' in page and ("♡ 收藏" if zh else "♡ Favourite") in page
+
+    def press(on: str, back: str = "") -> str:
+        r = c.post(f"{item}/favourite", data={"csrf_token": token, "on": on, "back": back},
+                   headers={"Referer": f"http://testserver{item}"})
+        assert r.status_code == 303
+        return c.get(r.headers["location"]).text
+
+    with shop.state.workspace.sessions() as s:
+        buyer = s.scalar(select(User.buyer_id).where(User.login == "buyer"))
+    before = favourite_events(shop, buyer, did)
+    page = press("true")
+    assert 'aria-pressed="true"' in page and ("已收藏" if zh else "Favourited") in page
+    press("true")  # a second click of the same button (a double submit): no second event
+    assert favourite_events(shop, buyer, did) == before + 1
+    mine = c.get("/shop/favourites").text
+    assert f'data-design="{did}"' in mine and ("我的收藏" if zh else "My favourites") in mine
+    mine = press("false", back="/shop/favourites")
+    assert f'data-design="{did}"' not in mine and ("还没有收藏" if zh else "No favourites yet") in mine
+    assert 'aria-pressed="false"' in c.get(item).text and favourite_events(shop, buyer, did) == before + 1

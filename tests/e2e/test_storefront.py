@@ -1,5 +1,5 @@
 """The buyer's storefront in a real browser (Debian's Chromium through Playwright, the real server), in
-English and Chinese: filters, sorts and pages."""
+English and Chinese: filters, sorts and pages; favourites."""
 
 import re
 from dataclasses import replace
@@ -86,4 +86,26 @@ def test_a_buyer_filters_sorts_and_pages_the_shop(server, browser, locale):
     expect(page.locator("select[name=sort] option:checked")).to_have_text("价格从低到高" if zh else "Price: low to high")
     page.click("a[rel=prev]")
     expect(cards).to_have_count(24)
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_favourite_button_toggles_and_my_favourites_lists_them(server, browser, locale):
+    zh = locale == "zh-CN"
+    page = sign_in(browser, server, "shop", locale=locale)
+    page.locator("article.item h3 a").nth(2 if zh else 3).click()
+    name = page.locator("h1").inner_text()
+    button = page.locator("form.favourite button")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(page.locator(".flash.ok")).to_contain_text("已加入收藏" if zh else "Added to your favourites")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_contain_text("已收藏" if zh else "Favourited")
+    page.click("nav >> text=" + ("我的收藏" if zh else "My favourites"))
+    expect(page.locator("h1")).to_have_text("我的收藏" if zh else "My favourites")
+    expect(page.locator("article.item h3")).to_have_text([name])
+    shot(page, f"favourites-{locale}")
+    page.locator("article.item form.favourite button").click()
+    expect(page.locator(".flash.ok")).to_contain_text("已从收藏中移除" if zh else "Removed from your favourites")
+    expect(page.locator("article.item")).to_have_count(0)
     page.context.close()

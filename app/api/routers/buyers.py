@@ -21,12 +21,12 @@ from app.api import idempotency
 from app.api.auth import AdminUser, BuyerUser, CurrentUser, buyer_scope, is_staff, viewer
 from app.api.deps import SessionDep, WorkspaceDep
 from app.api.schemas import (ERROR_RESPONSES, BuyerIn, BuyerOut, DesignOut, ErrorOut, EventIn, EventOut, EventsIn,
-                             EventsOut, PreOrderIn, PreOrderOut, SearchHit)
+                             EventsOut, FavouriteOut, PreOrderIn, PreOrderOut, SearchHit)
 from app.errors import Invalid, NotFound
 from app.models import User, utcnow
 from app.services import designs as design_svc
 from app.services import feed as feed_svc
-from app.services import interest, storefront
+from app.services import favourites, interest, storefront
 from app.services.event_writer import Served
 from app.workspace import Workspace
 
@@ -98,6 +98,31 @@ def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
     _serve(ws, user, [d.id for d in shelf.designs], "search")
     return [SearchHit(score=score or 0.0, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)))
             for d, score in zip(shelf.designs, shelf.scores)]
+
+
+@router.get("/buyers/{buyer_id}/favourites")
+def buyer_favourites(buyer_id: Id, user: BuyerUser, session: SessionDep, ws: WorkspaceDep) -> list[DesignOut]:
+    """This buyer's favourite designs, the latest favourited first."""
+    found = favourites.favourite_designs(session, interest.get_buyer(session, buyer_scope(user, buyer_id)).id)
+    return [DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)) for d in found]
+
+
+@router.put("/buyers/{buyer_id}/favourites/{design_id}", responses=LIMITED)
+def add_favourite(buyer_id: Id, design_id: Id, user: BuyerUser, ws: WorkspaceDep) -> FavouriteOut:
+    """Make a design a favourite: one `favourite` event when it was not one; nothing when it was."""
+    return _favourite(ws, buyer_scope(user, buyer_id), design_id, True)
+
+
+@router.delete("/buyers/{buyer_id}/favourites/{design_id}", responses=LIMITED)
+def remove_favourite(buyer_id: Id, design_id: Id, user: BuyerUser, ws: WorkspaceDep) -> FavouriteOut:
+    """Take a design out of the favourites (recorded once; nothing when it was not one)."""
+    return _favourite(ws, buyer_scope(user, buyer_id), design_id, False)
+
+
+def _favourite(ws: Workspace, buyer_id: int, design_id: int, on: bool) -> FavouriteOut:
+    ws.rate_limiter.take("events", buyer_id)
+    changed = favourites.set_favourite(ws, buyer_id, design_id, on, utcnow())
+    return FavouriteOut(design_id=design_id, favourite=on, changed=changed)
 
 
 @router.get("/designs/{design_id}", responses=LIMITED)
