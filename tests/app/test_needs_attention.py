@@ -272,3 +272,54 @@ def test_a_reorder_no_factory_takes_is_a_warning_not_a_success(world):
     assert r.status_code == 303
     flash = re.search(r'<div class="flash (\w+)"[^>]*>([^<]*)', c.get(r.headers["location"]).text)
     assert flash.group(1) == "warn" and "no factory can take it yet" in flash.group(2)
+
+
+def _cancel(design_id: int, s) -> str:
+    attention.cancel(s, design_id, now=utcnow())
+    return "cancelled"
+
+
+def _two_cancels_at_once(url: str, race) -> list[str]:
+    """A winner with one confirmed pre-order and one offer open, cancelled by two merchandisers at once."""
+    from datetime import date
+    from functools import partial
+
+    from app.db import make_engine, migrate, session_factory
+    from app.models import Buyer, FactoryRow
+
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    with transaction(sessions) as s:
+        s.add(FactoryRow(id="F1", name="Mill", country="CN", region="Zhejiang", categories=["socks"],
+                         materials=["cotton"], processes=["knitting"], moq=100, capacity=5000, lead_time_days=10,
+                         quality=0.8, price_index=1.0))
+        buyer = Buyer(name="shop", kind="shop")
+        design = Design(name="d", category="socks", spec={}, status=DesignState.MATCHED, committed=100,
+                        book_closed_at=utcnow())
+        s.add_all([buyer, design])
+        s.flush()
+        s.add_all([PreOrder(buyer_id=buyer.id, design_id=design.id, quantity=100, unit_price_cents=500,
+                            status=PreOrderState.CONFIRMED),
+                   FactoryOrder(design_id=design.id, factory_id="F1", quantity=100, unit_price_cents=100,
+                                due_date=date(2030, 1, 1), status=OrderState.OFFERED)])
+        did = design.id
+    outcome = race(sessions, [partial(_cancel, did)] * 2, refused=(TransitionRefused,))
+    with sessions() as s:
+        assert s.get(Design, did).status == DesignState.DROPPED
+        assert [o.status for o in s.scalars(select(FactoryOrder))] == [OrderState.CANCELLED]
+    engine.dispose()
+    return sorted(outcome)
+
+
+def _one_cancel_wins(outcome: list[str]) -> None:
+    assert outcome[0] == "cancelled", outcome
+    assert outcome[1].startswith("refused: design ") and "is dropped; it can move to nothing further" in outcome[1]
+
+
+def test_of_two_concurrent_cancels_one_wins_on_sqlite(tmp_path, race):
+    _one_cancel_wins(_two_cancels_at_once(f"sqlite:///{tmp_path / 'db.sqlite'}", race))
+
+
+def test_of_two_concurrent_cancels_one_wins_on_postgres(pg_url, race):
+    _one_cancel_wins(_two_cancels_at_once(pg_url, race))
