@@ -440,6 +440,14 @@ def test_a_sure_winner_at_exactly_min_impressions_wins_provisionally(sessions):
     assert got.note.startswith("won: P(reach 50 pcs) = 1.00; the pre-order book stays open")
 
 
+
+def test_a_winner_without_a_threshold_closes_its_book_when_decided(sessions):
+    """No threshold: 0 pcs already reach it, so the verdict closes the book (won for good, P(reach) 1)."""
+    d = add_design(sessions, threshold=None, impressions=20)
+    assert evaluate(sessions) == {"won": 1}
+    got = get(sessions, d)
+    assert (got.status, got.book_closed_at is not None, got.p_reach) == ("won", True, 1.0)
+
 def test_a_sure_winner_one_impression_short_of_min_impressions_keeps_testing(sessions):
     d = add_design(sessions, impressions=19)
     assert evaluate(sessions) == {}
