@@ -27,6 +27,7 @@ from matching.interest import EVENT_WEIGHTS
 from app.lifecycle import BOOK_STATES
 from app.models import Design, InterestEvent, utcnow
 from app.services import search as search_svc
+from app.services.group_order import moq_price
 
 if TYPE_CHECKING:
     from app.workspace import Workspace
@@ -58,8 +59,8 @@ Nearest = Callable[[np.ndarray, int], np.ndarray]  # (query (dim,), k) -> ids of
 
 @dataclass(frozen=True)
 class Filters:
-    """What a buyer narrowed the open designs to: a category, a highest price (the smallest tier's unit
-    price, in cents), a colour, a material, a pattern; None is no filter."""
+    """What a buyer narrowed the open designs to: a category, a highest price (the unit price at the buyer
+    MOQ, in cents), a colour, a material, a pattern; None is no filter."""
 
     category: str | None = None
     max_price_cents: int | None = None
@@ -92,7 +93,7 @@ class DemandArrays:
     color: np.ndarray  # (n,) str: the spec's colour, material and pattern (the storefront's filters)
     material: np.ndarray
     pattern: np.ndarray
-    price: np.ndarray  # (n,) int64, unit price of the smallest tier (cents)
+    price: np.ndarray  # (n,) int64, unit price of one buyer's smallest order, at the buyer MOQ (cents)
     threshold: np.ndarray
     committed: np.ndarray
     impressions: np.ndarray
@@ -234,7 +235,7 @@ class DemandCache:
                     same_designs = False
                     d = heavy[i]
                     e = _Entry(0, 0, 0, 0, 0, window_end, 0, status, np.frombuffer(d.embedding, dtype=np.float32),
-                               d.category, int(d.spec["price_tiers"][0]["unit_price_cents"]), int(d.spec["moq"]),
+                               d.category, moq_price(d.spec), int(d.spec["moq"]),
                                d.published_at, prior_of(d), str(d.spec.get("color", "")),
                                str(d.spec.get("material", "")), str(d.spec.get("pattern", "")))
                     self._entries[i] = e
@@ -358,7 +359,7 @@ def feed_ids(session: Session, cache: DemandCache, buyer_id: int, *, k: int, pol
              category: str | None = None, max_price_cents: int | None = None, nearest: Nearest | None = None,
              pool: int = FEED_POOL, max_age_s: float = 0.0, filters: Filters | None = None) -> list[int]:
     """Ids of the designs to show this buyer, best first: the exposure policy mixed with relevance,
-    among the designs of `category` whose smallest-tier price is at most `max_price_cents` (when given)
+    among the designs of `category` whose price at the buyer MOQ is at most `max_price_cents` (when given)
     that pass `filters`.
 
     With more than `pool` designs and a `nearest` search (`index_nearest`), only candidates are scored

@@ -21,7 +21,7 @@ from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token, page_tok
 from app.api.deps import SessionDep, WorkspaceDep
 from app.lifecycle import BOOK_STATES
 from app.models import utcnow
-from app.services import dashboard, designs, favourites, feed, interest
+from app.services import dashboard, designs, favourites, feed, group_order, interest
 from app.services import search as search_svc
 from app.services import storefront as storefront_svc
 from app.services.event_writer import EventIn, Served
@@ -86,21 +86,23 @@ def storefront(request: Request, auth: BuyerPage, session: SessionDep, ws: Works
     choices = {kind: sorted(tx.attributes.get(kind, {})) for kind in ("color", "material", "pattern")}
     return render(request, "shop/feed.html", auth, designs=found, q=q, category=category, max_price=max_price,
                   color=color, material=material, pattern=pattern, sort=sort, sorts=storefront_svc.SORTS,
-                  choices=choices, shelf=shelf, shop_url=shop_url,
+                  choices=choices, shelf=shelf, shop_url=shop_url, moq_price=group_order.moq_price,
                   categories=sorted(ws.taxonomy.categories), progress=dashboard.progress, suggestions=suggest)
 
 
 @router.get("/designs/{design_id}")
 def design_page(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
                 pt: PageToken = None) -> Response:
-    """A virtual item: images, spec, tier prices (the current tier marked), progress to the threshold."""
+    """A virtual item: images, spec, its group order (buyers joined, tier prices from the MOQ with the
+    current one marked, pieces to the next tier, time left), progress to the threshold."""
     buyer_id = buyer_scope(auth.user, None)
     d = interest.published_design(session, design_id)
     _served(ws, auth, buyer_id, [d.id], "item", pt)
     spec = designs.spec_of(d)
     return render(request, "shop/design.html", auth, d=d, spec=spec, progress=dashboard.progress(d),
                   favourite=favourites.is_favourite(session, buyer_id, d.id),
-                  current_price=spec.unit_price_cents(d.committed), idempotency_key=str(uuid.uuid4()),
+                  group=group_order.group_order(session, d, spec, utcnow()),
+                  idempotency_key=str(uuid.uuid4()),
                   open_book=d.status in BOOK_STATES and d.book_closed_at is None)
 
 
@@ -119,7 +121,8 @@ def favourite(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep
 def my_favourites(request: Request, auth: BuyerPage, session: SessionDep) -> Response:
     """This buyer's favourite designs, the latest first, each with its un-favourite button."""
     found = favourites.favourite_designs(session, buyer_scope(auth.user, None))
-    return render(request, "shop/favourites.html", auth, designs=found, progress=dashboard.progress)
+    return render(request, "shop/favourites.html", auth, designs=found, progress=dashboard.progress,
+                  moq_price=group_order.moq_price)
 
 
 @router.post("/designs/{design_id}/inquire")

@@ -1,4 +1,5 @@
-"""The storefront: filters, sorts and pages (the shop page and the buyer API), and favourites."""
+"""The storefront: filters, sorts and pages (the shop page and the buyer API), favourites, and the group
+order of an item page."""
 
 import html
 import re
@@ -13,9 +14,10 @@ from sqlalchemy import func, select
 from app.api.main import create_app
 from app.db import transaction
 from app.models import Design, Favourite, InterestEvent, User, utcnow
-from app.services import accounts, designs, favourites, production
+from app.services import accounts, designs, favourites, interest, production
+from app.services.group_order import Tier, buyer_tiers
 from app.settings import Settings
-from generation.concepts.pricing import price_tiers
+from generation.concepts.pricing import PriceTier, price_tiers
 from generation.concepts.spec import DesignSpec
 from matching.factories.registry import Factory
 
@@ -213,3 +215,36 @@ def test_the_favourite_button_toggles_and_the_list_shows_them(shop, lang):
     mine = press("false", back="/shop/favourites")
     assert f'data-design="{did}"' not in mine and ("还没有收藏" if zh else "No favourites yet") in mine
     assert 'aria-pressed="false"' in c.get(item).text and favourite_events(shop, buyer, did) == before + 1
+
+
+def test_buyer_tiers_start_at_the_moq():
+    spec = DesignSpec(category="socks", color="navy", material="cotton", moq=24,
+                      price_tiers=(PriceTier(1, 1000), PriceTier(10, 900), PriceTier(50, 800)))
+    assert buyer_tiers(spec) == (Tier(24, 49, 900), Tier(50, None, 800))
+    assert buyer_tiers(replace(spec, moq=10)) == (Tier(10, 49, 900), Tier(50, None, 800))
+    assert buyer_tiers(replace(spec, moq=60)) == (Tier(60, None, 800),)
+
+
+def test_the_group_order_on_the_item_page(shop):
+    ws, did = shop.state.workspace, shop.state.ids["Red stripe cotton"]
+    with ws.sessions() as s:
+        page_buyer = s.scalar(select(User.buyer_id).where(User.login == "buyer"))
+        moq, tiers = s.get(Design, did).spec["moq"], s.get(Design, did).spec["price_tiers"]
+    assert (moq, [t["min_qty"] for t in tiers]) == (24, [1, 10, 50])
+    with transaction(ws.sessions) as s:
+        for buyer in (page_buyer, shop.state.buyer_id):
+            interest.place_preorder(s, buyer, did, 24, utcnow())
+    c = page_client(shop)
+    page = c.get(f"/shop/designs/{did}").text
+    price = {t["min_qty"]: t["unit_price_cents"] for t in tiers}
+    money = lambda cents: f"CN¥{cents / 100:,.2f}"  # noqa: E731
+    assert "Buyers joined: 2" in page and "Pieces committed: 48" in page
+    assert f"2 more pcs to the next price: {money(price[50])} per piece" in page
+    assert "1–9 pcs" not in page and "10–49 pcs" not in page and "24–49 pcs" in page and "50+ pcs" in page
+    assert re.search(r"Closes in \d+ d \d+ h \d+ min", page)
+    # 24 more pieces take the group to 72, the 50+ tier: the total is at that tier's price
+    assert f"24 pcs at {money(price[50])} per piece: {money(24 * price[50])} in all" in page
+    zh = page_client(shop, "zh-CN").get(f"/shop/designs/{did}").text
+    assert "已有 2 位买家参团" in zh and "再凑 2 件即享下一档价格" in zh and re.search(r"距截止还有 \d+ 天", zh)
+    r = api(shop).get(f"/api/v1/designs/{did}")
+    assert r.status_code == 200

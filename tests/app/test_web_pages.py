@@ -197,9 +197,11 @@ def test_generate_edit_publish_preorder_match_and_produce(site):
 
     assert f'data-design="{did}"' in buyer.get("/shop").text
     assert f'data-design="{did}"' in buyer.get("/shop", params={"q": "cloud walk socks", "category": "socks"}).text
-    assert f'data-design="{did}"' not in buyer.get("/shop", params={"max_price": "11.99"}).text
+    # a buyer pays at least the MOQ's tier (24 pcs: 10.50); the 1-9 pcs tier (12.00) is not theirs to pay
+    assert f'data-design="{did}"' in buyer.get("/shop", params={"max_price": "10.50"}).text
+    assert f'data-design="{did}"' not in buyer.get("/shop", params={"max_price": "10.49"}).text
     detail = buyer.get(f"/shop/designs/{did}").text
-    assert "12.00" in detail and "0 of 100 pcs committed" in detail
+    assert "10.50" in detail and "12.00" not in detail and "0 of 100 pcs committed" in detail
     page = post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/favourite").text
     assert "Added to your favourites" in page
     page = post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/preorder",

@@ -1,5 +1,5 @@
 """The buyer's storefront in a real browser (Debian's Chromium through Playwright, the real server), in
-English and Chinese: filters, sorts and pages; favourites."""
+English and Chinese: filters, sorts and pages; favourites; the group order."""
 
 import re
 from dataclasses import replace
@@ -108,4 +108,30 @@ def test_the_favourite_button_toggles_and_my_favourites_lists_them(server, brows
     page.locator("article.item form.favourite button").click()
     expect(page.locator(".flash.ok")).to_contain_text("已从收藏中移除" if zh else "Removed from your favourites")
     expect(page.locator("article.item")).to_have_count(0)
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_group_order_shows_tiers_from_the_moq_and_the_total_for_the_typed_quantity(server, browser, locale):
+    zh = locale == "zh-CN"
+    page = sign_in(browser, server, "shop", locale=locale)
+    page.locator("article.item h3 a").nth(5 if zh else 6).click()
+    tiers = page.locator("#group table.tiers tbody td:first-child")
+    expect(tiers).to_have_text(["24–49 件", "50 件以上"] if zh else ["24–49 pcs", "50+ pcs"])  # no 1–9 under a 24 MOQ
+    expect(page.locator("[data-group=buyers]")).to_have_text("已有 0 位买家参团" if zh else "Buyers joined: 0")
+    expect(page.locator("[data-group=countdown]")).to_contain_text("距截止还有" if zh else "Closes in")
+    prices = page.locator("#group table.tiers tbody td:nth-child(2)").all_inner_texts()
+    total = page.locator("[data-group=total]")
+    page.fill("#preorder input[name=quantity]", "30")
+    expect(total).to_contain_text(f"30 件，每件 {prices[0]}" if zh else f"30 pcs at {prices[0]} per piece")
+    page.fill("#preorder input[name=quantity]", "60")  # the group would reach the 50+ tier
+    expect(total).to_contain_text(f"60 件，每件 {prices[1]}" if zh else f"60 pcs at {prices[1]} per piece")
+    shot(page, f"group-order-{locale}")
+    page.fill("#preorder input[name=quantity]", "24")
+    page.click("#preorder button[type=submit]")
+    page.wait_for_url("**/shop/preorders")
+    page.go_back()
+    page.reload()
+    expect(page.locator("[data-group=buyers]")).to_have_text("已有 1 位买家参团" if zh else "Buyers joined: 1")
+    expect(page.locator("[data-group=next]")).to_contain_text("再凑 26 件" if zh else "26 more pcs to the next price")
     page.context.close()
