@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -75,7 +75,8 @@ def read_catalog(text: str, *, file: str, language: ProductLanguage) -> tuple[li
     """(rows, ignored column names) of a catalogue CSV's text (module docstring: what is checked)."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    lines = _csv_lines(reader, file)
+    header = next(lines, None)
     if header is None or not any(h.strip() for h in header):
         raise Invalid(f"{file}, line 1: no header; a catalogue starts with the columns id,name[,{','.join(OPTIONAL)}]",
                       field="file")
@@ -92,7 +93,7 @@ def read_catalog(text: str, *, file: str, language: ProductLanguage) -> tuple[li
     rows: list[CatalogRow] = []
     seen: dict[str, int] = {}
     end = reader.line_num
-    for cells in reader:
+    for cells in lines:
         line, end = end + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue  # a blank line
@@ -109,6 +110,19 @@ def read_catalog(text: str, *, file: str, language: ProductLanguage) -> tuple[li
     if not rows:
         raise Invalid(f"{file}: no catalogue rows after the header", field="file")
     return rows, ignored
+
+
+def _csv_lines(reader: Iterator[list[str]], file: str) -> Iterator[list[str]]:
+    """The reader's rows; a line the csv module cannot read (a cell over its field limit) is `Invalid` on its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(reader, "line_num", "?")
+            raise Invalid(f"{file}, line {line}: not readable as CSV: {exc}", field="file") from None
+        yield row
 
 
 def _row(values: dict[str, str], line: int, file: str, language: ProductLanguage) -> CatalogRow:

@@ -41,6 +41,7 @@ from app.models import FactoryRow, FactoryTermMapping, utcnow
 from app.services import production
 from generation.language.extract import ProductLanguage
 from generation.taxonomy import Taxonomy
+from matching.errors import FactoryDataError
 from matching.factories.dedupe import (
     Site,
     Thresholds,
@@ -49,7 +50,7 @@ from matching.factories.dedupe import (
     name_key,
 )
 from matching.factories.estimates import EstimateRules
-from matching.factories.registry import Factory, parse_factories_csv
+from matching.factories.registry import Factory, csv_lines, parse_factories_csv
 from matching.factories.registry_file import (
     RegistryRow,
     is_own_format,
@@ -234,7 +235,7 @@ def import_registry(session: Session, *, text: str, file: str, taxonomy: Taxonom
     """Import a registry CSV (module docstring). FactoryDataError before anything is stored when the
     header lacks a name or country column or an override names a header that is not there (the message
     lists the columns found); our own format is all or nothing as before."""
-    header = next(csv.reader(io.StringIO(text)), [])
+    header = next(csv_lines(csv.reader(io.StringIO(text)), FactoryDataError, file), [])
     if not overrides and is_own_format([h.strip() for h in header]):
         return _import_own(session, text=text, file=file, taxonomy=taxonomy, header=[h.strip() for h in header])
     read = read_registry(text, overrides, file=file)

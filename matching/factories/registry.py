@@ -19,9 +19,12 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from matching.errors import DataFileError, FactoryDataError, MatchingError
 from matching.factories.csv_safe import safe_cell
+
+_Row = TypeVar("_Row")
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "factory_id", "name", "country", "region", "categories", "materials", "processes",
@@ -141,7 +144,11 @@ def csv_rows(text: str, required: Sequence[str], error: type[DataFileError], *,
     The header is checked at once: `error(file, 1, ...)` when the file is empty or lacks a `required`
     column; a row with more fields than the header raises `error(file, line, ...)` as it is reached."""
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    try:
+        fields = reader.fieldnames
+    except csv.Error as exc:
+        raise error(file, reader.reader.line_num, f"not readable as CSV: {exc}") from None
+    if not fields:
         raise error(file, 1, "the file is empty (expected a header row)")
     missing = [c for c in required if c not in reader.fieldnames]
     if missing:
@@ -152,10 +159,24 @@ def csv_rows(text: str, required: Sequence[str], error: type[DataFileError], *,
 def _checked_rows(reader: csv.DictReader[str], error: type[DataFileError],
                   file: str) -> Iterator[tuple[int, dict[str, str]]]:
     width = len(reader.fieldnames or ())
-    for row in reader:
+    for row in csv_lines(reader, error, file):
         if None in row:
             raise error(file, reader.line_num, f"more fields than the {width} columns of the header")
         yield reader.line_num, row
+
+
+def csv_lines(reader: Iterator[_Row], error: type[DataFileError], file: str) -> Iterator[_Row]:
+    """The rows of a csv reader (or DictReader); a line the csv module cannot read (a cell over its field
+    limit) is `error` on its line, not a `csv.Error` the caller does not expect."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            lines = getattr(reader, "reader", reader)  # a DictReader's own line_num lags behind its reader's
+            raise error(file, getattr(lines, "line_num", None), f"not readable as CSV: {exc}") from None
+        yield row
 
 
 def split_list(value: str) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from matching.errors import FactoryDataError
 from matching.factories.countries import country_code
-from matching.factories.registry import REQUIRED_COLUMNS
+from matching.factories.registry import REQUIRED_COLUMNS, csv_lines
 
 FIELDS: tuple[str, ...] = (
     "factory_id", "name", "address", "city", "region", "country", "sector", "product_type", "facility_type",
@@ -296,7 +296,8 @@ def read_registry(text: str, overrides: Mapping[str, str] | None = None, *,
                   file: str = "<registry>") -> RegistryRead:
     """Every row of a registry CSV (module docstring). The header is checked before any row is read."""
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    lines = csv_lines(reader, FactoryDataError, file)
+    header = next(lines, None)
     if not header or not any(h.strip() for h in header):
         raise FactoryDataError(file, 1, "the file is empty (expected a header row)")
     header = [h.strip() for h in header]
@@ -305,7 +306,7 @@ def read_registry(text: str, overrides: Mapping[str, str] | None = None, *,
     rows: list[RegistryRow] = []
     skipped: list[tuple[int, str]] = []
     total = notes = 0
-    for cells in reader:
+    for cells in lines:
         if not any(c.strip() for c in cells):
             continue  # a blank line is no row
         total += 1

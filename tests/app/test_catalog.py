@@ -134,3 +134,15 @@ def test_backtest_json_beats_the_category_mean_when_colour_drives_sales(home, tm
     with ws.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CatalogItem)) == 0  # nothing stored
     ws.close()
+
+
+@pytest.mark.parametrize("text, line", [
+    ('"' + "x" * 200_000 + '"\n', 1),  # one cell over the csv module's field limit, in the header
+    ("id,name\nA1,Socks\nA2," + "x" * 200_000 + "\n", 3),  # and in a row
+    ("id,name\nA1,Socks\nA2,\"" + "a\n" * 100_000 + "\"\n", 65_539),  # a quoted cell of many lines
+])
+def test_a_line_the_csv_module_cannot_read_is_refused_on_its_line(language, text, line):
+    from app.services.catalog_file import read_catalog
+
+    with pytest.raises(Invalid, match=rf"c.csv, line {line}: not readable as CSV: field larger than field limit"):
+        read_catalog(text, file="c.csv", language=language)

@@ -139,3 +139,24 @@ def test_formula_like_cells_are_written_as_text(tmp_path):
     write_rows_csv(path, ("factory_id", "reason"), [("=HYPERLINK(\"http://x\")", "-rejected")])
     rows = list(csv.reader(io.StringIO(path.read_text())))
     assert rows == [["factory_id", "reason"], ["'=HYPERLINK(\"http://x\")", "'-rejected"]]
+
+
+BIG = "x" * (csv.field_size_limit() + 1)  # one cell more than the csv module reads
+
+
+@pytest.mark.parametrize("where, line", [("header", 1), ("row", 2)])
+@pytest.mark.parametrize("reader", ["registry", "own format", "orders"])
+def test_a_cell_over_the_csv_field_limit_is_refused_on_its_line(reader, where, line):
+    from matching.errors import DataFileError
+    from matching.factories.orders import ORDER_COLUMNS, Vocabulary, parse_orders_csv
+    from matching.factories.registry import CSV_COLUMNS, parse_factories_csv
+
+    header = {"registry": "name,country,address", "own format": ",".join(CSV_COLUMNS),
+              "orders": ",".join(ORDER_COLUMNS)}[reader]
+    width = header.count(",") + 1
+    text = f'"{BIG}"\n' if where == "header" else f'{header}\n"{BIG}"' + ",a" * (width - 1) + "\n"
+    parse = {"registry": lambda t: read_registry(t, file="f.csv"),
+             "own format": lambda t: parse_factories_csv(t, file="f.csv"),
+             "orders": lambda t: parse_orders_csv(t, Vocabulary(frozenset(), frozenset(), frozenset()), file="f.csv")}[reader]
+    with pytest.raises(DataFileError, match=rf"f.csv, line {line}: not readable as CSV: field larger than field limit"):
+        parse(text)
