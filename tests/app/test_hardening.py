@@ -197,6 +197,14 @@ def test_racing_shipped_reports_store_one_and_refuse_the_rest_on_postgres(pg_url
     _check_one_report_won(*_race_shipped(pg_url, race))
 
 
+def test_the_factory_status_forms_carry_a_one_time_key():
+    """The web form's key (the handler requires it): a form sent twice records one report."""
+    text = (TEMPLATES / "factory" / "inbox.html").read_text()
+    forms = re.findall(r'<form[^>]*action="[^"]*/status"[^>]*>(.*?)</form>', text, re.S)
+    assert len(forms) == 2, forms
+    assert all('name="idempotency_key" value="{{ form_key() }}"' in f for f in forms), forms
+
+
 # --- a 20 MiB upload of any shape is answered in under 5 s -------------------------------------------
 
 MiB = 2**20
