@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.web import (account_pages, admin_pages, buyer_pages, factory_pages, image_pages, merchandiser_pages,
@@ -24,6 +25,9 @@ def mount(app: FastAPI) -> None:
     for router in PAGES:
         app.include_router(router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="static")
+    # browsers ask for /favicon.ico whatever the page links: the same icon
+    app.add_api_route("/favicon.ico", lambda: RedirectResponse("/web/static/favicon.svg", status_code=301),
+                      include_in_schema=False)
     install_page_error_handlers(app)
 
 

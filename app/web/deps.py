@@ -15,6 +15,14 @@ PAGE_PREFIXES = ("/login", "/logout", "/language", "/merchandiser", "/shop", "/f
 HOME = {"merchandiser": "/merchandiser", "admin": "/merchandiser", "buyer": "/shop", "factory": "/factory"}
 
 
+# The API's own paths: errors there stay JSON, an unknown one included.
+API_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/healthz")
+
+
+def is_api(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") or path.startswith(p + ".") for p in API_PREFIXES)
+
+
 def is_page(path: str) -> bool:
     """True for the paths of the web pages (the root `/` included)."""
     return path == "/" or any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)

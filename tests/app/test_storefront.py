@@ -248,3 +248,29 @@ def test_the_group_order_on_the_item_page(shop):
     assert "已有 2 位买家参团" in zh and "再凑 2 件即享下一档价格" in zh and re.search(r"距截止还有 \d+ 天", zh)
     r = api(shop).get(f"/api/v1/designs/{did}")
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/nothing-here", "/shop/nothing-here", "/no/such/page.html", "/favicon.png"])
+def test_an_unknown_page_path_gets_the_styled_error_page_with_the_nav(shop, path):
+    r = page_client(shop).get(path)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert '<header class="top">' in r.text and 'href="/shop/preorders"' in r.text  # the signed-in buyer's nav
+    zh = page_client(shop, "zh-CN").get(path)
+    assert zh.status_code == 404 and "我的预订" in zh.text
+    anonymous = TestClient(shop).get(path)
+    assert anonymous.status_code == 404 and anonymous.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/nothing", "/api"])
+def test_an_unknown_api_path_keeps_json(shop, path):
+    r = page_client(shop).get(path)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/json" and "detail" in r.json()
+
+
+def test_the_pages_have_a_favicon(shop):
+    c = page_client(shop)
+    assert '<link rel="icon" href="/web/static/favicon.svg" type="image/svg+xml">' in c.get("/shop").text
+    r = c.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["location"] == "/web/static/favicon.svg"
+    icon = c.get("/web/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content

@@ -1,5 +1,5 @@
 """The buyer's storefront in a real browser (Debian's Chromium through Playwright, the real server), in
-English and Chinese: filters, sorts and pages; favourites; the group order."""
+English and Chinese: filters, sorts and pages; favourites; the group order; phone layouts."""
 
 import re
 from dataclasses import replace
@@ -134,4 +134,39 @@ def test_the_group_order_shows_tiers_from_the_moq_and_the_total_for_the_typed_qu
     page.reload()
     expect(page.locator("[data-group=buyers]")).to_have_text("已有 1 位买家参团" if zh else "Buyers joined: 1")
     expect(page.locator("[data-group=next]")).to_contain_text("再凑 26 件" if zh else "26 more pcs to the next price")
+    page.context.close()
+
+
+PHONE_375 = {"width": 375, "height": 740}
+
+
+def no_sideways_scroll(page) -> None:
+    wide, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert wide <= inner, f"{page.url}: {wide} px wide on a {inner} px screen"
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_every_buyer_page_fits_a_phone(server, browser, locale):
+    zh = locale == "zh-CN"
+    page = sign_in(browser, server, "shop", viewport=PHONE_375, locale=locale)
+    no_sideways_scroll(page)
+    for path in ("/shop?q=socks", "/shop?color=red&sort=price", "/shop?q=zzzqqq", "/shop?sort=price&page=2",
+                 "/shop/favourites", "/shop/nothing-here", "/no/such/page"):
+        page.goto(path)
+        expect(page.locator("h1")).to_be_visible()
+        no_sideways_scroll(page)
+    expect(page.locator("header nav")).to_contain_text("我的预订" if zh else "My pre-orders")  # the error page has the nav
+    page.goto("/shop")
+    page.locator("article.item h3 a").nth(10 if zh else 11).click()
+    no_sideways_scroll(page)
+    shot(page, f"phone-item-{locale}")
+    page.click("#preorder button[type=submit]")
+    page.wait_for_url("**/shop/preorders")
+    no_sideways_scroll(page)
+    cancel = page.locator("tr[data-preorder] form button").first
+    expect(cancel).to_have_text("取消" if zh else "Cancel")
+    box = cancel.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE_375["width"]
+    expect(cancel).to_be_in_viewport()
+    shot(page, f"phone-preorders-{locale}")
     page.context.close()
