@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import math
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from generation.concepts.composer import ConceptComposer, Pins
 from generation.concepts.spec import DesignSpec, PriceTier
 from generation.images.base import ImageGenerator
 from generation.images.flat import render_flat
-from generation.taxonomy import Taxonomy
+from generation.taxonomy import Taxonomy, TaxonomyError
 from matching.demand import Outcome, Prior, global_prior, neighbour_prior
 from matching.factories.constraints import candidates
 from matching.sales import sales_priors
@@ -25,8 +26,9 @@ from app import lifecycle
 from app.db import delete_on_rollback, undo_on_rollback
 from app.errors import Conflict, Invalid, NotFound
 from app.lifecycle import DesignState
-from app.models import Design
+from app.models import Design, utcnow
 from app.services import catalog, planning, production, trends
+from app.services import wants as wants_svc
 from app.workspace import Workspace
 
 SKETCH_SIZE = 256  # pixels of the stored flat sketch
@@ -103,8 +105,12 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
         return bool(production.capable(registry, taxonomy, spec, cost_share=cost_share))
 
     diverse = {"embed": ws.embedder.encode, "catalog_similarity": catalog_similarity(ws, session)} if ws is not None else {}
-    specs = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session), about=about).compose(
-        n, pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
+    composer = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session), about=about)
+    # what buyers asked for comes first, unless the merchandiser pinned the batch themselves
+    specs = answer_wants(session, taxonomy, composer, n=n, seed=seed, accept=makeable) if pins == Pins() else []
+    taken |= {(s.category, s.color, s.material, s.pattern) for s in specs}
+    if len(specs) < n:
+        specs += composer.compose(n - len(specs), pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
     images_dir.mkdir(parents=True, exist_ok=True)
     drawn = render(specs, [seed + i for i in range(len(specs))]) if render is not None else None
     out = []
@@ -125,6 +131,36 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
         out.append(design)
         if on_progress is not None:
             on_progress(i + 1)
+    return out
+
+
+WANT_SHARE = 0.5  # at most this share of a batch (rounded up) answers buyers' wants; trends compose the rest
+MIN_WANT_BUYERS = 2  # a want asked by fewer distinct buyers waits (one buyer's wish is no demand to make)
+
+
+def answer_wants(session: Session, taxonomy: Taxonomy, composer: ConceptComposer, *, n: int, seed: int,
+                 accept: Callable[[DesignSpec], bool]) -> list[DesignSpec]:
+    """Specs for the top unmet wants (`app.services.wants`): up to ceil(n * WANT_SHARE) designs, one per
+    want asked by at least MIN_WANT_BUYERS distinct buyers, most buyers first. What the buyers named is
+    pinned; the trend signals choose the rest, as for any design. A want that a design already answers
+    (a draft or any design since, whatever its state), that the taxonomy does not offer, or that no
+    factory can make is skipped. Each spec keeps the buyers' words (`asked_for`)."""
+    existing = [(d.category, set(spec_of(d).attributes())) for d in session.scalars(select(Design))]
+    out: list[DesignSpec] = []
+    for i, want in enumerate(wants_svc.wants(session, utcnow().date())):
+        if len(out) >= math.ceil(n * WANT_SHARE) or want.buyers < MIN_WANT_BUYERS:
+            break
+        if wants_svc.unmakeable(want, taxonomy) or any(
+                (want.category in (None, c)) and set(want.attributes) <= attrs for c, attrs in existing):
+            continue
+        try:
+            (spec,) = composer.compose(1, pins=Pins(want.category, want.attributes), seed=seed + 7919 * (i + 1),
+                                       exclude={(s.category, s.color, s.material, s.pattern) for s in out},
+                                       accept=accept)
+        except TaxonomyError:
+            continue  # nothing a factory can make fits it: it stays on the trends page
+        out.append(replace(spec, asked_for=want.texts))
+        existing.append((spec.category, set(spec.attributes())))
     return out
 
 

@@ -74,12 +74,6 @@ class SearchCache:
             return self._index
 
 
-    def docs(self, ids: Sequence[int]) -> list[SearchDoc]:
-        """The designs `ids` as the last index read them (those it has not read are left out)."""
-        with self._lock:
-            return [d for i in ids if (d := self._docs.get(int(i))) is not None]
-
-
 def suggestions(taxonomy: Taxonomy, open_categories: Sequence[str], n: int = 5) -> list[str]:
     """Categories a buyer can search for instead: those with designs open now, most stocked first."""
     counts: dict[str, int] = {}

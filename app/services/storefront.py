@@ -95,11 +95,11 @@ def browse(session: Session, ws: Workspace, buyer_id: int | None, *, q: str = ""
             score = dict(hits)
             pos = a.positions(np.array(list(score), dtype=np.int64))
             hits = [(int(i), score[int(i)]) for i in a.ids[ordered(a, pos[pos >= 0], sort)]]
+        by_id = {d.id: d for d in feed.designs_by_id(session, [i for i, _ in hits[start:end]])}
         if buyer_id is not None and page == 1:  # what the buyer asked for and did not find is demand
-            shown = ws.search_cache.docs([i for i, _ in hits[:page_size]])
+            shown = [search_svc.doc_of(d.id, d.spec, ws.language) for d in by_id.values()]
             wants.record_search(session, buyer_id=buyer_id, text=q, query=search_svc.query_of(q, ws.language),
                                 results=shown, now=utcnow())
-        by_id = {d.id: d for d in feed.designs_by_id(session, [i for i, _ in hits[start:end]])}
         window = [(by_id[i], s) for i, s in hits[start:end] if i in by_id]
         return Shelf([d for d, _ in window], [s for _, s in window], page, len(hits) > end, None)
     if sort == "relevance" and buyer_id is not None:

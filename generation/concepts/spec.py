@@ -47,6 +47,7 @@ class DesignSpec:
     price_tiers: tuple[PriceTier, ...] = ()
     moq: int = 1  # pieces per buyer
     evidence: tuple[Evidence, ...] = field(default=())
+    asked_for: tuple[str, ...] = ()  # buyers' words this design answers (`app.services.wants`), most buyers first
 
     def attributes(self) -> list[tuple[str, str]]:
         """(kind, name) for every attribute of the spec, in a fixed order."""
@@ -117,4 +118,5 @@ class DesignSpec:
         d["details"] = tuple(d.get("details", ()))
         d["price_tiers"] = tuple(PriceTier(**t) for t in d.get("price_tiers", ()))
         d["evidence"] = tuple(Evidence(**e) for e in d.get("evidence", ()))
+        d["asked_for"] = tuple(d.get("asked_for", ()))
         return cls(**d)

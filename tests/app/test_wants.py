@@ -143,10 +143,12 @@ def shop(tmp_path_factory):
 
     from app.api.main import create_app
     from app.models import Design
-    from app.services import accounts, designs, production
+    from app.services import accounts, designs, production, trends
     from generation.concepts.pricing import price_tiers
+    from generation.trends.synthetic import make_trend_sample
     from generation.concepts.spec import DesignSpec
     from matching.factories.registry import Factory
+    from matching.factories.synthetic import make_factory_registry
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TRENDLOOM_IMAGE_BACKEND", "flat")
@@ -165,8 +167,10 @@ def shop(tmp_path_factory):
             production.import_factories(s, [Factory("S1", "Sock mill", country="CN", region="Zhejiang",
                                                     categories=("socks",), materials=("cotton", "wool"),
                                                     processes=("knitting", "printing", "dyeing", "weaving"), moq=100,
-                                                    capacity=5_000, lead_time_days=10, quality=0.8, price_index=1.0)])
+                                                    capacity=5_000, lead_time_days=10, quality=0.8, price_index=1.0)]
+                                         + make_factory_registry(240))
             designs.publish(s, ws, [d.id for d in made], now=utcnow(), require_image=False)
+            trends.ingest_frame(s, make_trend_sample(ws.taxonomy, weeks=104).frame, ws.taxonomy, source="t")
             for login in ("shopper", "shopper2"):
                 accounts.create_user(s, login, "correct horse battery", "buyer")
         yield app
@@ -187,6 +191,32 @@ def test_a_buyers_search_on_the_shop_records_what_its_first_page_lacks(shop):
     searched("shopper", "wool navy socks")  # the same again moves nothing
     searched("shopper2", "藏蓝羊毛袜")  # the same want in Chinese, another buyer
     with ws.sessions() as s:
-        (want,) = wants.wants(s, utcnow().date())
+        got = wants.wants(s, utcnow().date())
+    assert len(got) == 1, [(w.category, w.attributes, w.texts) for w in got]
+    (want,) = got
     assert (want.category, want.attributes, want.buyers) == ("socks", (("color", "navy"), ("material", "wool")), 2)
     assert set(want.texts) == {"wool navy socks", "藏蓝羊毛袜"}
+
+
+def test_a_batch_answers_the_wants_of_two_or_more_buyers_first_and_trends_compose_the_rest(shop):
+    from app.services import designs
+    ws = shop.state.workspace
+    with transaction(ws.sessions) as s:
+        s.query(WantSignal).delete()
+        b = [interest.create_buyer(s, f"asker-{i}", "shop").id for i in range(5)]
+    search(ws, b[0], "black wool socks", at=utcnow())
+    search(ws, b[1], "黑色羊毛袜", at=utcnow())
+    search(ws, b[2], "navy socks", at=utcnow())  # answered already: navy striped cotton socks are open
+    search(ws, b[3], "navy sock", at=utcnow())
+    search(ws, b[4], "white linen tote bag", at=utcnow())  # one buyer: not yet a reason to design
+    with transaction(ws.sessions) as s:
+        made = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=2, seed=3,
+                                cost_share=ws.settings.cost_share, ws=ws)
+        specs = [designs.spec_of(d) for d in made]
+    assert (specs[0].category, specs[0].color, specs[0].material) == ("socks", "black", "wool")
+    assert set(specs[0].asked_for) == {"black wool socks", "黑色羊毛袜"}
+    assert specs[1].asked_for == ()  # ceil(2 * WANT_SHARE) = 1: the trends compose the other
+    with transaction(ws.sessions) as s:  # the want now has a design: the next batch does not repeat it
+        again = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=2, seed=4,
+                                 cost_share=ws.settings.cost_share, ws=ws)
+        assert all(designs.spec_of(d).asked_for == () for d in again)
