@@ -11,12 +11,12 @@ are stored uncounted: `app.services.event_writer`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.db import transaction
+from app.db import insert_statement, transaction
 from app.models import Design, Favourite
 from app.services import interest
 from app.services.event_writer import EventIn, Served
@@ -25,26 +25,19 @@ if TYPE_CHECKING:
     from app.workspace import Workspace
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Favourite)
-
-
 def flip(session: Session, buyer_id: int, design_id: int, favourite: bool, now: datetime) -> bool:
     """Make design `design_id` a favourite of `buyer_id` or not; True when that changed something."""
     if favourite:
-        stmt = _insert(session).values(buyer_id=buyer_id, design_id=design_id, active=True, since=now, changed_at=now)
+        stmt = insert_statement(session, Favourite).values(buyer_id=buyer_id, design_id=design_id, active=True,
+                                                           since=now, changed_at=now)
         stmt = stmt.on_conflict_do_update(index_elements=["buyer_id", "design_id"],
                                           set_={"active": True, "since": now, "changed_at": now},
                                           where=Favourite.active.is_(False))
     else:
         stmt = (update(Favourite).where(Favourite.buyer_id == buyer_id, Favourite.design_id == design_id,
                                         Favourite.active.is_(True)).values(active=False, changed_at=now))
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT ... ON CONFLICT
+    return session.execute(stmt.returning(Favourite.design_id)).first() is not None
 
 
 def set_favourite(ws: Workspace, buyer_id: int, design_id: int, favourite: bool, now: datetime) -> bool:

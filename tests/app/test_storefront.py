@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.api.main import create_app
-from app.db import transaction
+from app.db import make_engine, migrate, session_factory, transaction
 from app.models import Design, Favourite, InterestEvent, User, utcnow
 from app.services import accounts, designs, favourites, interest, production
 from app.services.group_order import Tier, buyer_tiers
@@ -274,3 +274,24 @@ def test_the_pages_have_a_favicon(shop):
     assert r.status_code == 301 and r.headers["location"] == "/web/static/favicon.svg"
     icon = c.get("/web/static/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content
+
+
+def test_favourites_flip_once_per_change_on_postgres(pg_url):
+    engine = make_engine(pg_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    with transaction(sessions) as s:
+        buyer = interest.create_buyer(s, "pg shop", "shop").id
+        d = Design(name="Plain", category="socks", spec={}, status="published", images=[])
+        s.add(d)
+        s.flush()
+        did = d.id
+    now = utcnow()
+    flips = []
+    for on in (True, True, False, False, True):
+        with transaction(sessions) as s:
+            flips.append(favourites.flip(s, buyer, did, on, now))
+    assert flips == [True, False, True, False, True]
+    with sessions() as s:
+        assert [d.id for d in favourites.favourite_designs(s, buyer)] == [did]
+    engine.dispose()
