@@ -50,6 +50,7 @@ class Hostile:
         self.rng = np.random.default_rng(seed + 7919)
         self.buyer_id = 0
         self.target: int | None = None
+        self.attacked: list[int] = []  # every design it aimed at, in order
         self.stats: Counter[str] = Counter()
 
     def join(self, sim: BuyerSimulator, report: SimReport, start: datetime, policy: str) -> None:
@@ -57,6 +58,8 @@ class Hostile:
         with transaction(sim.ws.sessions) as s:
             self.buyer_id = interest.create_buyer(s, f"Hostile {self.kind}", "shop").id
         self.target = self.choose_target(report)
+        if self.target is not None:
+            self.attacked.append(self.target)
 
     def choose_target(self, report: SimReport) -> int | None:
         return None
@@ -130,7 +133,8 @@ class Hostile:
             served = Counter(s.scalars(select(ServedImpression.design_id).where(ServedImpression.buyer_id == self.buyer_id)))
             confirmed = s.scalar(select(func.count()).select_from(ServedImpression).where(
                 ServedImpression.buyer_id == self.buyer_id, ServedImpression.confirmed_at.is_not(None))) or 0
-        return {"kind": self.kind, "buyer_id": self.buyer_id, "target": self.target, **dict(sorted(self.stats.items())),
+        return {"kind": self.kind, "buyer_id": self.buyer_id, "target": self.target, "attacked": list(self.attacked),
+                **dict(sorted(self.stats.items())),
                 "impressions_confirmed": int(confirmed), "impressions_counted_now": sum(counted.values()),
                 "max_counted_on_one_design": max(counted.values(), default=0),
                 "max_days_served_one_design": max(served.values(), default=0),
@@ -172,6 +176,8 @@ class Fan(Hostile):
             self.target = next((d for d in self.ranked if d in open_), None)
         if self.target is None:
             return
+        if self.target not in self.attacked:
+            self.attacked.append(self.target)
         self.stats["targets"] = len(set(self.ranked[:self.ranked.index(self.target) + 1]))
         for _ in range(self.pages):
             self.serve([self.target], "item", now)

@@ -30,6 +30,7 @@ from generation.taxonomy import load_taxonomy
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--designs", type=int, default=200)
     ap.add_argument("--buyers", type=int, default=2000)
     ap.add_argument("--days", type=int, default=40)
@@ -45,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, args.out.open("w") as log:
         sample = Path(tmp)
         write_sample(load_taxonomy(), sample)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             base = one_run(sample, seed, "uniform+fixed", args)
             honest = one_run(sample, seed, args.policy, args, snapshot=True)
             log.write(json.dumps({"seed": seed, "run": "baseline", **_light(base)}) + "\n")
@@ -73,21 +74,34 @@ def compare(base: dict, honest: dict, attacked: dict) -> dict[str, object]:
     ratio_a = attacked["impressions"] / base["impressions"]
     targets = {}
     for a in attacked["attacks"]:
-        t = a.get("target")
-        if t is None:
+        aimed = a.get("attacked") or ([a["target"]] if a.get("target") is not None else [])
+        if not aimed:
             continue
+        t = aimed[-1]
         h, x = honest["designs"][t], attacked["designs"][t]
-        targets[a["kind"]] = {"design": t, "true_winner": t in honest["true_winners"],
+        targets[a["kind"]] = {"design": t, "designs_aimed_at": len(aimed), "true_winner": t in honest["true_winners"],
                               **{f"{k}_honest": h[k] for k in ("status", "impressions", "pre_orders", "committed", "p_reach")},
-                              **{f"{k}_attacked": x[k] for k in ("status", "impressions", "pre_orders", "committed", "p_reach")}}
+                              **{f"{k}_attacked": x[k] for k in ("status", "impressions", "pre_orders", "committed", "p_reach")},
+                              **_moved(honest["designs"], attacked["designs"], aimed, prefix="aimed_")}
     changed = sum(1 for d in honest["designs"] if honest["designs"][d]["status"] != attacked["designs"][d]["status"])
     return {"precision_honest": honest["precision_at_k"], "precision_attacked": attacked["precision_at_k"],
             "precision_diff": attacked["precision_at_k"] - honest["precision_at_k"],
             "ratio_honest": ratio_h, "ratio_attacked": ratio_a, "ratio_diff": ratio_a - ratio_h,
-            "verdicts_differing": changed, "targets": targets, "attackers": attacked["attacks"],
+            "verdicts_differing": changed, **_moved(honest["designs"], attacked["designs"], list(honest["designs"])),
+            "targets": targets, "attackers": attacked["attacks"],
             "flagged": {a["kind"]: a["flagged"] for a in attacked["attacks"]},
             "honest_buyers_flagged": sum(1 for b in attacked["flagged"]
                                          if int(b) not in {a["buyer_id"] for a in attacked["attacks"]})}
+
+
+def _moved(honest: dict, attacked: dict, ids: list, *, prefix: str = "") -> dict[str, object]:
+    """Over the designs `ids`: how many changed verdict, and the largest change of each counter and P(reach)."""
+    out: dict[str, object] = {f"{prefix}verdicts_changed": sum(honest[d]["status"] != attacked[d]["status"] for d in ids)}
+    for k in ("impressions", "pre_orders", "committed"):
+        out[f"{prefix}max_abs_{k}_diff"] = max((abs(attacked[d][k] - honest[d][k]) for d in ids), default=0)
+    out[f"{prefix}max_abs_p_reach_diff"] = round(max((abs((attacked[d]["p_reach"] or 0) - (honest[d]["p_reach"] or 0))
+                                                      for d in ids), default=0.0), 4)
+    return out
 
 
 def summarise(rows: list[dict]) -> dict[str, object]:
@@ -96,6 +110,8 @@ def summarise(rows: list[dict]) -> dict[str, object]:
             "max_abs_precision_diff": round(max(abs(r["precision_diff"]) for r in rows), 4),
             "max_abs_ratio_diff": round(max(abs(r["ratio_diff"]) for r in rows), 4),
             "median_verdicts_differing": med("verdicts_differing"),
+            **{f"max_{k}": max(r.get(k, 0) for r in rows) for k in ("max_abs_impressions_diff", "max_abs_pre_orders_diff",
+                                                                    "max_abs_committed_diff", "max_abs_p_reach_diff")},
             "honest_buyers_flagged": sum(r["honest_buyers_flagged"] for r in rows),
             "honest_orders_changed_by_an_attack_action": sum(a.get("honest_orders_changed", 0)
                                                              for r in rows for a in r["attackers"])}
