@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from threadpoolctl import threadpool_limits
 
 from app.api import guards
-from app.api.routers import auth, buyers, factories, health, merchandiser
+from app.api.routers import auth, buyers, factories, health, merchandiser, wants
 from app.errors import install_error_handlers
 from app.leader import Leadership
 from app.models import utcnow
@@ -175,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     guards.install(app)  # strict JSON bodies; security headers on every answer
     _install_body_limit_message(app, limit, settings.max_upload_bytes)
-    for r in (health.router, auth.router, merchandiser.router, buyers.router, factories.router):
+    for r in (health.router, auth.router, merchandiser.router, buyers.router, factories.router, wants.router):
         app.include_router(r)
     web.mount(app)  # the merchandiser, buyer and factory pages (after the API's error handlers)
     return app

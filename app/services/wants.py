@@ -16,20 +16,25 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from generation.concepts.spec import DesignSpec
 from generation.language.extract import Extraction, ProductLanguage
 from generation.taxonomy import Taxonomy
 from matching.search import SearchDoc, SearchQuery
 
 from app.db import insert_statement
-from app.models import Buyer, WantSignal
+from app.errors import Invalid
+from app.lifecycle import BOOK_STATES
+from app.models import Buyer, Design, WantSignal
+from app.services import production
 
 MAX_TEXT = 200  # characters of a text kept as evidence
+VARIANT_KINDS = ("color", "material", "pattern")  # what a buyer can ask an item in
 WEEKS = 8  # the window `wants` reads by default
 
 
@@ -171,3 +176,52 @@ def unread(session: Session, today: date, *, weeks: int = WEEKS, limit: int = 20
             other[s.text] = s.other
     counts = Counter({t: len(b) for t, b in found.items()})
     return [Unread(t, n, other[t]) for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+@dataclass(frozen=True)
+class VariantAnswer:
+    """A variant request as recorded: the want it is (the item with what was changed), whether it counted
+    (False: this buyer asked the same this week), and the designs open now that answer it."""
+
+    category: str
+    attributes: tuple[tuple[str, str], ...]
+    recorded: bool
+    answered_by: tuple[int, ...]
+
+
+def variant_options(session: Session, taxonomy: Taxonomy, spec: DesignSpec, *, cost_share: float) -> dict[str, list[str]]:
+    """Per kind, what an item could be asked in: the taxonomy's values for its category that some factory
+    of the registry can make with the rest of the item unchanged (its own value left out)."""
+    registry = production.factories(session)
+    return {kind: [v for v in taxonomy.allowed(kind, spec.category) if v != getattr(spec, kind)
+                   and production.capable(registry, taxonomy, replace(spec, **{kind: v}), cost_share=cost_share)]
+            for kind in VARIANT_KINDS}
+
+
+def request_variant(session: Session, *, buyer_id: int, design: Design, spec: DesignSpec, changes: dict[str, str],
+                    taxonomy: Taxonomy, cost_share: float, now: datetime) -> VariantAnswer:
+    """A buyer asks for item `design` in other values (轻定制): recorded as a want for the item with those
+    values, once per buyer and week; answered by the open designs that have them. Invalid for a kind not
+    in VARIANT_KINDS, nothing changed, or a value no factory can make on this item."""
+    unknown = set(changes) - set(VARIANT_KINDS)
+    if unknown:
+        raise Invalid(f"a variant changes {', '.join(VARIANT_KINDS)}; not {', '.join(sorted(unknown))}",
+                      field=sorted(unknown)[0])
+    changes = {k: v for k, v in changes.items() if v and v != getattr(spec, k)}
+    if not changes:
+        raise Invalid("name a colour, material or pattern other than the item's own", field="color")
+    options = variant_options(session, taxonomy, spec, cost_share=cost_share)
+    for kind, value in changes.items():
+        if value not in options[kind]:
+            raise Invalid(f"{value!r} is no {kind} a factory makes this {spec.category} in; "
+                          f"choose one of: {', '.join(options[kind]) or '(none)'}", field=kind)
+    wanted = replace(spec, **changes)
+    attributes = tuple(sorted((k, getattr(wanted, k)) for k in VARIANT_KINDS))
+    text = " ".join([*changes.values(), spec.category])  # e.g. "navy linen hoodie"
+    recorded = _store(session, buyer_id=buyer_id, source="variant", text=text, category=spec.category,
+                      attributes=attributes, other=None, design_id=design.id, now=now)
+    open_designs = session.scalars(select(Design).where(Design.category == spec.category,
+                                                        Design.status.in_(BOOK_STATES)))
+    answered = tuple(d.id for d in open_designs
+                     if all(d.spec.get(k) == v for k, v in attributes) and d.id != design.id)
+    return VariantAnswer(spec.category, attributes, recorded, answered)

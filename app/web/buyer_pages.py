@@ -21,7 +21,7 @@ from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token, page_tok
 from app.api.deps import SessionDep, WorkspaceDep
 from app.lifecycle import BOOK_STATES
 from app.models import utcnow
-from app.services import dashboard, designs, favourites, feed, group_order, interest
+from app.services import dashboard, designs, favourites, feed, group_order, interest, wants
 from app.services import search as search_svc
 from app.services import storefront as storefront_svc
 from app.services.event_writer import EventIn, Served
@@ -115,6 +115,32 @@ def favourite(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep
     favourites.set_favourite(ws, buyer_id, design_id, on, utcnow())
     return redirect(request, local_path(back, f"/shop/designs/{design_id}"),
                     ok="flash.favourited" if on else "flash.unfavourited")
+
+
+@router.get("/designs/{design_id}/variant")
+def variant_form(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep) -> Response:
+    """Ask for this item in another colour, material or pattern (轻定制): only what some factory makes it in."""
+    buyer_scope(auth.user, None)
+    d = interest.published_design(session, design_id)
+    spec = designs.spec_of(d)
+    options = wants.variant_options(session, ws.taxonomy, spec, cost_share=ws.settings.cost_share)
+    return render(request, "shop/variant.html", auth, d=d, spec={k: getattr(spec, k) for k in options}, options=options)
+
+
+@router.post("/designs/{design_id}/variant")
+def variant(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
+            color: Annotated[str, Form(max_length=50)] = "", material: Annotated[str, Form(max_length=50)] = "",
+            pattern: Annotated[str, Form(max_length=50)] = "") -> Response:
+    """Record the request as a want; an open design that has it already is shown instead."""
+    buyer_id = buyer_scope(auth.user, None)
+    ws.rate_limiter.take("events", buyer_id)
+    d = interest.published_design(session, design_id)
+    answer = wants.request_variant(session, buyer_id=buyer_id, design=d, spec=designs.spec_of(d),
+                                   changes={"color": color, "material": material, "pattern": pattern},
+                                   taxonomy=ws.taxonomy, cost_share=ws.settings.cost_share, now=utcnow())
+    if answer.answered_by:
+        return redirect(request, f"/shop/designs/{answer.answered_by[0]}", ok="variant.exists")
+    return redirect(request, f"/shop/designs/{design_id}", ok="variant.recorded")
 
 
 @router.get("/favourites")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import transaction
-from app.models import Buyer, WantSignal, utcnow
+from app.models import Buyer, Design, WantSignal, utcnow
 from app.services import interest, wants
 from app.services.search import query_of
 from app.settings import Settings
@@ -142,7 +142,6 @@ def shop(tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from app.api.main import create_app
-    from app.models import Design
     from app.services import accounts, designs, production, trends
     from generation.concepts.pricing import price_tiers
     from generation.trends.synthetic import make_trend_sample
@@ -220,3 +219,63 @@ def test_a_batch_answers_the_wants_of_two_or_more_buyers_first_and_trends_compos
         again = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=2, seed=4,
                                  cost_share=ws.settings.cost_share, ws=ws)
         assert all(designs.spec_of(d).asked_for == () for d in again)
+
+
+def test_a_variant_request_is_a_want_limited_to_what_factories_make_and_answered_by_open_designs(shop):
+    from fastapi.testclient import TestClient
+    from app.services import accounts
+    ws = shop.state.workspace
+    with transaction(ws.sessions) as s:
+        s.query(WantSignal).delete()
+        token = accounts.issue_token(s, accounts.user_by_login(s, "shopper"), utcnow(), timedelta(hours=1))
+        merch = accounts.create_user(s, "wants-merch", "correct horse battery", "merchandiser")
+        merch_token = accounts.issue_token(s, merch, utcnow(), timedelta(hours=1))
+        navy, red = sorted(d.id for d in s.query(Design).filter(Design.category == "socks")
+                           if d.spec["pattern"] in ("stripe", "solid") and d.spec["color"] in ("navy", "red"))[:2]
+    c = TestClient(shop, headers={"Authorization": f"Bearer {token}"})
+    options = c.get(f"/api/v1/designs/{red}/variants").json()
+    assert "navy" in options["color"] and "red" not in options["color"]  # its own colour is not a variant
+    assert "cotton" in options["material"] and "silk" not in options["material"]  # no factory knits silk socks
+    r = c.post(f"/api/v1/designs/{red}/variant-requests", json={"color": "navy"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"category": "socks", "attributes": {"color": "navy", "material": "wool", "pattern": "solid"},
+                        "recorded": True, "answered_by": []}
+    assert c.post(f"/api/v1/designs/{red}/variant-requests", json={"color": "navy"}).json()["recorded"] is False
+    # the navy striped cotton socks answer "these in navy, striped, cotton"
+    r = c.post(f"/api/v1/designs/{red}/variant-requests", json={"color": "navy", "material": "cotton", "pattern": "stripe"})
+    assert r.json()["answered_by"] == [navy]
+    bad = c.post(f"/api/v1/designs/{red}/variant-requests", json={"material": "silk"})
+    assert bad.status_code == 422 and "silk" in bad.text and "cotton" in bad.text
+    assert c.post(f"/api/v1/designs/{red}/variant-requests", json={"color": "red"}).status_code == 422  # nothing changed
+    assert c.post(f"/api/v1/designs/{red}/variant-requests", json={"size": "XL"}).status_code == 422
+    with transaction(ws.sessions) as s:  # no row was left by the refused requests
+        assert s.query(WantSignal).count() == 2
+    listed = TestClient(shop, headers={"Authorization": f"Bearer {merch_token}"}).get("/api/v1/wants").json()
+    assert {(w["attributes"]["color"], w["buyers"], tuple(w["sources"])) for w in listed} == {("navy", 1, ("variant",))}
+    assert c.get("/api/v1/wants").status_code == 403  # buyers do not see what other buyers asked for
+
+
+def test_the_item_page_asks_for_a_variant_in_both_languages(shop):
+    import html as _html
+    import re
+    from fastapi.testclient import TestClient
+    ws = shop.state.workspace
+    with transaction(ws.sessions) as s:
+        s.query(WantSignal).delete()
+        red = next(d.id for d in s.query(Design) if d.spec["color"] == "red" and d.category == "socks")
+    c = TestClient(shop, follow_redirects=False, headers={"Accept-Language": "zh-CN"})
+    assert c.post("/login", data={"login": "shopper2", "password": "correct horse battery"},
+                  headers={"Origin": "http://testserver"}).status_code == 303
+    item = _html.unescape(c.get(f"/shop/designs/{red}").text)
+    assert "想要其他款式？" in item and f'href="/shop/designs/{red}/variant"' in item
+    form = _html.unescape(c.get(f"/shop/designs/{red}/variant").text)
+    assert "保持原样（红色）" in form and 'value="navy"' in form and 'value="silk"' not in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    r = c.post(f"/shop/designs/{red}/variant", data={"csrf_token": token, "color": "navy"},
+               headers={"Referer": f"http://testserver/shop/designs/{red}/variant"})
+    assert r.status_code == 303 and r.headers["location"] == f"/shop/designs/{red}"
+    with ws.sessions() as s:
+        (want,) = wants.wants(s, utcnow().date())
+    assert (want.attributes, want.sources) == ((("color", "navy"), ("material", "wool"), ("pattern", "solid")), {"variant": 1})
+    en = TestClient(shop, follow_redirects=False, cookies=c.cookies)
+    assert "Ask for this item another way" in en.get(f"/shop/designs/{red}/variant").text
