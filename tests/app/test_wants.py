@@ -279,3 +279,20 @@ def test_the_item_page_asks_for_a_variant_in_both_languages(shop):
     assert (want.attributes, want.sources) == ((("color", "navy"), ("material", "wool"), ("pattern", "solid")), {"variant": 1})
     en = TestClient(shop, follow_redirects=False, cookies=c.cookies)
     assert "Ask for this item another way" in en.get(f"/shop/designs/{red}/variant").text
+
+
+def test_a_buyers_api_search_counts_as_a_want_and_a_merchandisers_does_not(shop):
+    from fastapi.testclient import TestClient
+    from app.services import accounts
+    ws = shop.state.workspace
+    with transaction(ws.sessions) as s:
+        s.query(WantSignal).delete()
+        buyer = accounts.issue_token(s, accounts.user_by_login(s, "shopper"), utcnow(), timedelta(hours=1))
+        merch = accounts.issue_token(s, accounts.create_user(s, "searching-merch", "correct horse battery",
+                                                             "merchandiser"), utcnow(), timedelta(hours=1))
+    for token in (buyer, merch):
+        r = TestClient(shop, headers={"Authorization": f"Bearer {token}"}).get("/api/v1/search", params={"q": "yellow socks"})
+        assert r.status_code == 200
+    with ws.sessions() as s:
+        assert [(w.category, w.attributes, w.buyers) for w in wants.wants(s, utcnow().date())] == [
+            ("socks", (("color", "yellow"),), 1)]

@@ -93,7 +93,8 @@ def search(user: CurrentUser, session: SessionDep, ws: WorkspaceDep,
            pattern: Slug = None, sort: Sort = "relevance", page: Page = 1) -> list[SearchHit]:
     """Hybrid search over the designs open for pre-order, filtered by category, price, colour, material
     and pattern, ordered by relevance or `sort`; `limit` hits a page."""
-    shelf = storefront.browse(session, ws, None, q=q, filters=_filters(ws, category, max_price_cents, color, material, pattern),
+    asker = user.buyer_id if user.role == "buyer" else None  # a buyer's search that finds too little is a want
+    shelf = storefront.browse(session, ws, asker, q=q, filters=_filters(ws, category, max_price_cents, color, material, pattern),
                               sort=sort, page=page, page_size=limit, max_age_s=feed_svc.FEED_MAX_AGE_S)
     _serve(ws, user, [d.id for d in shelf.designs], "search")
     return [SearchHit(score=score or 0.0, design=DesignOut.of(d, d.committed, taxonomy=ws.taxonomy, viewer=viewer(user)))
