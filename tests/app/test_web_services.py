@@ -9,6 +9,7 @@ from app.errors import Conflict, Invalid
 from app.lifecycle import DesignState
 from app.models import Design, FactoryOrder, utcnow
 from app.services import dashboard, designs, feed, interest, production, reorders, trends
+from app.services.group_order import moq_price
 from app.settings import Settings
 from app.workspace import Workspace
 from generation.concepts.composer import Pins
@@ -87,15 +88,14 @@ def test_the_feed_filters_by_category_and_price(ws):
         made = _socks(ws, s, 2)
         designs.publish(s, ws, [d.id for d in made], now=utcnow())
         buyer = interest.create_buyer(s, "shop", "shop")
-    cheapest = min(d.spec["price_tiers"][0]["unit_price_cents"] for d in made)
+    cheapest = min(moq_price(d.spec) for d in made)  # what one buyer's smallest order costs a piece
     with ws.sessions() as s:
         def ids(**kw):
             return set(feed.feed_ids(s, ws.demand_cache, buyer.id, k=10, policy="uniform", relevance_weight=0,
                                      rng=np.random.default_rng(0), **kw))
         assert ids() == {d.id for d in made}
         assert ids(category="dress") == set()
-        assert ids(category="socks", max_price_cents=cheapest) == {d.id for d in made
-                                                                  if d.spec["price_tiers"][0]["unit_price_cents"] <= cheapest}
+        assert ids(category="socks", max_price_cents=cheapest) == {d.id for d in made if moq_price(d.spec) <= cheapest}
         assert ids(max_price_cents=cheapest - 1) == set()
 
 
