@@ -110,6 +110,9 @@ def test_the_shop_pages_and_its_links_keep_the_other_parameters(shop, monkeypatc
     c = page_client(shop)
     first = c.get("/shop", params={"sort": "price", "material": "cotton"}).text
     assert names(shop, shown(first)) == ["Red stripe cotton", "Black solid cotton"]
+    found = html.unescape(c.get("/shop", params={"q": "socks", "sort": "price"}).text)
+    assert "Results for “socks”, page 1." in found and "2 results" not in found  # a page is not all there is
+    assert "Results for “socks”, page 3." in html.unescape(c.get("/shop", params={"q": "socks", "page": 3}).text)
     nxt = html.unescape(re.search(r'<a rel="next" href="([^"]+)"', first).group(1))
     params = parse_qs(urlsplit(nxt).query)
     assert params["sort"] == ["price"] and params["material"] == ["cotton"] and params["page"] == ["2"] and params["pt"]
