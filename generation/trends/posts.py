@@ -78,7 +78,8 @@ def parse_posts_jsonl(text: str, taxonomy: Taxonomy, *, file: str = "<posts>") -
 
     Lines end in LF, CRLF or CR alone; a line separator inside a JSON string (U+2028) is text, not an end
     of line. A line that is not one JSON object (NaN and Infinity are not JSON; nesting is limited), or
-    whose text holds a lone surrogate, is refused on its line, and so is a file of more than MAX_POSTS."""
+    whose text holds a lone surrogate or is longer than MAX_POST_CHARS, is refused on its line, and so is a file
+    of more than MAX_POSTS."""
     posts: list[Post] = []
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for line, raw in enumerate(lines, start=1):
@@ -99,6 +100,9 @@ def parse_posts_jsonl(text: str, taxonomy: Taxonomy, *, file: str = "<posts>") -
         body = obj.get("text")
         if not isinstance(body, str) or not body.strip():
             raise TrendDataError(file, line, "field 'text' must be a non-empty string")
+        if len(body) > MAX_POST_CHARS:
+            raise TrendDataError(file, line, f"field 'text' is {len(body):,} characters; a post may hold at most "
+                                             f"{MAX_POST_CHARS:,}")
         if not _is_text(body):
             raise TrendDataError(file, line, "field 'text' holds a lone surrogate (\\ud800-\\udfff), which is not text")
         stamp = obj.get("timestamp")
@@ -126,6 +130,7 @@ def parse_posts_jsonl(text: str, taxonomy: Taxonomy, *, file: str = "<posts>") -
 
 
 MAX_POSTS = 20_000  # a file of posts, read and mapped in seconds (the sample has 4,000)
+MAX_POST_CHARS = 10_000  # a post longer than this is not a social post; its one word could take the embedder minutes
 
 
 def _not_json(name: str) -> float:

@@ -99,6 +99,7 @@ def _week(i: int) -> str:
     ('{"text": "x", "timestamp": "2025-01-07", "engagement": Infinity}', "Infinity"),
     ('{"text": "\\ud800", "timestamp": "2025-01-07"}', "lone surrogate"),
     ('{"text": {"a": ' * 5000 + "1" + "}" * 5000 + ', "timestamp": "2025-01-07"}', "nests too deeply"),
+    ('{"text": "' + "a" * 10_001 + '", "timestamp": "2025-01-07"}', "a post may hold at most 10,000"),
 ])
 def test_a_hostile_post_line_is_refused_on_its_line(raw, reason):
     text = json.dumps(POST) + "\n" + raw + "\n"
