@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy.orm import Session
 
+from app.db import transaction
 from app.errors import Invalid
 from app.models import Design, utcnow
 from app.services import feed, wants
@@ -98,8 +99,11 @@ def browse(session: Session, ws: Workspace, buyer_id: int | None, *, q: str = ""
         by_id = {d.id: d for d in feed.designs_by_id(session, [i for i, _ in hits[start:end]])}
         if buyer_id is not None and page == 1:  # what the buyer asked for and did not find is demand
             shown = [search_svc.doc_of(d.id, d.spec, ws.language) for d in by_id.values()]
-            wants.record_search(session, buyer_id=buyer_id, text=q, query=search_svc.query_of(q, ws.language),
-                                results=shown, now=utcnow())
+            # in a transaction of its own: the caller's stays a reader, so the event writer it waits on
+            # next (the served impressions) is never held up by this write (SQLite has one writer)
+            with transaction(ws.sessions) as own:
+                wants.record_search(own, buyer_id=buyer_id, text=q, query=search_svc.query_of(q, ws.language),
+                                    results=shown, now=utcnow())
         window = [(by_id[i], s) for i, s in hits[start:end] if i in by_id]
         return Shelf([d for d, _ in window], [s for _, s in window], page, len(hits) > end, None)
     if sort == "relevance" and buyer_id is not None:

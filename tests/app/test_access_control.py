@@ -31,7 +31,7 @@ def who_may(method: str, path: str) -> frozenset[str]:
     if path in ("/healthz", f"{V1}/auth/token") and method != "DELETE":
         return frozenset(ROLES)
     if path in (f"{V1}/auth/token", f"{V1}/me", f"{V1}/search", f"{V1}/designs/{{design_id}}",
-                f"{V1}/designs/{{design_id}}/images/{{index}}"):
+                f"{V1}/designs/{{design_id}}/images/{{index}}", f"{V1}/designs/{{design_id}}/variants"):
         return SIGNED_IN
     if path.startswith(f"{V1}/merchandiser/") or path == f"{V1}/status":
         return frozenset({"merchandiser", "admin"})
@@ -39,7 +39,8 @@ def who_may(method: str, path: str) -> frozenset[str]:
         return frozenset({"factory", "admin"})
     if path in (f"{V1}/users", f"{V1}/users/{{login}}/{{action}}") or (method, path) == ("POST", f"{V1}/buyers"):
         return frozenset({"admin"})
-    if path.startswith(f"{V1}/buyers/") or path in (f"{V1}/preorders", f"{V1}/events", f"{V1}/events/batch"):
+    if path.startswith(f"{V1}/buyers/") or path in (f"{V1}/preorders", f"{V1}/events", f"{V1}/events/batch",
+                                                     f"{V1}/designs/{{design_id}}/variant-requests"):
         return frozenset({"buyer", "admin"})
     raise AssertionError(f"{method} {path} is not classified: add it to who_may")
 

@@ -73,7 +73,7 @@ def request_variant(design_id: Id, body: VariantIn, user: BuyerUser, session: Se
                       answered_by=list(answer.answered_by))
 
 
-@router.get("/wants")
+@router.get("/merchandiser/wants")
 def top_wants(_: MerchandiserUser, session: SessionDep,
               weeks: Annotated[int, Query(ge=1, le=52)] = wants.WEEKS,
               limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[WantOut]:
