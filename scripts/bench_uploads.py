@@ -15,7 +15,8 @@ JSONL deep nesting and one huge string; for images a corrupt file and a declared
 Timed is the call only (HTTP request or read + import), not building the file, after a warm-up with a small
 plausible file (models load lazily, once per process): its wall clock, and the CPU time of its process (on a
 shared, loaded machine the wall clock measures the load as much as the code). An answer is an accepted
-file or a refusal the user is shown (HTTP 4xx, `AppError`); anything else (HTTP 5xx, another exception)
+file or a refusal the user is shown (HTTP 4xx; the errors the CLI prints: `AppError`, `GenerationError`,
+`MatchingError`); anything else (HTTP 5xx, another exception)
 is reported as an error. Each target runs in a child process; a shape still running after `--limit`
 seconds is killed and reported as such. The target is every answer in under 5 s.
 """
@@ -155,6 +156,8 @@ def child(target: str, size: int, start: int) -> None:
     from app.services import accounts, catalog, factory_registry
     from app.services.catalog_file import read_text
     from app.settings import Settings
+    from generation.errors import GenerationError
+    from matching.errors import MatchingError
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(home=Path(tmp) / "ws", decide_every_s=0, max_upload_bytes=max(size, 1024)))
@@ -181,7 +184,7 @@ def child(target: str, size: int, start: int) -> None:
                     with ws.sessions() as s:
                         out = call(s, read_text(path))
                         s.rollback()
-                except AppError as exc:
+                except (AppError, GenerationError, MatchingError) as exc:  # what the CLI prints as a refusal
                     return "refused", str(exc)[:150]
                 return "accepted", str(out)[:150]
 
@@ -221,7 +224,8 @@ def child(target: str, size: int, start: int) -> None:
 def run_target(target: str, size: int, limit: float) -> list[dict[str, object]]:
     results: list[dict[str, object]] = []
     start = 0
-    total = len(shapes(target, 1024))
+    names = list(shapes(target, 1024))
+    total = len(names)
     while start < total:
         proc = subprocess.Popen([sys.executable, __file__, "--child", target, "--bytes", str(size), "--start", str(start)],
                                 stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[1])})
@@ -229,6 +233,7 @@ def run_target(target: str, size: int, limit: float) -> list[dict[str, object]]:
         threading.Thread(target=lambda out=proc.stdout: [lines.put(x) for x in out] + [lines.put("")], daemon=True).start()
         deadline: float | None = None
         current: dict[str, object] | None = None
+        got = 0  # answers from this child
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
@@ -243,9 +248,12 @@ def run_target(target: str, size: int, limit: float) -> list[dict[str, object]]:
                 break
             if not line:  # the child ended
                 proc.wait()
+                if current is None and start + got < total:  # it died between shapes (in its warm-up, say)
+                    current = {"i": start + got, "shape": names[start + got]}
                 if current is not None:  # it died inside a shape
                     results.append({**current, "answer": f"process died ({proc.returncode})", "seconds": None,
                                     "detail": ""})
+                    print(f"{target:>8} | {current['shape']:<38} | process died ({proc.returncode})", file=sys.stderr)
                 start = total if current is None else int(current["i"]) + 1  # type: ignore[call-overload]
                 break
             row = json.loads(line)
@@ -253,6 +261,7 @@ def run_target(target: str, size: int, limit: float) -> list[dict[str, object]]:
                 current, deadline = row, time.monotonic() + limit
                 continue
             results.append(row)
+            got += 1
             print(f"{target:>8} | {row['shape']:<38} | {row['answer']:<8} | {row['seconds']:>6} s "
                   f"({row.get('cpu_seconds')} s CPU) | {str(row['detail'])[:90]}", file=sys.stderr)
             current, deadline = None, None

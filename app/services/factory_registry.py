@@ -235,7 +235,7 @@ def import_registry(session: Session, *, text: str, file: str, taxonomy: Taxonom
     """Import a registry CSV (module docstring). FactoryDataError before anything is stored when the
     header lacks a name or country column or an override names a header that is not there (the message
     lists the columns found); our own format is all or nothing as before."""
-    header = next(csv_lines(csv.reader(io.StringIO(text)), FactoryDataError, file), [])
+    header = next(csv_lines(csv.reader(io.StringIO(text, newline=None)), FactoryDataError, file), [])
     if not overrides and is_own_format([h.strip() for h in header]):
         return _import_own(session, text=text, file=file, taxonomy=taxonomy, header=[h.strip() for h in header])
     read = read_registry(text, overrides, file=file)

@@ -143,7 +143,7 @@ def csv_rows(text: str, required: Sequence[str], error: type[DataFileError], *,
 
     The header is checked at once: `error(file, 1, ...)` when the file is empty or lacks a `required`
     column; a row with more fields than the header raises `error(file, line, ...)` as it is reached."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=None))  # CR, LF or CRLF line endings
     try:
         fields = reader.fieldnames
     except csv.Error as exc:

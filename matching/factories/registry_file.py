@@ -295,7 +295,7 @@ def _row(values: Mapping[str, str], line: int) -> RegistryRow | str:
 def read_registry(text: str, overrides: Mapping[str, str] | None = None, *,
                   file: str = "<registry>") -> RegistryRead:
     """Every row of a registry CSV (module docstring). The header is checked before any row is read."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=None))  # CR, LF or CRLF line endings
     lines = csv_lines(reader, FactoryDataError, file)
     header = next(lines, None)
     if not header or not any(h.strip() for h in header):

@@ -9,7 +9,7 @@ import pytest
 from matching.errors import FactoryDataError
 from matching.factories.countries import country_code
 from matching.factories.csv_safe import safe_cell, safe_row
-from matching.factories.orders import write_rows_csv
+from matching.factories.orders import Vocabulary, write_rows_csv
 from matching.factories.registry_file import (
     parse_overrides,
     read_registry,
@@ -160,3 +160,21 @@ def test_a_cell_over_the_csv_field_limit_is_refused_on_its_line(reader, where, l
              "orders": lambda t: parse_orders_csv(t, Vocabulary(frozenset(), frozenset(), frozenset()), file="f.csv")}[reader]
     with pytest.raises(DataFileError, match=rf"f.csv, line {line}: not readable as CSV: field larger than field limit"):
         parse(text)
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_registries_and_orders_are_read_with_any_line_ending(ending):
+    from matching.factories.orders import parse_orders_csv
+    from matching.factories.registry import CSV_COLUMNS, parse_factories_csv
+
+    def both(text: str) -> tuple[str, str]:
+        return text, text.replace("\n", ending)
+
+    osh, osh_other = both("name,address,country_name,product_type\nMill A,1 Road,China,socks\nMill B,2 Road,Viet Nam,caps\n")
+    assert read_registry(osh_other).rows == read_registry(osh).rows and len(read_registry(osh).rows) == 2
+    own, own_other = both(",".join(CSV_COLUMNS) + "\nF1,Mill,CN,Zhejiang,socks,cotton,knitting,100,5000,10,0.8,1.0,,,\n")
+    assert parse_factories_csv(own_other) == parse_factories_csv(own)
+    vocab = Vocabulary(frozenset({"socks"}), frozenset({"cotton"}), frozenset({"knitting"}))
+    orders, orders_other = both("design_id,category,materials,processes,quantity,due_in_days,description\n"
+                                "1,socks,cotton,knitting,500,30,navy socks\n")
+    assert parse_orders_csv(orders_other, vocab) == parse_orders_csv(orders, vocab)
