@@ -26,7 +26,7 @@ from app import lifecycle
 from app.db import delete_on_rollback, undo_on_rollback
 from app.errors import Conflict, Invalid, NotFound
 from app.lifecycle import DesignState
-from app.models import Design, utcnow
+from app.models import Buyer, Design, utcnow
 from app.services import catalog, planning, production, trends
 from app.services import wants as wants_svc
 from app.workspace import Workspace
@@ -136,19 +136,23 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
 
 WANT_SHARE = 0.5  # at most this share of a batch (rounded up) answers buyers' wants; trends compose the rest
 MIN_WANT_BUYERS = 2  # a want asked by fewer distinct buyers waits (one buyer's wish is no demand to make)
+MIN_WANT_SHARE = 0.05  # ... and one asked by fewer than this share of the (unflagged) buyers: a design for
+# a few askers replaces one the trends say many buyers like (scripts/bench_wants.py, BENCHMARKS.md)
 
 
 def answer_wants(session: Session, taxonomy: Taxonomy, composer: ConceptComposer, *, n: int, seed: int,
                  accept: Callable[[DesignSpec], bool]) -> list[DesignSpec]:
     """Specs for the top unmet wants (`app.services.wants`): up to ceil(n * WANT_SHARE) designs, one per
-    want asked by at least MIN_WANT_BUYERS distinct buyers, most buyers first. What the buyers named is
+    want asked by at least MIN_WANT_BUYERS distinct buyers and MIN_WANT_SHARE of all buyers, most first. What the buyers named is
     pinned; the trend signals choose the rest, as for any design. A want that a design already answers
     (a draft or any design since, whatever its state), that the taxonomy does not offer, or that no
     factory can make is skipped. Each spec keeps the buyers' words (`asked_for`)."""
     existing = [(d.category, set(spec_of(d).attributes())) for d in session.scalars(select(Design))]
+    buyers = session.scalar(select(func.count()).select_from(Buyer).where(Buyer.flagged_at.is_(None))) or 0
+    enough = max(MIN_WANT_BUYERS, MIN_WANT_SHARE * buyers)
     out: list[DesignSpec] = []
     for i, want in enumerate(wants_svc.wants(session, utcnow().date())):
-        if len(out) >= math.ceil(n * WANT_SHARE) or want.buyers < MIN_WANT_BUYERS:
+        if len(out) >= math.ceil(n * WANT_SHARE) or want.buyers < enough:
             break
         if wants_svc.unmakeable(want, taxonomy) or any(
                 (want.category in (None, c)) and set(want.attributes) <= attrs for c, attrs in existing):

@@ -216,6 +216,15 @@ def test_a_batch_answers_the_wants_of_two_or_more_buyers_first_and_trends_compos
     assert (specs[0].category, specs[0].color, specs[0].material) == ("socks", "black", "wool")
     assert set(specs[0].asked_for) == {"black wool socks", "黑色羊毛袜"}
     assert specs[1].asked_for == ()  # ceil(2 * WANT_SHARE) = 1: the trends compose the other
+    from fastapi.testclient import TestClient
+    from app.services import accounts
+    with transaction(ws.sessions) as s:
+        accounts.create_user(s, "reviewing-merch", "correct horse battery", "merchandiser")
+    c = TestClient(shop, headers={"Accept-Language": "zh-CN"}, follow_redirects=False)
+    assert c.post("/login", data={"login": "reviewing-merch", "password": "correct horse battery"},
+                  headers={"Origin": "http://testserver"}).status_code == 303
+    page = c.get(f"/merchandiser/designs/{made[0].id}").text
+    assert "买家的原话" in page and "<q>黑色羊毛袜</q>" in page and "<q>black wool socks</q>" in page
     with transaction(ws.sessions) as s:  # the want now has a design: the next batch does not repeat it
         again = designs.generate(s, ws.taxonomy, ws.images, ws.settings.images_dir, n=2, seed=4,
                                  cost_share=ws.settings.cost_share, ws=ws)
