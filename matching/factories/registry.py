@@ -150,7 +150,7 @@ def csv_rows(text: str, required: Sequence[str], error: type[DataFileError], *,
         raise error(file, reader.reader.line_num, f"not readable as CSV: {exc}") from None
     if not fields:
         raise error(file, 1, "the file is empty (expected a header row)")
-    missing = [c for c in required if c not in reader.fieldnames]
+    missing = [c for c in required if c not in fields]
     if missing:
         raise error(file, 1, f"missing columns {missing}; required: {', '.join(required)}")
     return _checked_rows(reader, error, file)
