@@ -459,3 +459,18 @@ class WantSignal(Base):
     other: Mapped[str | None] = mapped_column(String(64))  # a product nobody here makes ("jeans")
     design_id: Mapped[int | None] = mapped_column(ForeignKey("designs.id", ondelete="SET NULL"))
     asked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InquiryMessage(Base):
+    """One message of an inquiry thread: a buyer's question about a design, or a merchandiser's answer
+    (`app.services.inquiries`). A thread is a (design, buyer) pair."""
+
+    __tablename__ = "inquiry_messages"
+    __table_args__ = (Index("ix_inquiry_thread", "design_id", "buyer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_buyer: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str] = mapped_column(String(1000))
+    sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -219,7 +219,8 @@ class DemandCache:
             wide = started - self._wide_at >= WIDE_EVERY_S
             since = datetime(1970, 1, 1) if rescan else self._since - (WIDE_MARGIN if wide else SYNC_MARGIN)
             light = session.execute(select(*_LIGHT).where(Design.updated_at >= since)).all()
-            new_ids = [r[0] for r in light if _open(r) and r[0] not in self._entries]
+            # a full sync drops every entry below, so it reads every open design again
+            new_ids = [r[0] for r in light if _open(r) and (full or r[0] not in self._entries)]
             heavy = {d.id: d for d in session.scalars(select(Design).where(Design.id.in_(new_ids)))} if new_ids else {}
         with self._lock:
             if full:

@@ -21,7 +21,7 @@ from app.api.auth import PAGE_TOKEN, Auth, buyer_scope, has_page_token, page_tok
 from app.api.deps import SessionDep, WorkspaceDep
 from app.lifecycle import BOOK_STATES
 from app.models import utcnow
-from app.services import dashboard, designs, favourites, feed, group_order, interest, wants
+from app.services import dashboard, designs, favourites, feed, group_order, inquiries, interest, wants
 from app.services import search as search_svc
 from app.services import storefront as storefront_svc
 from app.services.event_writer import EventIn, Served
@@ -102,7 +102,7 @@ def design_page(request: Request, design_id: Id, auth: BuyerPage, session: Sessi
     return render(request, "shop/design.html", auth, d=d, spec=spec, progress=dashboard.progress(d),
                   favourite=favourites.is_favourite(session, buyer_id, d.id),
                   group=group_order.group_order(session, d, spec, utcnow()),
-                  idempotency_key=str(uuid.uuid4()),
+                  idempotency_key=str(uuid.uuid4()), messages=inquiries.thread(session, d.id, buyer_id),
                   open_book=d.status in BOOK_STATES and d.book_closed_at is None)
 
 
@@ -152,9 +152,15 @@ def my_favourites(request: Request, auth: BuyerPage, session: SessionDep) -> Res
 
 
 @router.post("/designs/{design_id}/inquire")
-def inquire(request: Request, design_id: Id, auth: BuyerPage, ws: WorkspaceDep) -> Response:
-    _button(ws, buyer_scope(auth.user, None), design_id, "inquiry")
-    return redirect(request, f"/shop/designs/{design_id}", ok="flash.inquired")
+def inquire(request: Request, design_id: Id, auth: BuyerPage, session: SessionDep, ws: WorkspaceDep,
+            text: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """A question on the item: a message of the buyer's thread (and, once per design, an `inquiry` event)."""
+    buyer_id = buyer_scope(auth.user, None)
+    text = inquiries.check_text(text)
+    design = interest.published_design(session, design_id)
+    _button(ws, buyer_id, design_id, "inquiry")  # before this request writes: the event writer needs the lock
+    inquiries.ask(session, buyer_id=buyer_id, design=design, text=text, language=ws.language, now=utcnow())
+    return redirect(request, f"/shop/designs/{design_id}#inquiry", ok="flash.inquired")
 
 
 @router.post("/designs/{design_id}/preorder")

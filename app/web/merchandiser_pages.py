@@ -27,7 +27,7 @@ from app.lifecycle import DesignState
 from app.models import DESIGN_STATUSES, utcnow
 from app.services import abuse, attention, dashboard, design_copy, designs, interest, production, reorders, trends
 from app.services import taxonomy as taxonomy_service
-from app.services import wants
+from app.services import inquiries, wants
 from app.web import trend_chart
 from app.web.deps import MerchandiserPage
 from app.web.rendering import parse_money, percent, redirect, render, translator
@@ -50,7 +50,15 @@ def dashboard_page(request: Request, auth: MerchandiserPage, session: SessionDep
     waiting = [d for d in designs.list_designs(session, status=DesignState.WON) if d.book_closed_at is not None]
     return render(request, "merchandiser/dashboard.html", auth, rows=rows, counts=dashboard.shown_counts(session),
                   words=CHIPS, waiting=waiting, flagged=abuse.flagged(session),
-                  attention=attention.entries(session, ws))
+                  attention=attention.entries(session, ws), inquiries=inquiries.waiting(session))
+
+
+@router.post("/inquiries/{design_id}/{buyer_id}")
+def answer_inquiry(request: Request, design_id: DesignId, buyer_id: Annotated[int, Path(ge=1, le=2**53)],
+                   auth: MerchandiserPage, session: SessionDep, text: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """Answer a buyer's inquiry; the thread shows on the buyer's item page."""
+    inquiries.answer(session, design_id=design_id, buyer_id=buyer_id, author_id=auth.user.id, text=text, now=utcnow())
+    return redirect(request, "/merchandiser#inquiries", ok="flash.answered")
 
 
 @router.get("/trends")

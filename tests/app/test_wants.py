@@ -172,7 +172,7 @@ def shop(tmp_path_factory):
             trends.ingest_frame(s, make_trend_sample(ws.taxonomy, weeks=104).frame, ws.taxonomy, source="t")
             for login in ("shopper", "shopper2"):
                 accounts.create_user(s, login, "correct horse battery", "buyer")
-        ws.demand_cache.sync(full=True)  # the shop sees the designs now, not after its next timed sync
+        ws.demand_cache.sync(full=True)  # every design open now, whatever a concurrent timed sync saw
         yield app
 
 
@@ -187,6 +187,8 @@ def test_a_buyers_search_on_the_shop_records_what_its_first_page_lacks(shop):
         assert c.get("/shop", params={"q": q}).status_code == 200
 
     searched("shopper", "藏蓝条纹袜子")  # navy striped socks: found, nothing to record
+    with ws.sessions() as s:
+        assert wants.wants(s, utcnow().date()) == [], ws.demand_cache.arrays().ids
     searched("shopper", "wool navy socks")  # navy socks and wool socks, but no navy wool ones: a want
     searched("shopper", "wool navy socks")  # the same again moves nothing
     searched("shopper2", "藏蓝羊毛袜")  # the same want in Chinese, another buyer
@@ -306,3 +308,53 @@ def test_a_buyers_api_search_counts_as_a_want_and_a_merchandisers_does_not(shop)
     with ws.sessions() as s:
         assert [(w.category, w.attributes, w.buyers) for w in wants.wants(s, utcnow().date())] == [
             ("socks", (("color", "yellow"),), 1)]
+
+
+def test_an_inquiry_is_a_conversation_on_both_sides_and_a_want_for_what_it_asks(shop):
+    import html as _html
+    import re
+    from fastapi.testclient import TestClient
+    from app.models import InquiryMessage, InterestEvent
+    from app.services import accounts
+    ws = shop.state.workspace
+    with transaction(ws.sessions) as s:
+        s.query(WantSignal).delete()
+        accounts.create_user(s, "answering-merch", "correct horse battery", "merchandiser")
+        red = next(d.id for d in s.query(Design) if d.spec["color"] == "red" and d.category == "socks")
+
+    def client(login, lang="en"):
+        c = TestClient(shop, follow_redirects=False, headers={"Accept-Language": lang})
+        assert c.post("/login", data={"login": login, "password": "correct horse battery"},
+                      headers={"Origin": "http://testserver"}).status_code == 303
+        return c
+
+    def submit(c, page, action, **data):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(page).text).group(1)
+        return c.post(action, data={"csrf_token": token, **data}, headers={"Referer": f"http://testserver{page}"})
+
+    buyer, merch = client("shopper2", "zh-CN"), client("answering-merch")
+    item = f"/shop/designs/{red}"
+    for bad in ("   ", "bad \u202e text", "x" * 1001):  # refused, back to the page with the reason
+        r = submit(buyer, item, f"{item}/inquire", text=bad)
+        assert r.status_code == 303 and "error" in r.cookies.get("flash", "error")
+    assert submit(buyer, item, f"{item}/inquire", text="有藏蓝色的吗？").status_code == 303
+    assert submit(buyer, item, f"{item}/inquire", text="什么时候发货？").status_code == 303
+    with ws.sessions() as s:
+        assert s.query(InquiryMessage).count() == 2
+        assert s.query(InterestEvent).filter_by(design_id=red, kind="inquiry", counted=True).count() == 1  # once per buyer
+        (want,) = wants.wants(s, utcnow().date())
+    assert (want.category, want.attributes, want.sources) == ("socks", (("color", "navy"),), {"inquiry": 1})
+    dashboard = _html.unescape(merch.get("/merchandiser").text)
+    assert "Inquiries waiting for an answer: 1" in dashboard and "有藏蓝色的吗？" in dashboard
+    buyer_id = int(re.search(rf'action="/merchandiser/inquiries/{red}/(\d+)"', dashboard).group(1))
+    r = submit(merch, "/merchandiser", f"/merchandiser/inquiries/{red}/{buyer_id}", text="Navy is coming next month.")
+    assert r.status_code == 303
+    assert "Inquiries waiting" not in merch.get("/merchandiser").text  # answered: off the queue
+    page = _html.unescape(buyer.get(item).text)
+    assert page.index("有藏蓝色的吗？") < page.index("什么时候发货？") < page.index("Navy is coming next month.")
+    assert "商品运营" in page
+    # a buyer who never asked has no thread to be answered in
+    r = submit(merch, "/merchandiser", f"/merchandiser/inquiries/{red}/999999", text="hello")
+    assert r.status_code in (303, 404)
+    with ws.sessions() as s:
+        assert s.query(InquiryMessage).count() == 3  # the two questions and the answer: nothing else stored

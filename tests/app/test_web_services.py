@@ -129,3 +129,12 @@ def test_dashboard_lists_the_newest_designs_under_test_and_not_closed_books(ws):
         won.status, won.book_closed_at = "won", utcnow()  # a winner waiting for factories
     with transaction(ws.sessions) as s:
         assert [r.design.id for r in dashboard.designs_under_test(s, ws.demand_cache)] == [older.id]
+
+
+def test_a_full_sync_of_a_filled_feed_cache_reads_every_open_design_again(ws):
+    with transaction(ws.sessions) as s:
+        made = _socks(ws, s, 2)
+        designs.publish(s, ws, [d.id for d in made], now=utcnow())
+    ws.demand_cache.sync()
+    ws.demand_cache.sync(full=True)  # raised KeyError: the designs it already had were not read again
+    assert sorted(ws.demand_cache.arrays().ids.tolist()) == sorted(d.id for d in made)
