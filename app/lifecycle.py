@@ -107,6 +107,8 @@ del B, M, F, D, Od
 
 # The words each state is shown with: catalogue keys of app/web/locales (en.json, zh-CN.json).
 DESIGN_WORDS = {s: f"status.{s}" for s in DesignState} | {"won_provisional": "status.won_provisional"}
+# Buyers see their own words for a design's state: what it means for their pre-order, not our process.
+BUYER_DESIGN_WORDS = {s: f"buyer_status.{s}" for s in DesignState} | {"won_provisional": "buyer_status.won_provisional"}
 ORDER_WORDS = {s: f"order_status.{s}" for s in OrderState}
 PREORDER_WORDS = {s: f"preorder_status.{s}" for s in PreOrderState}
 
@@ -140,12 +142,13 @@ def audiences(kind: str, source: str, target: str) -> frozenset[Audience]:
     raise KeyError(f"no {kind} move {source} -> {target}")
 
 
-def design_word(status: str, book_closed: bool) -> str:
-    """The catalogue key a design's status is shown with: a win whose pre-order book is still open is a
-    provisional win ("winning"), so it never sits as "won" beside a P(reach) under the win level."""
+def design_word(status: str, book_closed: bool, words: dict[str, str] = DESIGN_WORDS) -> str:
+    """The catalogue key a design's status is shown with (`words`: BUYER_DESIGN_WORDS on buyer pages): a
+    win whose pre-order book is still open is a provisional win ("winning"), so it never sits as "won"
+    beside a P(reach) under the win level."""
     if status == DesignState.WON and not book_closed:
-        return DESIGN_WORDS["won_provisional"]
-    return DESIGN_WORDS[DesignState(status)]
+        return words["won_provisional"]
+    return words[DesignState(status)]
 
 
 def follow_orders(live: Sequence[tuple[int, str]]) -> DesignState | None:

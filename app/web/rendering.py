@@ -67,6 +67,8 @@ _env.filters.update(money=money, percent=percent, growth_pct=growth_pct)
 # Status words come from the lifecycle: `design_word(d)` is a design's catalogue key (a win whose book is
 # still open reads "winning"); `S`, `O` and `P` are the design, order and pre-order states templates compare with.
 _env.globals.update(design_word=lambda d: lifecycle.design_word(d.status, d.book_closed_at is not None),
+                    buyer_word=lambda d: lifecycle.design_word(d.status, d.book_closed_at is not None,
+                                                               lifecycle.BUYER_DESIGN_WORDS),
                     book_open=lambda d: d.status in lifecycle.BOOK_STATES and d.book_closed_at is None,
                     S=lifecycle.DesignState, O=lifecycle.OrderState, P=lifecycle.PreOrderState)
 

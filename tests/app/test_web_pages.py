@@ -225,7 +225,10 @@ def test_generate_edit_publish_preorder_match_and_produce(site):
     page = post(buyer, f"/shop/designs/{did}", f"/shop/designs/{did}/preorder",
                 {"quantity": 100, "idempotency_key": "k1"}).text
     assert "Pre-order placed for 100 pcs" in page and "confirmed" in page  # the threshold is reached: won
-    assert "Pre-orders are closed" in buyer.get(f"/shop/designs/{did}").text
+    closed = html.unescape(buyer.get(f"/shop/designs/{did}").text)
+    assert "Pre-orders are closed (target reached: going to a factory)." in closed  # buyer words, not "won"
+    mine = html.unescape(buyer.get("/shop/preorders").text)
+    assert "target reached: going to a factory" in mine and ">won<" not in mine
 
     page = post(merch, "/merchandiser", "/merchandiser/match").text
     assert "Offered 1 orders to factories" in page
