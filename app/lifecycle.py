@@ -182,10 +182,12 @@ NOTICES_KEY = "lifecycle.notices"
 
 
 def record_notice(session: Session, notice: Notice) -> None:
-    """The hook where a move's notice is recorded: kept with the session's transaction (`notices`) and
-    logged. There is no notices table yet; the storefront's inbox, when it comes, stores them here, in the
-    same transaction as the move, so a notice exists exactly when its move committed."""
+    """Where a move's notice is recorded: kept with the session's transaction (`notices`), logged, and
+    stored in the inboxes it goes to (`app.services.notices`), in the same transaction as the move, so a
+    notice exists exactly when its move committed."""
     session.info.setdefault(NOTICES_KEY, []).append(notice)
+    from app.services import notices as inbox  # a service above the lifecycle (models import this module)
+    inbox.store(session, notice)
     log.info("%s %d: %s -> %s, tell %s%s", notice.kind, notice.row_id, notice.source, notice.target,
              ", ".join(sorted(notice.tell)) or "nobody", f" ({notice.reason})" if notice.reason else "")
 

@@ -474,3 +474,21 @@ class InquiryMessage(Base):
     from_buyer: Mapped[bool] = mapped_column(Boolean)
     text: Mapped[str] = mapped_column(String(1000))
     sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NoticeRow(Base):
+    """One notice in someone's inbox (`app.services.notices`): a buyer's, a factory's, or the merchandisers'
+    (`staff`, one row they share). `kind` and `target` say what happened (a design or order move, an
+    answered inquiry, a design for what the buyer asked); `read_at` is set when its owner opened the inbox."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_buyer", "buyer_id", "read_at"), Index("ix_notices_factory", "factory_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"))
+    factory_id: Mapped[str | None] = mapped_column(String(64))
+    staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(30))
+    design_id: Mapped[int | None] = mapped_column(ForeignKey("designs.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)

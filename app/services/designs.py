@@ -27,7 +27,7 @@ from app.db import delete_on_rollback, undo_on_rollback
 from app.errors import Conflict, Invalid, NotFound
 from app.lifecycle import DesignState
 from app.models import Buyer, Design, utcnow
-from app.services import catalog, planning, production, trends
+from app.services import catalog, notices, planning, production, trends
 from app.services import wants as wants_svc
 from app.workspace import Workspace
 
@@ -252,6 +252,9 @@ def publish(session: Session, ws: Workspace, design_ids: Sequence[int], *, now: 
         design.embedding = vec.tobytes()
         design.prior = asdict(prior)
         design.note = f"{why}; demand prior from {prior.source}"
+        # the buyers who asked for what it is hear of it first (their inbox), before any feed shows it
+        notices.tell_buyers(session, wants_svc.askers(session, spec_of(design), now.date()), kind="want",
+                            design_id=design.id)
     ids = np.array([d.id for d, _, _ in todo], dtype=np.int64)
     with ws.index_lock:
         ws.design_index.add(ids, vectors)

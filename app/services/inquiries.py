@@ -16,7 +16,7 @@ from generation.language.extract import ProductLanguage
 
 from app.errors import Invalid, NotFound
 from app.models import Design, InquiryMessage
-from app.services import wants
+from app.services import notices, wants
 from app.services.accounts import HIDDEN_CATEGORIES
 
 MAX_TEXT = 1000
@@ -59,7 +59,8 @@ def ask(session: Session, *, buyer_id: int, design: Design, text: str, language:
 
 def answer(session: Session, *, design_id: int, buyer_id: int, author_id: int, text: str,
            now: datetime) -> InquiryMessage:
-    """A merchandiser's answer in the thread of `design_id` and `buyer_id` (NotFound if the buyer never asked)."""
+    """A merchandiser's answer in the thread of `design_id` and `buyer_id` (NotFound if the buyer never
+    asked); the buyer gets a notice."""
     asked = session.scalar(select(func.count()).select_from(InquiryMessage).where(
         InquiryMessage.design_id == design_id, InquiryMessage.buyer_id == buyer_id, InquiryMessage.from_buyer))
     if not asked:
@@ -67,6 +68,7 @@ def answer(session: Session, *, design_id: int, buyer_id: int, author_id: int, t
     msg = InquiryMessage(design_id=design_id, buyer_id=buyer_id, author_id=author_id, from_buyer=False,
                          text=check_text(text), sent_at=now)
     session.add(msg)
+    notices.tell_buyers(session, [buyer_id], kind="inquiry", design_id=design_id)
     session.flush()
     return msg
 

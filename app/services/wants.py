@@ -166,6 +166,14 @@ def wants(session: Session, today: date, *, weeks: int = WEEKS, limit: int = 20)
     return out[:limit]
 
 
+def askers(session: Session, spec: DesignSpec, today: date, *, weeks: int = WEEKS) -> list[int]:
+    """The (unflagged) buyers of the window whose want design `spec` has everything of."""
+    have = set(spec.attributes())
+    return list(dict.fromkeys(
+        s.buyer_id for s in _signals(session, today, weeks) if _readable(s) and s.category in (None, spec.category)
+        and {tuple(a.split(":", 1)) for a in s.attributes} <= have))
+
+
 def unread(session: Session, today: date, *, weeks: int = WEEKS, limit: int = 20) -> list[Unread]:
     """Texts of the window nothing could be read in, most distinct buyers first."""
     found: dict[str, set[int]] = defaultdict(set)

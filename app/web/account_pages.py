@@ -30,10 +30,11 @@ from fastapi.responses import RedirectResponse, Response
 from app.api.auth import OptionalAuth, login_response, logout_response
 from app.api.deps import SessionDep, WorkspaceDep
 from app.errors import Invalid, TooManyAttempts, Unauthenticated
-from app.services import accounts
-from app.web.deps import HOME
+from app import lifecycle
+from app.services import accounts, notices
+from app.web.deps import HOME, AnyPage
 from app.web.i18n import DEFAULT_LANGUAGE, LANG_COOKIE, LANGUAGES
-from app.web.rendering import local_path, render
+from app.web.rendering import local_path, render, translator
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE_AGE_S = 365 * 24 * 3600
@@ -120,3 +121,23 @@ def switch_language(session: SessionDep, auth: OptionalAuth, lang: Annotated[str
     response = RedirectResponse(local_path(next, "/"), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=LANG_COOKIE_AGE_S, path="/", samesite="lax")
     return response
+
+
+@router.get("/notices")
+def notice_inbox(request: Request, auth: AnyPage, session: SessionDep) -> Response:
+    """The signed-in user's notices, newest first (opening the page marks them read)."""
+    t, buyer = translator(request), auth.user.role == "buyer"
+    items = []
+    for row, design in notices.inbox(session, auth.user):
+        name = t.design_name(design) if design is not None else ""
+        if row.kind in ("inquiry", "want"):
+            text = t(f"notice.{row.kind}", name=name)
+        else:
+            words = ((lifecycle.BUYER_DESIGN_WORDS if buyer else lifecycle.DESIGN_WORDS) if row.kind == "design"
+                     else lifecycle.ORDER_WORDS)
+            text = t("notice.moved", name=name, state=t(words[row.target]))
+        href = None if design is None else (f"/shop/designs/{design.id}" if buyer else
+                                            "/factory" if auth.user.role == "factory" else f"/merchandiser/designs/{design.id}")
+        items.append((row, text, href))
+    return render(request, "notices.html", auth, items=items)
+

@@ -20,6 +20,7 @@ from jinja2.runtime import Context
 from app import lifecycle
 from app.api.auth import CSRF_FIELD, PAGE_TOKEN, Auth, page_token
 from app.errors import Invalid
+from app.services import notices
 from app.web.i18n import LANG_COOKIE, Translator, growth_pct, negotiate
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -95,7 +96,11 @@ def render(request: Request, template: str, auth: Auth | None, status_code: int 
     """Render `template` with the page context: `t` (messages), `auth`, the CSRF field and any flash."""
     t = translator(request)
     flash = _read_flash(request)
-    html = _env.get_template(template).render(
+    unread_notices = 0
+    if auth is not None:  # the header's count (a query of its own: the page's session may be mid-change)
+        with request.app.state.workspace.sessions() as s:
+            unread_notices = notices.unread(s, auth.user)
+    html = _env.get_template(template).render(unread_notices=unread_notices,
         request=request, t=t, lang=t.lang, currency=request.app.state.workspace.settings.currency,
         auth=auth, user=auth.user if auth else None,
         csrf_field=CSRF_FIELD, csrf_token=auth.csrf_token if auth else "", flash=flash,

@@ -217,6 +217,12 @@ def test_a_batch_answers_the_wants_of_two_or_more_buyers_first_and_trends_compos
         specs = [designs.spec_of(d) for d in made]
     assert (specs[0].category, specs[0].color, specs[0].material) == ("socks", "black", "wool")
     assert set(specs[0].asked_for) == {"black wool socks", "黑色羊毛袜"}
+    from app.models import NoticeRow
+    with transaction(ws.sessions) as s:  # published: the two who asked hear of it, nobody else
+        designs.publish(s, ws, [made[0].id], now=utcnow(), require_image=False)
+    with ws.sessions() as s:
+        told = {(n.buyer_id, n.kind) for n in s.query(NoticeRow).filter_by(design_id=made[0].id)}
+    assert told == {(b[0], "want"), (b[1], "want")}
     assert specs[1].asked_for == ()  # ceil(2 * WANT_SHARE) = 1: the trends compose the other
     from fastapi.testclient import TestClient
     from app.services import accounts
@@ -353,6 +359,11 @@ def test_an_inquiry_is_a_conversation_on_both_sides_and_a_want_for_what_it_asks(
     page = _html.unescape(buyer.get(item).text)
     assert page.index("有藏蓝色的吗？") < page.index("什么时候发货？") < page.index("Navy is coming next month.")
     assert "商品运营" in page
+    # the answer is a notice in the buyer's inbox: counted in the header until the inbox is opened
+    assert 'aria-label="1 条未读"' in page
+    inbox = _html.unescape(buyer.get("/notices").text)
+    assert "你关于" in inbox and "的咨询已有回复" in inbox and f'href="/shop/designs/{red}"' in inbox
+    assert 'class="badge count"' not in buyer.get("/notices").text  # read now
     # a buyer who never asked has no thread to be answered in
     r = submit(merch, "/merchandiser", f"/merchandiser/inquiries/{red}/999999", text="hello")
     assert r.status_code in (303, 404)

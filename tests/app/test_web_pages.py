@@ -229,6 +229,9 @@ def test_generate_edit_publish_preorder_match_and_produce(site):
     assert "Pre-orders are closed (target reached: going to a factory)." in closed  # buyer words, not "won"
     mine = html.unescape(buyer.get("/shop/preorders").text)
     assert "target reached: going to a factory" in mine and ">won<" not in mine
+    inbox = html.unescape(buyer.get("/notices").text)  # the lifecycle's notice of the win, in buyer words
+    assert "Cloud Walk Socks: target reached: going to a factory" in inbox
+    assert "won" in html.unescape(merch.get("/notices").text)  # the merchandisers' inbox, in their words
 
     page = post(merch, "/merchandiser", "/merchandiser/match").text
     assert "Offered 1 orders to factories" in page
