@@ -126,7 +126,8 @@ def _store(session: Session, *, buyer_id: int, source: str, text: str, category:
            "category": category, "attributes": [f"{k}:{n}" for k, n in attributes], "other": other,
            "design_id": design_id, "asked_at": now}
     stmt = insert_statement(session, WantSignal).values(**row).on_conflict_do_nothing()
-    return bool(session.execute(stmt).rowcount)
+    # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT ... ON CONFLICT
+    return session.execute(stmt.returning(WantSignal.id)).first() is not None
 
 
 def _signals(session: Session, today: date, weeks: int) -> list[WantSignal]:

@@ -369,3 +369,23 @@ def test_an_inquiry_is_a_conversation_on_both_sides_and_a_want_for_what_it_asks(
     assert r.status_code in (303, 404)
     with ws.sessions() as s:
         assert s.query(InquiryMessage).count() == 3  # the two questions and the answer: nothing else stored
+
+
+def test_a_repeated_search_is_stored_once_and_says_so_on_postgres(pg_url):
+    from app.db import make_engine, migrate, session_factory
+    from app.services.search import query_of as read
+    from generation.language.extract import ProductLanguage
+    from generation.taxonomy import load_taxonomy
+    engine = make_engine(pg_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    language = ProductLanguage(load_taxonomy())
+    with transaction(sessions) as s:
+        buyer = interest.create_buyer(s, "pg asker", "shop").id
+    stored = []
+    for _ in range(2):  # psycopg reports -1 rows for INSERT ... ON CONFLICT: the answer must not come from it
+        with transaction(sessions) as s:
+            stored.append(wants.record_search(s, buyer_id=buyer, text="藏蓝灯芯绒帽衫",
+                                              query=read("藏蓝灯芯绒帽衫", language), results=[], now=NOW))
+    assert stored == [True, False]
+    engine.dispose()
