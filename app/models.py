@@ -482,7 +482,8 @@ class NoticeRow(Base):
     answered inquiry, a design for what the buyer asked); `read_at` is set when its owner opened the inbox."""
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_buyer", "buyer_id", "read_at"), Index("ix_notices_factory", "factory_id"),)
+    __table_args__ = (Index("ix_notices_buyer", "buyer_id", "read_at"), Index("ix_notices_factory", "factory_id"),
+                      Index("ix_notices_staff", "staff", "read_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"))
     factory_id: Mapped[str | None] = mapped_column(String(64))

@@ -78,13 +78,18 @@ def check_password(password: str, login: str, *, name: str = "") -> None:
                       "not a name, a common password or a pattern", field="password")
 
 
+def hidden_character(text: str, allowed: str = "") -> str | None:
+    """The first control, bidi or zero-width character of `text` (HIDDEN_CATEGORIES) not in `allowed`."""
+    return next((c for c in text if c not in allowed and unicodedata.category(c) in HIDDEN_CATEGORIES), None)
+
+
 def check_name(name: str, field: str = "display_name") -> str:
     """`name` stripped, or Invalid when it is longer than MAX_NAME or holds a control, bidi or zero-width
     character (HIDDEN_CATEGORIES)."""
     name = name.strip()
     if len(name) > MAX_NAME:
         raise Invalid(f"a name has at most {MAX_NAME} characters", field=field)
-    bad = next((c for c in name if unicodedata.category(c) in HIDDEN_CATEGORIES), None)
+    bad = hidden_character(name)
     if bad is not None:
         raise Invalid(f"a name may not contain control, bidi or zero-width characters (found U+{ord(bad):04X})",
                       field=field)

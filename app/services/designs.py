@@ -95,8 +95,8 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     about = {row.name: (row.category, row.kind, row.attribute) for row, _ in stored}
     if not signals:
         raise Conflict("no trend signals yet: import trend data first (trendloom trends ingest FILE)")
-    taken = {tuple(d.spec[k] for k in ("category", "color", "material", "pattern"))
-             for d in session.scalars(select(Design))}
+    every = [spec_of(d) for d in session.scalars(select(Design))]  # every design so far, whatever its state
+    taken = {(s.category, s.color, s.material, s.pattern) for s in every}
     registry = production.factories(session)
     if not registry:
         raise Conflict("no factories yet: import a factory registry first (trendloom factories import FILE)")
@@ -107,7 +107,7 @@ def generate(session: Session, taxonomy: Taxonomy, images: ImageGenerator, image
     diverse = {"embed": ws.embedder.encode, "catalog_similarity": catalog_similarity(ws, session)} if ws is not None else {}
     composer = ConceptComposer(taxonomy, signals, compatibility=trends.compatibility(session), about=about)
     # what buyers asked for comes first, unless the merchandiser pinned the batch themselves
-    specs = answer_wants(session, taxonomy, composer, n=n, seed=seed, accept=makeable) if pins == Pins() else []
+    specs = answer_wants(session, taxonomy, composer, every, n=n, seed=seed, accept=makeable) if pins == Pins() else []
     taken |= {(s.category, s.color, s.material, s.pattern) for s in specs}
     if len(specs) < n:
         specs += composer.compose(n - len(specs), pins=pins, seed=seed, exclude=taken, accept=makeable, **diverse)
@@ -140,14 +140,14 @@ MIN_WANT_SHARE = 0.05  # ... and one asked by fewer than this share of the (unfl
 # a few askers replaces one the trends say many buyers like (scripts/bench_wants.py, BENCHMARKS.md)
 
 
-def answer_wants(session: Session, taxonomy: Taxonomy, composer: ConceptComposer, *, n: int, seed: int,
-                 accept: Callable[[DesignSpec], bool]) -> list[DesignSpec]:
+def answer_wants(session: Session, taxonomy: Taxonomy, composer: ConceptComposer, every: Sequence[DesignSpec], *,
+                 n: int, seed: int, accept: Callable[[DesignSpec], bool]) -> list[DesignSpec]:
     """Specs for the top unmet wants (`app.services.wants`): up to ceil(n * WANT_SHARE) designs, one per
-    want asked by at least MIN_WANT_BUYERS distinct buyers and MIN_WANT_SHARE of all buyers, most first. What the buyers named is
-    pinned; the trend signals choose the rest, as for any design. A want that a design already answers
-    (a draft or any design since, whatever its state), that the taxonomy does not offer, or that no
+    want asked by at least MIN_WANT_BUYERS distinct buyers and MIN_WANT_SHARE of all buyers, most first.
+    What the buyers named is pinned; the trend signals choose the rest, as for any design. A want that a
+    design of `every` already answers (whatever its state), that the taxonomy does not offer, or that no
     factory can make is skipped. Each spec keeps the buyers' words (`asked_for`)."""
-    existing = [(d.category, set(spec_of(d).attributes())) for d in session.scalars(select(Design))]
+    existing = [(s.category, set(s.attributes())) for s in every]
     buyers = session.scalar(select(func.count()).select_from(Buyer).where(Buyer.flagged_at.is_(None))) or 0
     enough = max(MIN_WANT_BUYERS, MIN_WANT_SHARE * buyers)
     out: list[DesignSpec] = []

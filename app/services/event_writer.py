@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import insert_statement
 from app.errors import Invalid, NotFound
 from app.lifecycle import BOOK_STATES, DesignState
 from app.models import PAGES, Buyer, BuyerActivity, Design, InterestEvent, InterestMark, ServedImpression
@@ -166,7 +167,7 @@ def _note_activity(session: Session, sent: Counter[tuple[int, int, datetime]],
     """Add to each (buyer, design, hour)'s events sent and counted (one upsert per pair and hour)."""
     if not sent:
         return
-    stmt = _upsert(session, BuyerActivity)
+    stmt = insert_statement(session, BuyerActivity)
     stmt = stmt.on_conflict_do_update(
         index_elements=["buyer_id", "design_id", "hour"],
         set_={"sent": BuyerActivity.sent + stmt.excluded.sent, "counted": BuyerActivity.counted + stmt.excluded.counted})
@@ -182,20 +183,11 @@ def _designs(work: Work) -> set[int]:
     return set(work.design_ids) if isinstance(work, Served) else {e.design_id for e in work}
 
 
-def _upsert(session: Session, model: type[Any]) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        return pg_insert(model)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-    return sqlite_insert(model)
-
-
 def _insert_ignoring_conflicts(session: Session, model: type[Any], rows: list[dict[str, Any]], *returning: Any) -> list[Any]:
     """INSERT ... ON CONFLICT DO NOTHING; the rows actually inserted (their `returning` columns)."""
     if not rows:
         return []
-    stmt = _upsert(session, model).on_conflict_do_nothing()
+    stmt = insert_statement(session, model).on_conflict_do_nothing()
     if not returning:
         session.execute(stmt, rows)
         return []

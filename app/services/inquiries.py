@@ -5,7 +5,6 @@ the inquiry button did (the caller sends the `inquiry` event: once per buyer and
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +16,7 @@ from generation.language.extract import ProductLanguage
 from app.errors import Invalid, NotFound
 from app.models import Design, InquiryMessage
 from app.services import notices, wants
-from app.services.accounts import HIDDEN_CATEGORIES
+from app.services.accounts import hidden_character
 
 MAX_TEXT = 1000
 
@@ -39,7 +38,7 @@ def check_text(text: str) -> str:
         raise Invalid("write a question first", field="text")
     if len(text) > MAX_TEXT:
         raise Invalid(f"a message has at most {MAX_TEXT} characters", field="text")
-    bad = next((c for c in text if c != "\n" and unicodedata.category(c) in HIDDEN_CATEGORIES), None)
+    bad = hidden_character(text, allowed="\n")
     if bad is not None:
         raise Invalid(f"a message may not contain control, bidi or zero-width characters (found U+{ord(bad):04X})",
                       field="text")

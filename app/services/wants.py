@@ -138,6 +138,11 @@ def _signals(session: Session, today: date, weeks: int) -> list[WantSignal]:
                                 .order_by(WantSignal.id)))
 
 
+def _attributes(s: WantSignal) -> tuple[tuple[str, str], ...]:
+    """A signal's (kind, name) pairs, sorted (stored as "kind:name")."""
+    return tuple(sorted((k, n) for k, _, n in (a.partition(":") for a in s.attributes)))
+
+
 def _readable(s: WantSignal) -> bool:
     """A want we can design for: it names a category or an attribute, and no product we do not make."""
     return s.other is None and (s.category is not None or bool(s.attributes))
@@ -153,7 +158,7 @@ def wants(session: Session, today: date, *, weeks: int = WEEKS, limit: int = 20)
     for s in _signals(session, today, weeks):
         if not _readable(s):
             continue
-        key = (s.category, tuple(sorted(tuple(a.split(":", 1)) for a in s.attributes)))
+        key = (s.category, _attributes(s))
         buyers[key].add(s.buyer_id)
         weekly[key][(s.week - start).days // 7].add(s.buyer_id)
         texts[key][s.text].add(s.buyer_id)
@@ -172,7 +177,7 @@ def askers(session: Session, spec: DesignSpec, today: date, *, weeks: int = WEEK
     have = set(spec.attributes())
     return list(dict.fromkeys(
         s.buyer_id for s in _signals(session, today, weeks) if _readable(s) and s.category in (None, spec.category)
-        and {tuple(a.split(":", 1)) for a in s.attributes} <= have))
+        and set(_attributes(s)) <= have))
 
 
 def unread(session: Session, today: date, *, weeks: int = WEEKS, limit: int = 20) -> list[Unread]:
@@ -219,11 +224,13 @@ def request_variant(session: Session, *, buyer_id: int, design: Design, spec: De
     changes = {k: v for k, v in changes.items() if v and v != getattr(spec, k)}
     if not changes:
         raise Invalid("name a colour, material or pattern other than the item's own", field="color")
-    options = variant_options(session, taxonomy, spec, cost_share=cost_share)
-    for kind, value in changes.items():
-        if value not in options[kind]:
+    registry = production.factories(session)
+    for kind, value in changes.items():  # only the values asked for are checked; the options only to say why not
+        if value not in taxonomy.allowed(kind, spec.category) or not production.capable(
+                registry, taxonomy, replace(spec, **{kind: value}), cost_share=cost_share):
+            options = variant_options(session, taxonomy, spec, cost_share=cost_share)[kind]
             raise Invalid(f"{value!r} is no {kind} a factory makes this {spec.category} in; "
-                          f"choose one of: {', '.join(options[kind]) or '(none)'}", field=kind)
+                          f"choose one of: {', '.join(options) or '(none)'}", field=kind)
     wanted = replace(spec, **changes)
     attributes = tuple(sorted((k, getattr(wanted, k)) for k in VARIANT_KINDS))
     text = " ".join([*changes.values(), spec.category])  # e.g. "navy linen hoodie"

@@ -34,9 +34,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_notices_buyer", "notices", ["buyer_id", "read_at"])
     op.create_index("ix_notices_factory", "notices", ["factory_id"])
+    op.create_index("ix_notices_staff", "notices", ["staff", "read_at"])  # the header's count on every staff page
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notices_staff", table_name="notices")
     op.drop_index("ix_notices_factory", table_name="notices")
     op.drop_index("ix_notices_buyer", table_name="notices")
     op.drop_table("notices")
